@@ -1,0 +1,56 @@
+# BenchSight Edge & Cloud — developer and CI entry points.
+# `make test` is what .ci/run runs: it installs what is missing, starts the private services and
+# runs every check. Cargo honours CARGO_TARGET_DIR when it is set in the environment.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The steps of `test` must run in order; cargo parallelises on its own.
+.NOTPARALLEL:
+
+CARGO ?= cargo
+SERVICES_ENV := .work/services.env
+ORT_ENV := .cache/onnxruntime/env
+
+.PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
+	clippy purity test demo
+
+help: ## list the targets
+	@echo 'usage: make TARGET'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
+
+bootstrap: ## install missing apt packages and the ONNX Runtime library (.cache/)
+	scripts/bootstrap
+
+services: ## start the private PostgreSQL and Mosquitto (.work/)
+	scripts/services up
+
+services-down: ## stop the private services
+	scripts/services down
+
+services-status: ## show whether the private services run
+	scripts/services status
+
+clean-work: ## stop the private services and delete their data (.work/)
+	scripts/services clean
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+fmt-check: ## check the formatting
+	$(CARGO) fmt --all -- --check
+
+clippy: ## lint, warnings are errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+purity: ## check that benchsight-core depends on no I/O crate
+	scripts/check-core-purity
+
+# The tests read the services' settings (BENCHSIGHT_TEST_*) and ORT_DYLIB_PATH from the environment.
+test: bootstrap services fmt-check clippy purity ## everything CI runs
+	set -a; source $(SERVICES_ENV); set +a; \
+	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
+	$(CARGO) test --workspace
+
+demo: ## the end-to-end demo (not yet)
+	@echo 'demo: the end-to-end demo arrives with a later issue; today run `make test` (checks, unit and service tests) or `make services` (private PostgreSQL + Mosquitto).'

@@ -1,0 +1,166 @@
+//! The cloud service's configuration (`/etc/benchsight/cloud.toml`): database, broker and HTTP
+//! listener. The binary loads it (file plus `BENCHSIGHT_CLOUD_*` environment overrides); this
+//! module defines it, its defaults, its checks, and how it is shown without its secrets.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole cloud configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudConfig {
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub broker: BrokerSection,
+    #[serde(default)]
+    pub http: HttpSection,
+}
+
+/// The PostgreSQL the service runs against, as the unprivileged service role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// `postgres://user:password@host:port/db`; the password is masked whenever shown.
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+/// How the ingest worker reaches the MQTT broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerSection {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Shared-subscription group: ingest processes of one group split the devices' messages.
+    pub share_group: String,
+}
+
+impl Default for BrokerSection {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 1883,
+            username: None,
+            password_file: None,
+            share_group: "ingest".into(),
+        }
+    }
+}
+
+/// Where the HTTP API and dashboard listen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+/// A configuration value that parsed but cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {problem}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+impl CloudConfig {
+    /// Checks what the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                key: "database.url",
+                problem: "must be a postgres:// or postgresql:// URL".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError {
+                key: "database.max_connections",
+                problem: "must be at least 1".into(),
+            });
+        }
+        let group_ok = !self.broker.share_group.is_empty()
+            && !self.broker.share_group.contains(['/', '+', '#']);
+        if !group_ok {
+            return Err(ConfigError {
+                key: "broker.share_group",
+                problem: "must be a non-empty name without '/', '+' or '#'".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A copy safe to print or log: the database password is masked.
+    pub fn redacted(&self) -> CloudConfig {
+        let mut shown = self.clone();
+        shown.database.url = mask_url_password(&self.database.url);
+        shown
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host/...` URL with `***`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_when_shown() {
+        assert_eq!(
+            mask_url_password("postgres://svc:s3cr@t@db:5432/benchsight"),
+            "postgres://svc:***@db:5432/benchsight"
+        );
+        assert_eq!(
+            mask_url_password("postgres://svc@db/benchsight"),
+            "postgres://svc@db/benchsight"
+        );
+        let config: CloudConfig = serde_json::from_value(serde_json::json!({
+            "database": {"url": "postgres://svc:hunter2@db/benchsight"}
+        }))
+        .unwrap();
+        assert!(!format!("{:?}", config.redacted()).contains("hunter2"));
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut config: CloudConfig = serde_json::from_value(serde_json::json!({
+            "database": {"url": "mysql://db"}
+        }))
+        .unwrap();
+        assert_eq!(config.validate().unwrap_err().key, "database.url");
+        config.database.url = "postgres://db/x".into();
+        config.broker.share_group = "a/b".into();
+        assert_eq!(config.validate().unwrap_err().key, "broker.share_group");
+    }
+}

@@ -1,0 +1,24 @@
+//! BenchSight core: the pure decision logic shared by the appliance (`edge`), the cloud (`cloud`)
+//! and the simulator (`sim`). Nothing here performs I/O, reads a clock or draws randomness; callers
+//! pass time and random bytes in, so every decision replays identically in a test.
+//!
+//! Module map:
+//! - [`ids`]: tenant, device, game, store, event, record and command identifiers; sequence numbers.
+//! - [`domain`]: teams, periods, confidence and review bands, zones, colours, media time, game clock.
+//! - [`vocabulary`]: BenchSight event types and detail names with their exact spellings.
+//! - [`event`]: the game event with its players, place, confidence and evidence.
+//! - [`rink`]: rink geometry in centre-relative feet, zones, nets, faceoff dots, shot geometry.
+//! - [`homography`]: image↔rink plane mapping fitted by the normalised DLT.
+//! - [`camera`]: a pinhole camera over the rink and its exact ground-plane homography.
+//! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
+//! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
+
+pub mod camera;
+pub mod domain;
+pub mod event;
+pub mod homography;
+pub mod ids;
+pub mod rink;
+pub mod topic;
+pub mod vocabulary;
+pub mod wire;

@@ -1,0 +1,159 @@
+//! The appliance's configuration (`/etc/benchsight/edge.toml`): which device of which tenant this
+//! is, how to reach the broker, and where run-time state lives. The binary loads it (file plus
+//! `BENCHSIGHT_EDGE_*` environment overrides); this module defines it, its defaults and the checks
+//! that keep a bad value from surfacing later as a confusing failure.
+
+use std::path::PathBuf;
+
+use benchsight_core::ids::{DeviceId, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// The whole appliance configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    pub device: DeviceSection,
+    #[serde(default)]
+    pub broker: BrokerSection,
+    /// Where the appliance keeps what it learns at run time: the event store, calibration, the
+    /// current game, recordings, the TensorRT engine cache (systemd `StateDirectory`).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+}
+
+/// Which appliance this is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSection {
+    pub tenant: TenantId,
+    pub id: DeviceId,
+}
+
+/// How the uplink reaches the MQTT broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerSection {
+    pub host: String,
+    pub port: u16,
+    /// Broker user name; the device id when not set.
+    pub username: Option<String>,
+    /// File holding the device token (the broker password). Kept out of the config so the config
+    /// can be shown and shipped without the secret.
+    pub password_file: Option<PathBuf>,
+    /// CA certificate to verify the broker (enables TLS).
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key, for brokers that authenticate devices by certificate.
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
+    /// Republish from the lowest unacknowledged record when no ack arrives within this time.
+    pub ack_timeout_s: u64,
+    pub keep_alive_s: u64,
+}
+
+impl Default for BrokerSection {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 1883,
+            username: None,
+            password_file: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+            ack_timeout_s: 30,
+            keep_alive_s: 30,
+        }
+    }
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/benchsight")
+}
+
+/// A configuration value that parsed but cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {problem}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+impl EdgeConfig {
+    /// Checks what the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key, problem: &str| {
+            Err(ConfigError {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        if self.broker.host.trim().is_empty() {
+            return fail("broker.host", "must not be empty");
+        }
+        if self.broker.port == 0 {
+            return fail("broker.port", "must be a port number from 1 to 65535");
+        }
+        if !(1..=3600).contains(&self.broker.ack_timeout_s) {
+            return fail("broker.ack_timeout_s", "must be between 1 and 3600 seconds");
+        }
+        if !(5..=3600).contains(&self.broker.keep_alive_s) {
+            return fail("broker.keep_alive_s", "must be between 5 and 3600 seconds");
+        }
+        if self.broker.client_cert_file.is_some() != self.broker.client_key_file.is_some() {
+            return fail(
+                "broker.client_cert_file",
+                "client_cert_file and client_key_file go together",
+            );
+        }
+        if !self.state_dir.is_absolute() {
+            return fail("state_dir", "must be an absolute path");
+        }
+        Ok(())
+    }
+
+    /// The broker user name: the configured one, or the device id.
+    pub fn broker_username(&self) -> &str {
+        self.broker
+            .username
+            .as_deref()
+            .unwrap_or(self.device.id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> EdgeConfig {
+        serde_json::from_value(serde_json::json!({
+            "device": {"tenant": "league", "id": "rink-a"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_everything_but_the_device() {
+        let config = minimal();
+        assert_eq!(config.broker.port, 1883);
+        assert_eq!(config.broker.ack_timeout_s, 30);
+        assert_eq!(config.state_dir, PathBuf::from("/var/lib/benchsight"));
+        assert_eq!(config.broker_username(), "rink-a");
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut config = minimal();
+        config.broker.ack_timeout_s = 0;
+        assert_eq!(config.validate().unwrap_err().key, "broker.ack_timeout_s");
+        let mut config = minimal();
+        config.broker.client_cert_file = Some("/etc/benchsight/client.pem".into());
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "broker.client_cert_file"
+        );
+        let mut config = minimal();
+        config.state_dir = "relative".into();
+        assert_eq!(config.validate().unwrap_err().key, "state_dir");
+    }
+}

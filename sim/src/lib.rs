@@ -1,0 +1,8 @@
+//! The BenchSight simulator: deterministic hockey games rendered as camera video with full ground
+//! truth, used to train the detector, to measure perception and event accuracy, and as a virtual
+//! camera for the demo and end-to-end tests.
+//!
+//! Module map:
+//! - [`calibration`]: the virtual camera's calibration file (camera model and ground homography).
+
+pub mod calibration;
