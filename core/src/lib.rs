@@ -10,10 +10,12 @@
 //! - [`rink`]: rink geometry in centre-relative feet, zones, nets, faceoff dots, shot geometry.
 //! - [`homography`]: image↔rink plane mapping fitted by the normalised DLT.
 //! - [`camera`]: a pinhole camera over the rink and its exact ground-plane homography.
+//! - [`detection`]: detector object classes and pixel boxes.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
 pub mod camera;
+pub mod detection;
 pub mod domain;
 pub mod event;
 pub mod homography;

@@ -168,6 +168,10 @@ impl Detail {
     pub const STOPPAGE_GAME_END: Detail = Detail::known("Stoppage_GameEnd");
     pub const STOPPAGE_GOAL: Detail = Detail::known("Stoppage_Goal");
     pub const STOPPAGE_GOALIE_STOPPAGE: Detail = Detail::known("Stoppage_GoalieStoppage");
+    pub const STOPPAGE_ICING: Detail = Detail::known("Stoppage_Icing");
+
+    pub const PASS_COMPLETED: Detail = Detail::known("Pass_Completed");
+    pub const PASS_INTERCEPTED: Detail = Detail::known("Pass_Intercepted");
 }
 
 impl FromStr for Detail {

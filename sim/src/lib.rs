@@ -4,5 +4,7 @@
 //!
 //! Module map:
 //! - [`calibration`]: the virtual camera's calibration file (camera model and ground homography).
+//! - [`game`]: the seeded game simulation and its true event log.
 
 pub mod calibration;
+pub mod game;
