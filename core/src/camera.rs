@@ -38,13 +38,13 @@ impl PinholeCamera {
     }
 
     /// The default rink-side camera: about 8 m (26 ft) up beside centre ice, 60 ft back from
-    /// the near boards, with a wide lens (horizontal field of view ≈ 118°) that keeps the whole
-    /// rink, corners included, in the frame.
+    /// the near boards, with a wide lens (horizontal field of view ≈ 108°) that keeps the whole
+    /// rink, rounded corners included, in the frame.
     pub fn broadcast_default(width_px: u32, height_px: u32) -> Self {
-        let focal_px = 0.30 * f64::from(width_px);
+        let focal_px = 0.36 * f64::from(width_px);
         Self::looking_at(
             (0.0, -102.5, 26.0),
-            (0.0, 4.0, 0.0),
+            (0.0, 5.0, 0.0),
             focal_px,
             width_px,
             height_px,
@@ -101,6 +101,21 @@ impl PinholeCamera {
         })
     }
 
+    /// The unit direction, in rink coordinates, of the viewing ray through an image point.
+    pub fn pixel_ray(&self, x_px: f64, y_px: f64) -> [f64; 3] {
+        let (cx, cy) = (
+            f64::from(self.width_px) / 2.0,
+            f64::from(self.height_px) / 2.0,
+        );
+        let in_camera = Vector3::new(
+            (x_px - cx) / self.focal_px,
+            (y_px - cy) / self.focal_px,
+            1.0,
+        );
+        let world = (self.rotation().transpose() * in_camera).normalize();
+        [world.x, world.y, world.z]
+    }
+
     /// Where a point on the ice appears in the image.
     pub fn project_ground(&self, point: PlanePoint) -> Option<ImagePoint> {
         self.project([point.x_ft, point.y_ft, 0.0])
@@ -130,11 +145,18 @@ mod tests {
     #[test]
     fn default_camera_sees_the_whole_rink() {
         let camera = PinholeCamera::broadcast_default(1920, 1080);
+        // The ends, the sides, and the rounded corners (radius 28 ft) at 45°.
+        let diagonal = 28.0 * std::f64::consts::FRAC_1_SQRT_2;
+        let corner = (72.0 + diagonal, 14.5 + diagonal);
         for (x, y) in [
-            (-100.0, -42.5),
-            (100.0, -42.5),
-            (-100.0, 42.5),
-            (100.0, 42.5),
+            (-100.0, 0.0),
+            (100.0, 0.0),
+            (0.0, -42.5),
+            (0.0, 42.5),
+            (-corner.0, -corner.1),
+            (corner.0, -corner.1),
+            (-corner.0, corner.1),
+            (corner.0, corner.1),
         ] {
             let p = camera
                 .project_ground(PlanePoint { x_ft: x, y_ft: y })
@@ -159,6 +181,17 @@ mod tests {
         assert!((direct.x_px - via.x_px).abs() < 1e-6 && (direct.y_px - via.y_px).abs() < 1e-6);
         let back = homography.image_to_rink(direct).unwrap();
         assert!(back.distance_ft(point) < 1e-6);
+    }
+
+    #[test]
+    fn pixel_rays_pass_through_what_projects_there() {
+        let camera = PinholeCamera::broadcast_default(1280, 720);
+        let world = [31.0, -12.0, 0.0];
+        let image = camera.project(world).unwrap();
+        let ray = camera.pixel_ray(image.x_px, image.y_px);
+        let t = -camera.position_ft[2] / ray[2];
+        let hit = [0, 1].map(|k| camera.position_ft[k] + ray[k] * t);
+        assert!((hit[0] - world[0]).abs() < 1e-6 && (hit[1] - world[1]).abs() < 1e-6);
     }
 
     #[test]

@@ -5,6 +5,14 @@
 //! Module map:
 //! - [`calibration`]: the virtual camera's calibration file (camera model and ground homography).
 //! - [`game`]: the seeded game simulation and its true event log.
+//! - [`render`]: the camera picture of each frame and the labels of what is in it.
+//! - [`truth`]: the ground-truth file of a rendered game.
+//! - [`video`]: H.264 MP4 writing through GStreamer.
+//! - [`recording`]: a whole game simulated, rendered, encoded and labelled.
 
 pub mod calibration;
 pub mod game;
+pub mod recording;
+pub mod render;
+pub mod truth;
+pub mod video;

@@ -1,0 +1,331 @@
+//! Named look profiles: which jersey colours teams may wear, how the arena is lit, and where the
+//! camera hangs. Each game draws its exact look from its profile and seed. The held-out profile
+//! differs from every training profile in all three respects, so that a detector trained on the
+//! training profiles is tested on a look it has never seen.
+
+use benchsight_core::camera::PinholeCamera;
+use benchsight_core::domain::Rgb;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Why a profile name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown look profile {0:?} (known: {known})", known = LookProfile::NAMES.join(", "))]
+pub struct UnknownProfile(pub String);
+
+/// How the arena is lit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Lighting {
+    /// Overall exposure (1.0 = neutral).
+    pub exposure: f32,
+    /// Per-channel gain: the colour of the light.
+    pub tint: [f32; 3],
+    /// Darkening towards the image corners (0 = none).
+    pub vignette: f32,
+    /// Number of bright light reflections on the ice.
+    pub reflections: u32,
+    /// Strength of the players' shadows (0 = none, 1 = black).
+    pub shadow: f32,
+    /// Standard deviation of the sensor noise, in 8-bit levels.
+    pub noise_sigma: f32,
+}
+
+/// Where the camera hangs: a base pose plus the seeded jitter around it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CameraPose {
+    pub position_ft: [f64; 3],
+    pub look_at_ft: [f64; 3],
+    /// Focal length as a share of the image width.
+    pub focal_share: f64,
+    /// Uniform jitter applied to each position coordinate and to the aim point.
+    pub jitter_ft: f64,
+}
+
+/// A named look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookProfile {
+    pub name: &'static str,
+    /// Whether detector training may use this profile.
+    pub for_training: bool,
+    pub jersey_colours: &'static [[u8; 3]],
+    pub lighting: Lighting,
+    pub camera: CameraPose,
+    /// Colour of the ice before lighting.
+    pub ice: [u8; 3],
+    /// Colour of the seats in the stands.
+    pub stands: [u8; 3],
+}
+
+/// The look of one game, drawn from a profile and a seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameLook {
+    pub profile: String,
+    pub home_colour: Rgb,
+    pub away_colour: Rgb,
+    pub lighting: Lighting,
+    pub ice: [u8; 3],
+    pub stands: [u8; 3],
+    /// Seed for the look's textures (ice wear, crowd).
+    pub texture_seed: u64,
+}
+
+const ARENA_COLOURS: &[[u8; 3]] = &[
+    [200, 16, 46],   // red
+    [0, 38, 84],     // navy
+    [240, 240, 236], // white
+    [28, 28, 30],    // black
+    [0, 104, 71],    // forest green
+];
+const COMMUNITY_COLOURS: &[[u8; 3]] = &[
+    [252, 181, 20],  // gold
+    [0, 83, 155],    // royal blue
+    [111, 38, 61],   // maroon
+    [162, 170, 173], // silver
+    [200, 16, 46],   // red
+    [240, 240, 236], // white
+];
+const HELD_OUT_COLOURS: &[[u8; 3]] = &[
+    [255, 110, 0],   // orange
+    [95, 37, 159],   // purple
+    [0, 150, 160],   // teal
+    [120, 190, 240], // sky blue
+    [236, 64, 180],  // pink
+];
+
+impl LookProfile {
+    pub const NAMES: [&'static str; 3] = ["arena", "community", "heldout"];
+
+    /// The look profile of that name.
+    pub fn named(name: &str) -> Result<LookProfile, UnknownProfile> {
+        let profile = match name {
+            "arena" => LookProfile {
+                name: "arena",
+                for_training: true,
+                jersey_colours: ARENA_COLOURS,
+                lighting: Lighting {
+                    exposure: 1.0,
+                    tint: [1.0, 1.0, 1.02],
+                    vignette: 0.15,
+                    reflections: 6,
+                    shadow: 0.3,
+                    noise_sigma: 3.0,
+                },
+                camera: CameraPose {
+                    position_ft: [0.0, -102.5, 26.0],
+                    look_at_ft: [0.0, 5.0, 0.0],
+                    focal_share: 0.36,
+                    jitter_ft: 3.0,
+                },
+                ice: [226, 234, 240],
+                stands: [120, 24, 32],
+            },
+            "community" => LookProfile {
+                name: "community",
+                for_training: true,
+                jersey_colours: COMMUNITY_COLOURS,
+                lighting: Lighting {
+                    exposure: 0.86,
+                    tint: [1.04, 1.0, 0.9],
+                    vignette: 0.3,
+                    reflections: 3,
+                    shadow: 0.2,
+                    noise_sigma: 5.0,
+                },
+                camera: CameraPose {
+                    position_ft: [-6.0, -97.0, 24.0],
+                    look_at_ft: [-3.0, 6.0, 0.0],
+                    focal_share: 0.33,
+                    jitter_ft: 3.0,
+                },
+                ice: [214, 222, 226],
+                stands: [60, 70, 90],
+            },
+            "heldout" => LookProfile {
+                name: "heldout",
+                for_training: false,
+                jersey_colours: HELD_OUT_COLOURS,
+                lighting: Lighting {
+                    exposure: 1.12,
+                    tint: [0.92, 0.98, 1.1],
+                    vignette: 0.05,
+                    reflections: 10,
+                    shadow: 0.4,
+                    noise_sigma: 2.0,
+                },
+                camera: CameraPose {
+                    position_ft: [10.0, -112.0, 31.0],
+                    look_at_ft: [6.0, 3.0, 0.0],
+                    focal_share: 0.40,
+                    jitter_ft: 2.0,
+                },
+                ice: [236, 240, 246],
+                stands: [40, 40, 44],
+            },
+            other => return Err(UnknownProfile(other.to_owned())),
+        };
+        Ok(profile)
+    }
+
+    /// The camera for a game of this profile: the base pose jittered by the seed.
+    pub fn camera(&self, seed: u64, width_px: u32, height_px: u32) -> PinholeCamera {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xCA3E_7A00);
+        let jitter = self.camera.jitter_ft;
+        let mut shift = || rng.random_range(-jitter..=jitter);
+        let p = self.camera.position_ft;
+        let a = self.camera.look_at_ft;
+        PinholeCamera::looking_at(
+            (p[0] + shift(), p[1] + shift(), p[2] + shift() * 0.3),
+            (a[0] + shift(), a[1] + shift() * 0.5, 0.0),
+            self.camera.focal_share * f64::from(width_px),
+            width_px,
+            height_px,
+        )
+    }
+
+    /// The look of one game: two distinct jersey colours, and slight lighting variation.
+    pub fn game_look(&self, seed: u64) -> GameLook {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x100C_0000);
+        let count = self.jersey_colours.len();
+        let home = rng.random_range(0..count);
+        let away = (home + rng.random_range(1..count)) % count;
+        let colour = |c: [u8; 3]| Rgb {
+            r: c[0],
+            g: c[1],
+            b: c[2],
+        };
+        let mut lighting = self.lighting;
+        lighting.exposure *= rng.random_range(0.94..1.06);
+        GameLook {
+            profile: self.name.to_owned(),
+            home_colour: colour(self.jersey_colours[home]),
+            away_colour: colour(self.jersey_colours[away]),
+            lighting,
+            ice: self.ice,
+            stands: self.stands,
+            texture_seed: rng.random(),
+        }
+    }
+}
+
+/// CIE L*a*b* (D65) of an sRGB colour.
+pub fn srgb_to_lab(colour: [u8; 3]) -> [f64; 3] {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let (r, g, b) = (linear(colour[0]), linear(colour[1]), linear(colour[2]));
+    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+    let f = |t: f64| {
+        if t > 0.008856 {
+            t.cbrt()
+        } else {
+            7.787 * t + 16.0 / 116.0
+        }
+    };
+    let (fx, fy, fz) = (f(x), f(y), f(z));
+    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+}
+
+/// The CIE76 colour difference ΔE*ab between two sRGB colours.
+pub fn delta_e(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (srgb_to_lab(a), srgb_to_lab(b));
+    ((la[0] - lb[0]).powi(2) + (la[1] - lb[1]).powi(2) + (la[2] - lb[2]).powi(2)).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use benchsight_core::homography::PlanePoint;
+
+    fn profiles() -> Vec<LookProfile> {
+        LookProfile::NAMES
+            .iter()
+            .map(|n| LookProfile::named(n).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lab_conversion_matches_reference_values() {
+        let white = srgb_to_lab([255, 255, 255]);
+        assert!((white[0] - 100.0).abs() < 0.1 && white[1].abs() < 0.1 && white[2].abs() < 0.1);
+        // sRGB red is L*a*b* ≈ (53.2, 80.1, 67.2).
+        let red = srgb_to_lab([255, 0, 0]);
+        assert!(
+            (red[0] - 53.2).abs() < 0.5
+                && (red[1] - 80.1).abs() < 0.5
+                && (red[2] - 67.2).abs() < 0.5
+        );
+    }
+
+    #[test]
+    fn the_held_out_profile_differs_from_every_training_profile() {
+        let all = profiles();
+        let held_out: Vec<_> = all.iter().filter(|p| !p.for_training).collect();
+        let training: Vec<_> = all.iter().filter(|p| p.for_training).collect();
+        assert!(!held_out.is_empty() && training.len() >= 2);
+        for h in &held_out {
+            for t in &training {
+                for &hc in h.jersey_colours {
+                    for &tc in t.jersey_colours {
+                        let d = delta_e(hc, tc);
+                        assert!(d > 20.0, "{hc:?} vs {tc:?}: ΔE {d:.1}");
+                    }
+                }
+                assert_ne!(h.lighting, t.lighting);
+                let (hp, tp) = (h.camera.position_ft, t.camera.position_ft);
+                let moved =
+                    ((hp[0] - tp[0]).powi(2) + (hp[1] - tp[1]).powi(2) + (hp[2] - tp[2]).powi(2))
+                        .sqrt();
+                assert!(
+                    moved > 2.0 * (h.camera.jitter_ft + t.camera.jitter_ft),
+                    "{} vs {}",
+                    h.name,
+                    t.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_profile_camera_sees_the_whole_ice() {
+        for profile in profiles() {
+            for seed in 0..20 {
+                let camera = profile.camera(seed, 1280, 720);
+                for (x, y) in [
+                    (-100.0, 0.0),
+                    (100.0, 0.0),
+                    (-89.0, -30.0),
+                    (89.0, 30.0),
+                    (0.0, -42.5),
+                    (0.0, 42.5),
+                ] {
+                    let p = camera
+                        .project_ground(PlanePoint { x_ft: x, y_ft: y })
+                        .unwrap();
+                    assert!(
+                        (0.0..1280.0).contains(&p.x_px) && (0.0..720.0).contains(&p.y_px),
+                        "{} seed {seed}: ({x}, {y}) at {p:?}",
+                        profile.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn games_get_two_different_colours() {
+        let profile = LookProfile::named("arena").unwrap();
+        for seed in 0..50 {
+            let look = profile.game_look(seed);
+            assert_ne!(look.home_colour, look.away_colour);
+        }
+        assert!(LookProfile::named("moon").is_err());
+    }
+}
