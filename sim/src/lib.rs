@@ -9,10 +9,14 @@
 //! - [`truth`]: the ground-truth file of a rendered game.
 //! - [`video`]: H.264 MP4 writing through GStreamer.
 //! - [`recording`]: a whole game simulated, rendered, encoded and labelled.
+//! - [`dataset`]: detector training data in the YOLO layout.
+//! - [`rtsp`]: the virtual IP camera streaming a rendered game in real time.
 
 pub mod calibration;
+pub mod dataset;
 pub mod game;
 pub mod recording;
 pub mod render;
+pub mod rtsp;
 pub mod truth;
 pub mod video;

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use benchsight_core::camera::PinholeCamera;
 use benchsight_sim::calibration::CameraCalibration;
-use benchsight_sim::game::GameConfig;
+use benchsight_sim::dataset::{DatasetJob, write_dataset};
+use benchsight_sim::game::{GameConfig, GameSim};
 use benchsight_sim::recording::{RenderJob, render_game};
+use benchsight_sim::render::Renderer;
 use benchsight_sim::render::profile::LookProfile;
+use benchsight_sim::rtsp::VirtualCamera;
 use clap::{Parser, Subcommand};
 
 /// Deterministic hockey game simulator and renderer: test data, training data and a virtual
@@ -56,6 +59,60 @@ enum Command {
         /// NAME.calibration.json.
         #[arg(long)]
         calibration: Option<PathBuf>,
+    },
+    /// Render a single frame of a game as a PNG (for looking at a profile).
+    Frame {
+        #[arg(long)]
+        seed: u64,
+        /// Media time of the frame, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        at: f64,
+        #[arg(long, default_value = "arena")]
+        profile: String,
+        #[arg(long, default_value_t = 1280, value_parser = clap::value_parser!(u32).range(64..=7680))]
+        width: u32,
+        #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(64..=4320))]
+        height: u32,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Generate detector training data: images and labels in the Ultralytics YOLO layout.
+    Dataset {
+        /// Seeds as FIRST..LAST (inclusive), e.g. 1..200.
+        #[arg(long, value_parser = parse_seed_range)]
+        seeds: (u64, u64),
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        frames_per_seed: u32,
+        /// Comma-separated look profiles, used in turn seed by seed.
+        #[arg(long, default_value = "arena,community", value_delimiter = ',')]
+        profiles: Vec<String>,
+        #[arg(long, default_value_t = 1280, value_parser = clap::value_parser!(u32).range(64..=7680))]
+        width: u32,
+        #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(64..=4320))]
+        height: u32,
+        /// Every n-th seed goes to the validation split (0: no validation split).
+        #[arg(long, default_value_t = 5)]
+        val_every: u64,
+        /// Simulated length of each game from which frames are sampled, in seconds.
+        #[arg(long, default_value_t = 240, value_parser = clap::value_parser!(u32).range(2..=7200))]
+        game_seconds: u32,
+        /// Objects less visible than this (0–1) are not labelled.
+        #[arg(long, default_value_t = 0.3)]
+        min_visibility: f32,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Serve a rendered game as a live RTSP camera, in real time, until interrupted.
+    Camera {
+        /// The MP4 to stream (from `render`).
+        #[arg(long)]
+        video: PathBuf,
+        #[arg(long, default_value = "127.0.0.1")]
+        address: String,
+        #[arg(long, default_value_t = 8554)]
+        port: u16,
+        #[arg(long, default_value = "game")]
+        mount: String,
     },
     /// Print the calibration (camera model and image↔rink homography) of the default virtual
     /// camera at the given image size, as JSON.
@@ -119,10 +176,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .with_context(|| format!("rendering seed {seed} to {}", out.display()))?;
             let calibration_path = calibration.unwrap_or_else(|| beside(&out, "calibration.json"));
-            let truth_file = benchsight_sim::truth::GameTruth::read(&truth)?;
             std::fs::write(
                 &calibration_path,
-                serde_json::to_string_pretty(&truth_file.calibration)?,
+                serde_json::to_string_pretty(&summary.calibration)?,
             )
             .with_context(|| format!("writing {}", calibration_path.display()))?;
             println!(
@@ -139,6 +195,92 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Frame {
+            seed,
+            at,
+            profile,
+            width,
+            height,
+            out,
+        } => {
+            anyhow::ensure!(
+                at >= 0.0 && at.is_finite(),
+                "--at must be a time in seconds"
+            );
+            let look_profile = LookProfile::named(&profile)?;
+            let game = GameConfig::new(seed);
+            let frame = (at * f64::from(game.frames_per_s)).round() as u64;
+            let mut sim = GameSim::new(game);
+            for _ in 0..frame {
+                sim.step();
+            }
+            let mut renderer = Renderer::new(
+                look_profile.camera(seed, width, height),
+                look_profile.game_look(seed),
+            );
+            let (rgb, labels) = renderer.render(&sim.state());
+            image::save_buffer(&out, rgb, width, height, image::ExtendedColorType::Rgb8)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "frame {frame} of seed {seed} ({profile}): {} labelled objects, {}",
+                labels.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Dataset {
+            seeds,
+            frames_per_seed,
+            profiles,
+            width,
+            height,
+            val_every,
+            game_seconds,
+            min_visibility,
+            out,
+        } => {
+            let job = DatasetJob {
+                first_seed: seeds.0,
+                last_seed: seeds.1,
+                frames_per_seed,
+                profiles,
+                width,
+                height,
+                val_every,
+                game_seconds,
+                min_visibility,
+            };
+            let started = std::time::Instant::now();
+            let summary = write_dataset(&job, &out, |done, total| {
+                eprintln!(
+                    "benchsight-sim: dataset {done}/{total} seeds ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            })?;
+            println!(
+                "dataset in {}: {} train and {} val images; labels per class {:?} (player, goalie, referee, puck, net)",
+                out.display(),
+                summary.train_images,
+                summary.val_images,
+                summary.labels_per_class
+            );
+            Ok(())
+        }
+        Command::Camera {
+            video,
+            address,
+            port,
+            mount,
+        } => {
+            let camera = VirtualCamera::serve(&video, &address, port, &mount)?;
+            println!(
+                "virtual camera streaming {} at {}",
+                video.display(),
+                camera.url()
+            );
+            camera.wait();
+            Ok(())
+        }
         Command::Calibration { width, height } => {
             let calibration =
                 CameraCalibration::of(PinholeCamera::broadcast_default(width, height))
@@ -146,6 +288,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&calibration)?);
             Ok(())
         }
+    }
+}
+
+/// Parses `FIRST..LAST` (inclusive) or a single seed.
+fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let bad = |_| format!("{text:?} is not a seed range like 1..200");
+    match text.split_once("..") {
+        Some((first, last)) => {
+            let (first, last) = (
+                first.parse().map_err(bad)?,
+                last.trim_start_matches('=').parse().map_err(bad)?,
+            );
+            if first > last {
+                return Err(format!("the range {text} is empty"));
+            }
+            Ok((first, last))
+        }
+        None => text.parse().map(|seed| (seed, seed)).map_err(bad),
     }
 }
 

@@ -39,6 +39,7 @@ pub enum RenderError {
 /// Figures of a finished render.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderSummary {
+    pub calibration: CameraCalibration,
     pub frames: u64,
     pub events: usize,
     pub goals: usize,
@@ -110,6 +111,7 @@ pub fn render_game(
     };
     truth.write(truth_path)?;
     Ok(RenderSummary {
+        calibration: truth.calibration,
         frames: total,
         events: truth.events.len(),
         goals,
