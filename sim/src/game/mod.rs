@@ -204,6 +204,8 @@ struct LiveShot {
     /// Decided at release: a shot on net that beats the goalie.
     beats_goalie: bool,
     blocker: Option<usize>,
+    /// A teammate near the net who redirects the shot.
+    tipper: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -248,6 +250,8 @@ enum Area {
 pub struct GameSim {
     config: GameConfig,
     rng: ChaCha8Rng,
+    /// A separate stream for tips, so that adding them left the rest of each game as it was.
+    tips: ChaCha8Rng,
     frame: u64,
     period: Period,
     clock_ms: u32,
@@ -317,9 +321,11 @@ impl GameSim {
         })
         .collect();
         let clock_ms = config.period_length_s * 1000;
+        let tips = ChaCha8Rng::seed_from_u64(config.seed ^ 0x7195);
         let mut sim = Self {
             config,
             rng,
+            tips,
             frame: 0,
             period: Period::FIRST,
             clock_ms,
@@ -840,6 +846,20 @@ impl GameSim {
             })
             .map(|(i, _)| i)
             .find(|_| self.rng.random_bool(0.6));
+        // A teammate standing in the shot's path near the net may tip it.
+        let tipper = self
+            .players
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i != shooter && p.team == team && p.role != Role::Goalie)
+            .filter(|(_, p)| {
+                let along = (p.body.pos - origin).dot(&(target - origin))
+                    / (target - origin).norm_squared();
+                (0.5..0.92).contains(&along)
+                    && distance_to_segment(p.body.pos, origin, target) < 3.0
+            })
+            .map(|(i, _)| i)
+            .find(|_| self.tips.random_bool(0.5));
         self.release(shooter, target, speed, height, Release::Shot, now);
         self.shot = Some(LiveShot {
             shooter,
@@ -849,6 +869,7 @@ impl GameSim {
             kind,
             beats_goalie,
             blocker,
+            tipper,
         });
     }
 
@@ -1112,6 +1133,34 @@ impl GameSim {
             self.record_shot(shot, "Shot_Blocked", b);
             self.mark_touch(b, Release::Deflection, now);
             self.shot = None;
+            return true;
+        }
+        if let Some(t) = shot.tipper
+            && (self.players[t].body.pos - pos).norm() < 3.0
+            && shot.blocker.is_none()
+        {
+            // The original shot is logged as deflected; the tip is a new shot from here.
+            self.record_shot(shot, "Shot_Deflected", goalie);
+            let target = V2::new(s * GOAL_LINE_X_FT, self.tips.random_range(-4.5..4.5));
+            let speed = self.puck.speed() * 0.8;
+            let height = self.tips.random_range(0.0..3.0);
+            let quality = 1.2;
+            let beats_goalie = target.y.abs() < NET_HALF_WIDTH_FT
+                && self
+                    .tips
+                    .random_bool((self.config.goal_probability * quality).clamp(0.0, 0.95));
+            self.puck = launch(pos, target, speed, height);
+            self.mark_touch(t, Release::Shot, now);
+            self.shot = Some(LiveShot {
+                shooter: t,
+                released_ms: now,
+                origin: pos,
+                end: shot.end,
+                kind: "Shot_Tip",
+                beats_goalie,
+                blocker: None,
+                tipper: None,
+            });
             return true;
         }
         let at_goalie = pos.x * s >= GOAL_LINE_X_FT - 3.0 && pos.y.abs() < NET_HALF_WIDTH_FT;

@@ -91,3 +91,55 @@ fn goals_are_logged_as_a_shot_then_a_goal_with_a_stoppage_and_centre_faceoff() {
         }
     }
 }
+
+#[test]
+fn a_teammate_in_the_shooting_lane_can_tip_the_shot() {
+    let mut tips = 0;
+    for seed in 0..30 {
+        let mut sim = GameSim::new(GameConfig::new(seed));
+        sim.phase = Phase::Live;
+        let s = sim.attack_sign(Team::Home);
+        for player in sim.players.iter_mut().filter(|p| p.role != Role::Goalie) {
+            let side = if player.team == Team::Home {
+                30.0
+            } else {
+                -30.0
+            };
+            player.body = physics::SkaterBody::standing(V2::new(-s * 60.0, side), 0.0);
+        }
+        let home = |role| {
+            sim.players
+                .iter()
+                .position(|p| p.team == Team::Home && p.role == role)
+                .unwrap()
+        };
+        let (shooter, mate) = (home(Role::Centre), home(Role::LeftWing));
+        sim.players[shooter].body.pos = V2::new(s * 45.0, 0.0);
+        sim.players[mate].body.pos = V2::new(s * 80.0, 0.3);
+        sim.take_control(shooter, 0);
+        sim.puck = physics::PuckBody::at_rest(sim.players[shooter].body.pos);
+        sim.shoot(shooter, V2::new(s * GOAL_LINE_X_FT, 0.0), 0, false);
+        if sim.shot.unwrap().tipper.is_none() {
+            continue;
+        }
+        for _ in 0..20 {
+            sim.step();
+        }
+        let events = sim.take_events();
+        let deflected = events.iter().any(|e| {
+            e.has_detail1(&Detail::SHOT_DEFLECTED)
+                && e.player(PlayerRole::ACTOR).unwrap().track_id
+                    == Some(u64::from(sim.players[shooter].track_id))
+        });
+        let tip = events.iter().any(|e| {
+            e.event_type == EventType::Shot
+                && e.detail2.as_ref().is_some_and(|d| d.as_str() == "Shot_Tip")
+                && e.player(PlayerRole::ACTOR).unwrap().track_id
+                    == Some(u64::from(sim.players[mate].track_id))
+        });
+        if deflected && tip {
+            tips += 1;
+        }
+    }
+    assert!(tips >= 3, "only {tips} tips in 30 set-ups");
+}
