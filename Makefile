@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity test demo bench-sim
+	clippy purity test demo bench-sim model
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -51,6 +51,9 @@ test: bootstrap services fmt-check clippy purity ## everything CI runs
 	set -a; source $(SERVICES_ENV); set +a; \
 	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
 	$(CARGO) test --workspace
+
+model: ## train, export and evaluate the detector into models/ (Python + torch; never needed by test)
+	models/train/make_model.sh
 
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim

@@ -1,5 +1,6 @@
 //! What the detector sees: the object classes shared by the simulator's labels, the model's
-//! outputs and the tracker, and axis-aligned boxes in image pixels.
+//! outputs and the tracker; axis-aligned boxes in image pixels; scored detections and their
+//! class-wise non-maximum suppression.
 
 use std::fmt;
 use std::str::FromStr;
@@ -127,9 +128,97 @@ impl PixelBox {
     }
 }
 
+/// One object found in one frame, in image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub class: ObjectClass,
+    pub score: f32,
+    pub bbox: PixelBox,
+}
+
+/// Class-wise non-maximum suppression: within each class, keeps the best-scoring box and drops
+/// every other box overlapping it by more than `iou_threshold`, repeatedly. The result is sorted
+/// by descending score. No cap on the number of boxes kept.
+pub fn non_maximum_suppression(
+    mut detections: Vec<Detection>,
+    iou_threshold: f32,
+) -> Vec<Detection> {
+    detections.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Detection> = Vec::with_capacity(detections.len());
+    for candidate in detections {
+        let overlaps = kept
+            .iter()
+            .any(|k| k.class == candidate.class && k.bbox.iou(&candidate.bbox) > iou_threshold);
+        if !overlaps {
+            kept.push(candidate);
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn detection(class: ObjectClass, score: f32, x0: f32) -> Detection {
+        Detection {
+            class,
+            score,
+            bbox: PixelBox {
+                x0,
+                y0: 0.0,
+                x1: x0 + 10.0,
+                y1: 10.0,
+            },
+        }
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes_per_class() {
+        let kept = non_maximum_suppression(
+            vec![
+                detection(ObjectClass::Player, 0.6, 1.0),
+                detection(ObjectClass::Player, 0.9, 0.0),
+                detection(ObjectClass::Referee, 0.5, 0.0),
+                detection(ObjectClass::Player, 0.8, 30.0),
+            ],
+            0.5,
+        );
+        let summary: Vec<_> = kept.iter().map(|d| (d.class, d.score)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (ObjectClass::Player, 0.9),
+                (ObjectClass::Player, 0.8),
+                (ObjectClass::Referee, 0.5)
+            ]
+        );
+    }
+
+    proptest! {
+        /// After NMS no two kept boxes of a class overlap beyond the threshold, and every
+        /// dropped box overlaps a kept box of its class that scores at least as high.
+        #[test]
+        fn nms_invariants(boxes in proptest::collection::vec((0usize..2, 0.0f32..1.0, 0.0f32..100.0, 0.0f32..100.0, 1.0f32..30.0), 0..60)) {
+            let input: Vec<Detection> = boxes.iter().map(|&(c, score, x, y, size)| Detection {
+                class: ObjectClass::ALL[c],
+                score,
+                bbox: PixelBox { x0: x, y0: y, x1: x + size, y1: y + size },
+            }).collect();
+            let kept = non_maximum_suppression(input.clone(), 0.45);
+            for (i, a) in kept.iter().enumerate() {
+                for b in &kept[i + 1..] {
+                    prop_assert!(a.class != b.class || a.bbox.iou(&b.bbox) <= 0.45);
+                }
+            }
+            for d in &input {
+                let survived = kept.contains(d);
+                let covered = kept.iter().any(|k| k.class == d.class && k.score >= d.score && k.bbox.iou(&d.bbox) > 0.45);
+                prop_assert!(survived || covered);
+            }
+        }
+    }
 
     #[test]
     fn class_ids_are_stable() {

@@ -10,13 +10,17 @@
 //! - [`rink`]: rink geometry in centre-relative feet, zones, nets, faceoff dots, shot geometry.
 //! - [`homography`]: image↔rink plane mapping fitted by the normalised DLT.
 //! - [`camera`]: a pinhole camera over the rink and its exact ground-plane homography.
-//! - [`detection`]: detector object classes and pixel boxes.
+//! - [`detection`]: detector object classes, pixel boxes, detections and class-wise NMS.
+//! - [`detector`]: model input geometry (rink region, letterbox) and output-layout decoding.
+//! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
 pub mod camera;
 pub mod detection;
+pub mod detector;
 pub mod domain;
+pub mod evaluation;
 pub mod event;
 pub mod homography;
 pub mod ids;

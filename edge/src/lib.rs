@@ -3,7 +3,13 @@
 //!
 //! Module map:
 //! - [`config`]: the appliance configuration, its defaults and validation.
+//! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
+//! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
+//! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
 //! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
 
 pub mod config;
+pub mod eval_detector;
+pub mod inference;
+pub mod model;
 pub mod uplink;

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use benchsight_edge::config::EdgeConfig;
+use benchsight_edge::eval_detector::evaluate;
+use benchsight_edge::inference::{Detector, ExecutionProvider, InferenceSettings, OnnxRuntime};
+use benchsight_edge::model::ModelPackage;
 use clap::{Parser, Subcommand};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -35,6 +38,40 @@ enum Command {
     /// Load and validate the configuration, then print the effective values as JSON (secrets
     /// live in files and are never printed).
     CheckConfig,
+    /// Measure a detector through the deployed inference path on a labelled dataset (YOLO
+    /// layout, e.g. from `benchsight-sim dataset`): per-class precision, recall and AP50, the
+    /// puck by centre distance, and the time per frame.
+    EvalDetector {
+        /// Model folder holding model.toml and the ONNX file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Dataset folder (images/SPLIT, labels/SPLIT, optional cameras.json).
+        #[arg(long)]
+        dataset: PathBuf,
+        #[arg(long, default_value = "val")]
+        split: String,
+        /// The ONNX Runtime shared library.
+        #[arg(long, env = "ORT_DYLIB_PATH")]
+        onnxruntime: PathBuf,
+        #[arg(long, value_enum, default_value = "cpu")]
+        provider: Provider,
+        /// Threads inside one operator (0: ONNX Runtime decides).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// A found puck's centre must lie within this many pixels of the true one.
+        #[arg(long, default_value_t = 3.0)]
+        puck_radius_px: f32,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Provider {
+    Cpu,
+    Cuda,
+    Tensorrt,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +92,48 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let shown = serde_json::to_value(&config).context("showing the configuration")?;
             println!("# {} is valid", cli.config.display());
             println!("{}", serde_json::to_string_pretty(&shown)?);
+            Ok(())
+        }
+        Command::EvalDetector {
+            model,
+            dataset,
+            split,
+            onnxruntime,
+            provider,
+            threads,
+            puck_radius_px,
+            json,
+        } => {
+            let package = ModelPackage::open(&model)?;
+            let runtime = OnnxRuntime::load(&onnxruntime)?;
+            let settings = InferenceSettings {
+                provider: match provider {
+                    Provider::Cpu => ExecutionProvider::Cpu,
+                    Provider::Cuda => ExecutionProvider::Cuda,
+                    Provider::Tensorrt => ExecutionProvider::Tensorrt,
+                },
+                intra_threads: threads,
+                ..InferenceSettings::default()
+            };
+            let name = package.spec.name.clone();
+            let mut detector = Detector::new(&runtime, package, &settings)?;
+            let report = evaluate(
+                &mut detector,
+                &dataset,
+                &split,
+                puck_radius_px,
+                |done, total| {
+                    if done % 100 == 0 || done == total {
+                        eprintln!("benchsight-edge: evaluated {done}/{total} images");
+                    }
+                },
+            )?;
+            println!("model {name} on {} ({split}):", dataset.display());
+            println!("{}", report.table());
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             Ok(())
         }
     }

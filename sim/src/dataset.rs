@@ -2,14 +2,23 @@
 //! labels in the Ultralytics YOLO layout (`images/{train,val}`, `labels/{train,val}`, one
 //! `class cx cy w h` line per object, normalised), a `data.yaml`, and a manifest of what was
 //! generated. Whole seeds go to either split, so no game leaks from training into validation.
+//! `cameras.json` holds each seed's camera calibration and rink region (the part of the frame a
+//! rink-region model is fed), keyed by the image-name prefix `sNNNNN`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use benchsight_core::detection::ObjectClass;
+use std::collections::BTreeMap;
+
+use benchsight_core::camera::PinholeCamera;
+use benchsight_core::detection::{ObjectClass, PixelBox};
+use benchsight_core::detector::rink_region;
+use benchsight_core::homography::HomographyError;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::CameraCalibration;
 
 use crate::game::{GameConfig, GameSim};
 use crate::render::Renderer;
@@ -39,6 +48,8 @@ pub struct DatasetJob {
 pub enum DatasetError {
     #[error(transparent)]
     Profile(#[from] UnknownProfile),
+    #[error("the camera has no valid ground homography: {0}")]
+    Camera(#[from] HomographyError),
     #[error("no seeds: the first seed {first} is after the last {last}")]
     NoSeeds { first: u64, last: u64 },
     #[error("cannot write {path}: {source}")]
@@ -51,6 +62,14 @@ pub enum DatasetError {
         path: PathBuf,
         source: image::ImageError,
     },
+}
+
+/// One seed's camera, as the detector's training and evaluation need it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedCamera {
+    pub calibration: CameraCalibration,
+    /// The rink region of the frame (`None` if the camera does not see the rink).
+    pub rink_region: Option<PixelBox>,
 }
 
 /// What was written.
@@ -122,6 +141,7 @@ pub fn write_dataset(
         }
     }
     let mut summary = DatasetSummary::default();
+    let mut cameras = BTreeMap::new();
     let seed_count = job.last_seed - job.first_seed + 1;
     for (done, seed) in (job.first_seed..=job.last_seed).enumerate() {
         let profile = &profiles[seed as usize % profiles.len()];
@@ -130,9 +150,22 @@ pub fn write_dataset(
         } else {
             "train"
         };
-        write_seed(job, profile, seed, split, out, &mut summary)?;
+        let camera = profile.camera(seed, job.width, job.height);
+        let calibration = CameraCalibration::of(camera.clone())?;
+        let rink_region = rink_region(&calibration.homography, job.width, job.height);
+        cameras.insert(
+            format!("s{seed:05}"),
+            SeedCamera {
+                calibration,
+                rink_region,
+            },
+        );
+        write_seed(job, profile, camera, seed, split, out, &mut summary)?;
         progress(done as u64 + 1, seed_count);
     }
+    let cameras_path = out.join("cameras.json");
+    let text = serde_json::to_string(&cameras).unwrap_or_default();
+    std::fs::write(&cameras_path, text).map_err(io_error(&cameras_path))?;
     let yaml = format!(
         "# BenchSight simulator dataset ({} seeds {}..={})\npath: {}\ntrain: images/train\nval: images/val\nnc: {}\nnames: [{}]\n",
         seed_count,
@@ -168,6 +201,7 @@ pub fn write_dataset(
 fn write_seed(
     job: &DatasetJob,
     profile: &LookProfile,
+    camera: PinholeCamera,
     seed: u64,
     split: &str,
     out: &Path,
@@ -182,10 +216,7 @@ fn write_seed(
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut renderer = Renderer::new(
-        profile.camera(seed, job.width, job.height),
-        profile.game_look(seed),
-    );
+    let mut renderer = Renderer::new(camera, profile.game_look(seed));
     let mut sim = GameSim::new(game);
     let mut next = wanted.into_iter().peekable();
     for frame in 0..total {
@@ -263,6 +294,12 @@ mod tests {
             yaml.contains("names: [player, goalie, referee, puck, net]"),
             "{yaml}"
         );
+        let cameras: BTreeMap<String, SeedCamera> = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("cameras.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(cameras.len(), 4);
+        assert!(cameras["s00001"].rink_region.is_some());
         let labels: Vec<_> = std::fs::read_dir(dir.path().join("labels/val"))
             .unwrap()
             .collect();

@@ -148,3 +148,31 @@ fn profiles_look_clearly_different() {
     let difference: f64 = arena.iter().zip(held_out).map(|(a, b)| (a - b).abs()).sum();
     assert!(difference > 15.0, "{arena:?} vs {held_out:?}");
 }
+
+#[test]
+fn the_rink_region_holds_every_visible_object() {
+    for profile in LookProfile::NAMES {
+        for seed in [1, 2] {
+            let look = LookProfile::named(profile).unwrap();
+            let camera = look.camera(seed, 1280, 720);
+            let region = benchsight_core::detector::rink_region(
+                &camera.ground_homography().unwrap(),
+                1280,
+                720,
+            )
+            .unwrap();
+            render_frames(seed, profile, 30, |_, _, labels| {
+                for label in labels.iter().filter(|l| l.visibility > 0.3) {
+                    let b = label.bbox;
+                    assert!(
+                        b.x0 >= region.x0 - 1.0
+                            && b.x1 <= region.x1 + 1.0
+                            && b.y0 >= region.y0 - 1.0
+                            && b.y1 <= region.y1 + 1.0,
+                        "{profile} seed {seed}: {label:?} outside {region:?}"
+                    );
+                }
+            });
+        }
+    }
+}

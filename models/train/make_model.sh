@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make model`: generate the data, train, export, evaluate through the Rust / ONNX Runtime path,
+# and write the model folder (model.onnx, model.toml with its measured figures).
+#
+# Environment: MODEL_NAME (bs-det-1), TRAIN_MINUTES (80), TRAIN_SEEDS (1..150),
+# FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030). Wall time on the 2-core development machine:
+# about 9 min of data, TRAIN_MINUTES of training, 1 min of evaluation.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+NAME=${MODEL_NAME:-bs-det-1}
+MINUTES=${TRAIN_MINUTES:-80}
+TRAIN_SEEDS=${TRAIN_SEEDS:-1..150}
+FRAMES=${FRAMES_PER_SEED:-16}
+HELDOUT_SEEDS=${HELDOUT_SEEDS:-9001..9030}
+WORK="$ROOT/.work/model"
+VENV="$ROOT/.venv-train"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+mkdir -p "$WORK"
+
+if [[ ! -x $VENV/bin/python ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q -r models/train/requirements.txt
+scripts/bootstrap >/dev/null
+ORT_DYLIB_PATH=$(sed -n 's/^ORT_DYLIB_PATH=//p' .cache/onnxruntime/env)
+export ORT_DYLIB_PATH
+cargo build --release --workspace --quiet
+
+if [[ ! -f $WORK/train-data/data.yaml ]]; then
+    "$TARGET/release/benchsight-sim" dataset --seeds "$TRAIN_SEEDS" --frames-per-seed "$FRAMES" \
+        --profiles arena,community --game-seconds 300 --out "$WORK/train-data"
+fi
+if [[ ! -f $WORK/heldout/data.yaml ]]; then
+    "$TARGET/release/benchsight-sim" dataset --seeds "$HELDOUT_SEEDS" --frames-per-seed 10 \
+        --profiles heldout --val-every 1 --game-seconds 300 --out "$WORK/heldout"
+fi
+
+started=$(date +%s)
+(cd models/train && "$VENV/bin/python" train.py --data "$WORK/train-data" --out "$WORK/$NAME.onnx" --minutes "$MINUTES")
+trained=$(( ($(date +%s) - started) / 60 ))
+
+cat > "$WORK/training.json" <<JSON
+{"framework": "PyTorch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)')",
+ "simulator": "benchsight-sim $(git describe --always --dirty 2>/dev/null || echo unknown)",
+ "train_seeds": "$TRAIN_SEEDS", "frames_per_seed": $FRAMES, "profiles": ["arena", "community"],
+ "heldout_seeds": "$HELDOUT_SEEDS", "heldout_profile": "heldout",
+ "device": "$("$VENV/bin/python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')",
+ "train_minutes": $trained}
+JSON
+(cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" --training "$WORK/training.json")
+"$TARGET/release/benchsight-edge" eval-detector --model "models/$NAME" --dataset "$WORK/heldout" --json "$WORK/eval.json"
+(cd models/train && "$VENV/bin/python" card.py --onnx "$ROOT/models/$NAME/model.onnx" --out "$ROOT/models/$NAME" \
+    --training "$WORK/training.json" --metrics "$WORK/eval.json")
+echo "model: models/$NAME (held-out figures in models/$NAME/model.toml)"

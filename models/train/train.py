@@ -1,0 +1,215 @@
+"""Train BenchSight's detector on a simulator dataset and export it to ONNX.
+
+    python train.py --data DATASET --out models/bs-det-1/model.onnx --minutes 80
+
+DATASET is the output of `benchsight-sim dataset` (YOLO layout plus cameras.json with each seed's
+rink region). Each image is cropped to its rink region and letterboxed into the model's fixed
+1280 x 288 input, the same geometry the appliance uses (benchsight_core::detector). Training runs
+on the CPU (or a GPU when one is present) until the time budget is spent, then the weights are
+exported as ONNX (opset 17) with decoding built in.
+"""
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, STRIDE, Detector, Exported
+
+PAD = 114
+
+
+def letterbox(image, region):
+    """Crops `region` (x0, y0, x1, y1) and letterboxes it; returns the array and the geometry."""
+    x0, y0, x1, y1 = region
+    w, h = x1 - x0, y1 - y0
+    scale = min(INPUT_WIDTH / w, INPUT_HEIGHT / h)
+    pad_x = (INPUT_WIDTH - w * scale) / 2
+    pad_y = (INPUT_HEIGHT - h * scale) / 2
+    crop = image.crop((round(x0), round(y0), round(x1), round(y1)))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    crop = crop.resize(size, Image.BILINEAR)
+    canvas = Image.new("RGB", (INPUT_WIDTH, INPUT_HEIGHT), (PAD, PAD, PAD))
+    canvas.paste(crop, (round(pad_x), round(pad_y)))
+    return np.asarray(canvas), (x0, y0, scale, pad_x, pad_y)
+
+
+def load_split(root, split, limit=None):
+    cameras = json.loads((root / "cameras.json").read_text())
+    images, targets = [], []
+    files = sorted((root / "images" / split).glob("*.jpg"))
+    if limit:
+        files = files[:limit]
+    for n, path in enumerate(files):
+        region = cameras[path.stem.split("_")[0]]["rink_region"]
+        region = (region["x0"], region["y0"], region["x1"], region["y1"])
+        with Image.open(path) as image:
+            width, height = image.size
+            array, (x0, y0, scale, pad_x, pad_y) = letterbox(image.convert("RGB"), region)
+        boxes = []
+        label_path = root / "labels" / split / (path.stem + ".txt")
+        for line in label_path.read_text().splitlines():
+            c, cx, cy, w, h = line.split()
+            cx, cy = float(cx) * width, float(cy) * height
+            w, h = float(w) * width, float(h) * height
+            boxes.append((int(c), (cx - x0) * scale + pad_x, (cy - y0) * scale + pad_y, w * scale, h * scale))
+        images.append(array)
+        targets.append(np.array(boxes, dtype=np.float32).reshape(-1, 5))
+        if (n + 1) % 500 == 0:
+            print(f"loaded {n + 1}/{len(files)} {split} images", flush=True)
+    return np.stack(images), targets
+
+
+def heat_targets(boxes, flip):
+    """Gaussian centre heat maps, sizes, offsets and their mask at stride 4."""
+    rows, cols = INPUT_HEIGHT // STRIDE, INPUT_WIDTH // STRIDE
+    heat = np.zeros((len(CLASSES), rows, cols), np.float32)
+    size = np.zeros((2, rows, cols), np.float32)
+    offset = np.zeros((2, rows, cols), np.float32)
+    mask = np.zeros((rows, cols), np.float32)
+    ys, xs = np.mgrid[0:rows, 0:cols]
+    for c, cx, cy, w, h in boxes:
+        if flip:
+            cx = INPUT_WIDTH - cx
+        gx, gy = cx / STRIDE, cy / STRIDE
+        ix, iy = int(gx), int(gy)
+        if not (0 <= ix < cols and 0 <= iy < rows):
+            continue
+        sx = max(0.6, w / STRIDE / 6)
+        sy = max(0.6, h / STRIDE / 6)
+        window = (slice(max(0, iy - 8), iy + 9), slice(max(0, ix - 8), ix + 9))
+        g = np.exp(-((xs[window] - ix) ** 2 / (2 * sx * sx) + (ys[window] - iy) ** 2 / (2 * sy * sy)))
+        heat[int(c)][window] = np.maximum(heat[int(c)][window], g)
+        size[:, iy, ix] = (math.log(max(w, 1.0) / STRIDE), math.log(max(h, 1.0) / STRIDE))
+        offset[:, iy, ix] = (gx - ix, gy - iy)
+        mask[iy, ix] = 1.0
+    return heat, size, offset, mask
+
+
+def augment(array, rng):
+    """Colour changes so that jersey colours never seen in training do not matter."""
+    image = array.astype(np.float32)
+    image = image[..., rng.permutation(3)]
+    image = image * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
+    image += rng.normal(0, rng.uniform(0, 4), image.shape)
+    return np.clip(image, 0, 255)
+
+
+def batch(images, targets, indices, rng, train):
+    xs, heats, sizes, offsets, masks = [], [], [], [], []
+    for i in indices:
+        flip = train and rng.random() < 0.5
+        image = augment(images[i], rng) if train else images[i].astype(np.float32)
+        if flip:
+            image = image[:, ::-1]
+        xs.append(np.ascontiguousarray(image.transpose(2, 0, 1)) / 255.0)
+        heat, size, offset, mask = heat_targets(targets[i], flip)
+        heats.append(heat)
+        sizes.append(size)
+        offsets.append(offset)
+        masks.append(mask)
+    as_tensor = lambda a: torch.from_numpy(np.stack(a).astype(np.float32))
+    return as_tensor(xs), as_tensor(heats), as_tensor(sizes), as_tensor(offsets), as_tensor(masks)
+
+
+def loss_fn(outputs, heat_t, size_t, offset_t, mask):
+    heat, size, offset = outputs
+    pred = torch.sigmoid(heat).clamp(1e-4, 1 - 1e-4)
+    positive = heat_t.eq(1).float()
+    negative_weight = torch.pow(1 - heat_t, 4)
+    pos_loss = torch.log(pred) * torch.pow(1 - pred, 2) * positive
+    neg_loss = torch.log(1 - pred) * torch.pow(pred, 2) * negative_weight * (1 - positive)
+    count = positive.sum().clamp(min=1.0)
+    focal = -(pos_loss.sum() + neg_loss.sum()) / count
+    m = mask.unsqueeze(1)
+    objects = mask.sum().clamp(min=1.0)
+    size_loss = (torch.abs(size - size_t) * m).sum() / objects
+    offset_loss = (torch.abs(offset - offset_t) * m).sum() / objects
+    return focal + 0.5 * size_loss + offset_loss, (focal.item(), size_loss.item(), offset_loss.item())
+
+
+def export(model, path):
+    model.eval()
+    exported = Exported(model).eval()
+    dummy = torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        exported,
+        (dummy,),
+        str(path),
+        opset_version=17,
+        input_names=["images"],
+        output_names=["output0"],
+        dynamo=False,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
+    parser.add_argument("--minutes", type=float, default=80.0, help="training time budget")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None, help="use only this many images (smoke tests)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    started = time.time()
+    images, targets = load_split(args.data, "train", args.limit)
+    print(f"{len(images)} training images loaded in {time.time() - started:.0f} s on {device}", flush=True)
+
+    model = Detector().to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    budget = args.minutes * 60
+    train_start = time.time()
+    step, epoch = 0, 0
+    while time.time() - train_start < budget:
+        epoch += 1
+        order = rng.permutation(len(images))
+        totals = np.zeros(4)
+        for first in range(0, len(order) - args.batch + 1, args.batch):
+            elapsed = time.time() - train_start
+            if elapsed >= budget:
+                break
+            # Cosine decay over the time budget, after a short warm-up.
+            progress = elapsed / budget
+            lr = args.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * progress))
+            for group in optimiser.param_groups:
+                group["lr"] = lr
+            x, heat, size, offset, mask = (t.to(device) for t in batch(images, targets, order[first:first + args.batch], rng, True))
+            model.train()
+            loss, parts = loss_fn(model(x), heat, size, offset, mask)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            totals += (loss.item(), *parts)
+            step += 1
+            if step % 50 == 0:
+                mean = totals / max(1, (first // args.batch) + 1)
+                print(
+                    f"epoch {epoch} step {step} loss {mean[0]:.3f} (focal {mean[1]:.3f} size {mean[2]:.3f} "
+                    f"offset {mean[3]:.3f}) lr {lr:.2e} {elapsed / 60:.1f}/{args.minutes:.0f} min",
+                    flush=True,
+                )
+    model.cpu()
+    export(model, args.out)
+    print(f"trained {step} steps ({epoch} epochs) in {(time.time() - train_start) / 60:.1f} min; wrote {args.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
