@@ -13,6 +13,7 @@
 //! - [`detection`]: detector object classes, pixel boxes, detections and class-wise NMS.
 //! - [`detector`]: model input geometry (rink region, letterbox) and output-layout decoding.
 //! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
+//! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -24,6 +25,7 @@ pub mod evaluation;
 pub mod event;
 pub mod homography;
 pub mod ids;
+pub mod puck_finder;
 pub mod rink;
 pub mod topic;
 pub mod vocabulary;

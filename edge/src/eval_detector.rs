@@ -11,6 +11,7 @@ use benchsight_core::detection::{ObjectClass, PixelBox};
 use benchsight_core::detector::rink_region;
 use benchsight_core::evaluation::{ClassReport, DetectionEvaluator, PuckReport};
 use benchsight_core::homography::Homography;
+use benchsight_core::puck_finder::{PuckFinderSettings, with_blob_puck};
 use serde::{Deserialize, Serialize};
 
 use crate::inference::{Detector, InferenceError, RgbFrame};
@@ -110,11 +111,13 @@ pub fn read_labels(
 }
 
 /// Evaluates `detector` on `dataset`'s `split`, calling `progress(done, total)` along the way.
+/// With `puck_finder`, frames where the network reports no puck get the blob step's puck.
 pub fn evaluate(
     detector: &mut Detector,
     dataset: &Path,
     split: &str,
     puck_radius_px: f32,
+    puck_finder: Option<&PuckFinderSettings>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<EvalReport, EvalError> {
     let image_dir = dataset.join("images").join(split);
@@ -168,7 +171,20 @@ pub fn evaluate(
             height,
             pixels: picture.as_raw(),
         };
-        let (detections, spent) = detector.detect_ranked(frame, &geometry, RANKING_FLOOR)?;
+        let (mut detections, spent) = detector.detect_ranked(frame, &geometry, RANKING_FLOOR)?;
+        if let Some(settings) = puck_finder {
+            // The blob step sees only what the pipeline would act on: detections above threshold.
+            let confident: Vec<_> = detections
+                .iter()
+                .filter(|d| d.score >= threshold)
+                .copied()
+                .collect();
+            let region = region.unwrap_or(geometry.region);
+            let confident_count = confident.len();
+            let completed =
+                with_blob_puck(confident, picture.as_raw(), width, height, region, settings);
+            detections.extend(completed.into_iter().skip(confident_count));
+        }
         timing[0] += spent.preprocess;
         timing[1] += spent.inference;
         timing[2] += spent.postprocess;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use benchsight_core::puck_finder::PuckFinderSettings;
 use benchsight_edge::config::EdgeConfig;
 use benchsight_edge::eval_detector::evaluate;
 use benchsight_edge::inference::{Detector, ExecutionProvider, InferenceSettings, OnnxRuntime};
@@ -64,6 +65,9 @@ enum Command {
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Evaluate the network alone, without the full-resolution puck blob step.
+        #[arg(long)]
+        no_puck_finder: bool,
     },
 }
 
@@ -103,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             threads,
             puck_radius_px,
             json,
+            no_puck_finder,
         } => {
             let package = ModelPackage::open(&model)?;
             let runtime = OnnxRuntime::load(&onnxruntime)?;
@@ -117,11 +122,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let name = package.spec.name.clone();
             let mut detector = Detector::new(&runtime, package, &settings)?;
+            let finder = PuckFinderSettings::default();
+            let finder = (!no_puck_finder).then_some(&finder);
             let report = evaluate(
                 &mut detector,
                 &dataset,
                 &split,
                 puck_radius_px,
+                finder,
                 |done, total| {
                     if done % 100 == 0 || done == total {
                         eprintln!("benchsight-edge: evaluated {done}/{total} images");
