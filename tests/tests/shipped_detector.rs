@@ -1,0 +1,65 @@
+//! The shipped detector through the appliance's inference path (ONNX Runtime, rink region,
+//! letterbox, decoding, NMS, puck blob step) on simulator frames it has never seen: a held-out
+//! look profile and seeds outside the training range.
+
+// Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use benchsight_core::detection::ObjectClass;
+use benchsight_core::puck_finder::PuckFinderSettings;
+use benchsight_edge::eval_detector::evaluate;
+use benchsight_edge::inference::{Detector, InferenceSettings, OnnxRuntime};
+use benchsight_edge::model::ModelPackage;
+use benchsight_sim::dataset::{DatasetJob, write_dataset};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn the_shipped_model_finds_people_in_unseen_games() {
+    let library = std::env::var_os("ORT_DYLIB_PATH")
+        .expect("ORT_DYLIB_PATH must name the ONNX Runtime library (make test sets it)");
+    let data = tempfile::tempdir().unwrap();
+    let job = DatasetJob {
+        first_seed: 9901,
+        last_seed: 9902,
+        frames_per_seed: 4,
+        profiles: vec!["heldout".into()],
+        width: 1280,
+        height: 720,
+        val_every: 1,
+        game_seconds: 120,
+        min_visibility: 0.3,
+    };
+    write_dataset(&job, data.path(), |_, _| {}).unwrap();
+
+    let runtime = OnnxRuntime::load(std::path::Path::new(&library)).unwrap();
+    let package = ModelPackage::open(&repo().join("models/bs-det-1")).unwrap();
+    let settings = InferenceSettings {
+        intra_threads: 2,
+        ..InferenceSettings::default()
+    };
+    let mut detector = Detector::new(&runtime, package, &settings).unwrap();
+    let report = evaluate(
+        &mut detector,
+        data.path(),
+        "val",
+        3.0,
+        Some(&PuckFinderSettings::default()),
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.images, 8);
+    let ap = |class: ObjectClass| report.classes[class.id()].ap50;
+    for class in [
+        ObjectClass::Player,
+        ObjectClass::Goalie,
+        ObjectClass::Referee,
+    ] {
+        assert!(ap(class) > 0.8, "{class}: {}", report.table());
+    }
+    assert!(report.mean_inference_ms > 0.0);
+}
