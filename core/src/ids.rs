@@ -83,6 +83,19 @@ macro_rules! slug_id {
             }
         }
 
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        text_conversions!($name);
+    };
+}
+
+/// Parsing from and printing to text for ids that have `parse` and `Display`.
+macro_rules! text_conversions {
+    ($($name:ident),*) => {$(
         impl FromStr for $name {
             type Err = IdError;
             fn from_str(value: &str) -> Result<Self, IdError> {
@@ -99,16 +112,10 @@ macro_rules! slug_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.to_string()
             }
         }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
+    )*};
 }
 
 slug_id!(
@@ -238,28 +245,8 @@ fn parse_uuid(kind: &'static str, value: &str) -> Result<Uuid, IdError> {
     })
 }
 
-macro_rules! uuid_conversions {
+macro_rules! uuid_display {
     ($($name:ident),*) => {$(
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(value: &str) -> Result<Self, IdError> {
-                Self::parse(value)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = IdError;
-            fn try_from(value: String) -> Result<Self, IdError> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0.to_string()
-            }
-        }
-
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)
@@ -267,7 +254,8 @@ macro_rules! uuid_conversions {
         }
     )*};
 }
-uuid_conversions!(StoreId, EventId, RecordId, CommandId);
+uuid_display!(StoreId, EventId, RecordId, CommandId);
+text_conversions!(StoreId, EventId, RecordId, CommandId);
 
 /// A record's position in its store's outbox: strictly increasing from 1, per store incarnation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
