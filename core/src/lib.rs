@@ -14,6 +14,7 @@
 //! - [`detector`]: model input geometry (rink region, letterbox) and output-layout decoding.
 //! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
 //! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
+//! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -28,5 +29,6 @@ pub mod ids;
 pub mod puck_finder;
 pub mod rink;
 pub mod topic;
+pub mod tracking;
 pub mod vocabulary;
 pub mod wire;

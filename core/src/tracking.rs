@@ -1,0 +1,409 @@
+//! Multi-object tracking of people and nets, ByteTrack-class: a constant-velocity Kalman filter
+//! per track over (centre x, centre y, width, height), optimal IoU assignment in two stages —
+//! confident detections against every live or recently lost track, then the remaining tracked
+//! tracks against low-score detections (which keeps partly hidden players alive) — tentative
+//! tracks that must be seen twice, and lost tracks re-activated when their object comes back.
+//! Frames are the clock: the tracker is fed one frame's detections at a time.
+
+use nalgebra::{SMatrix, SVector};
+use pathfinding::kuhn_munkres::kuhn_munkres_min;
+use pathfinding::matrix::Matrix;
+use serde::{Deserialize, Serialize};
+
+use crate::detection::{Detection, ObjectClass, PixelBox};
+
+type State = SVector<f64, 8>;
+type Covariance = SMatrix<f64, 8, 8>;
+type Measurement = SVector<f64, 4>;
+
+/// Tuning of the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrackerSettings {
+    /// Detections at or above this score are confident (first stage, may start tracks).
+    pub high_score: f32,
+    /// Detections below this are ignored; between the two they only extend existing tracks.
+    pub low_score: f32,
+    /// A new track starts only from a detection at least this confident.
+    pub new_track_score: f32,
+    /// Least IoU for a match in the first stage.
+    pub first_iou: f32,
+    /// Least IoU for a match with a low-score detection.
+    pub second_iou: f32,
+    /// Frames a lost track is kept for re-activation.
+    pub max_lost_frames: u32,
+}
+
+impl Default for TrackerSettings {
+    fn default() -> Self {
+        Self {
+            high_score: 0.5,
+            low_score: 0.1,
+            new_track_score: 0.6,
+            first_iou: 0.2,
+            second_iou: 0.4,
+            max_lost_frames: 45,
+        }
+    }
+}
+
+/// A tracked object as reported for one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrackedObject {
+    pub track_id: u64,
+    pub class: ObjectClass,
+    /// The filtered box.
+    pub bbox: PixelBox,
+    /// Score of the detection that updated the track this frame.
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Tentative,
+    Tracked,
+    Lost,
+}
+
+#[derive(Debug, Clone)]
+struct Track {
+    id: u64,
+    class: ObjectClass,
+    state: State,
+    covariance: Covariance,
+    phase: Phase,
+    lost_frames: u32,
+    score: f32,
+}
+
+/// The per-frame tracker.
+#[derive(Debug, Clone)]
+pub struct ByteTracker {
+    settings: TrackerSettings,
+    tracks: Vec<Track>,
+    next_id: u64,
+    frames: u64,
+}
+
+fn measurement(bbox: &PixelBox) -> Measurement {
+    let (cx, cy) = bbox.centre();
+    Measurement::new(
+        f64::from(cx),
+        f64::from(cy),
+        f64::from(bbox.width()),
+        f64::from(bbox.height()),
+    )
+}
+
+impl Track {
+    fn new(id: u64, detection: &Detection, phase: Phase) -> Self {
+        let z = measurement(&detection.bbox);
+        let mut state = State::zeros();
+        state.fixed_rows_mut::<4>(0).copy_from(&z);
+        let h = z[3].max(1.0);
+        let position = 2.0 * h / 20.0;
+        let velocity = 10.0 * h / 160.0;
+        let variances = [
+            position, position, position, position, velocity, velocity, velocity, velocity,
+        ];
+        let covariance = Covariance::from_diagonal(&SVector::<f64, 8>::from_iterator(
+            variances.iter().map(|s| s * s),
+        ));
+        Self {
+            id,
+            class: detection.class,
+            state,
+            covariance,
+            phase,
+            lost_frames: 0,
+            score: detection.score,
+        }
+    }
+
+    fn predict(&mut self) {
+        let mut transition = Covariance::identity();
+        for i in 0..4 {
+            transition[(i, i + 4)] = 1.0;
+        }
+        let h = self.state[3].max(1.0);
+        let (p, v) = (h / 20.0, h / 160.0);
+        let noise = Covariance::from_diagonal(&SVector::<f64, 8>::from_iterator(
+            [p, p, p, p, v, v, v, v].iter().map(|s| s * s),
+        ));
+        self.state = transition * self.state;
+        self.covariance = transition * self.covariance * transition.transpose() + noise;
+    }
+
+    fn update(&mut self, detection: &Detection) {
+        let z = measurement(&detection.bbox);
+        let observe = SMatrix::<f64, 4, 8>::from_fn(|r, c| if r == c { 1.0 } else { 0.0 });
+        let h = self.state[3].max(1.0);
+        let r = h / 20.0;
+        let noise = SMatrix::<f64, 4, 4>::from_diagonal_element(r * r);
+        let innovation = z - observe * self.state;
+        let system = observe * self.covariance * observe.transpose() + noise;
+        if let Some(inverse) = system.try_inverse() {
+            let gain = self.covariance * observe.transpose() * inverse;
+            self.state += gain * innovation;
+            self.covariance = (Covariance::identity() - gain * observe) * self.covariance;
+        }
+        self.score = detection.score;
+        self.lost_frames = 0;
+    }
+
+    fn bbox(&self) -> PixelBox {
+        let (cx, cy) = (self.state[0] as f32, self.state[1] as f32);
+        let (w, h) = (
+            (self.state[2].max(1.0)) as f32,
+            (self.state[3].max(1.0)) as f32,
+        );
+        PixelBox {
+            x0: cx - w / 2.0,
+            y0: cy - h / 2.0,
+            x1: cx + w / 2.0,
+            y1: cy + h / 2.0,
+        }
+    }
+}
+
+/// Optimal one-to-one matching of tracks and detections of the same class by IoU, keeping only
+/// pairs at or above `min_iou`. Returns (track index, detection index) pairs.
+fn associate(tracks: &[&Track], detections: &[&Detection], min_iou: f32) -> Vec<(usize, usize)> {
+    if tracks.is_empty() || detections.is_empty() {
+        return Vec::new();
+    }
+    // kuhn_munkres needs rows <= columns: put the smaller side on the rows.
+    let transpose = tracks.len() > detections.len();
+    let (rows, columns) = if transpose {
+        (detections.len(), tracks.len())
+    } else {
+        (tracks.len(), detections.len())
+    };
+    const SCALE: f32 = 1_000_000.0;
+    let cost = |t: usize, d: usize| -> i64 {
+        let (track, detection) = (tracks[t], detections[d]);
+        let iou = if track.class == detection.class {
+            track.bbox().iou(&detection.bbox)
+        } else {
+            0.0
+        };
+        if iou >= min_iou {
+            ((1.0 - iou) * SCALE) as i64
+        } else {
+            SCALE as i64 * 2
+        }
+    };
+    let weights = Matrix::from_fn(rows, columns, |(r, c)| {
+        if transpose { cost(c, r) } else { cost(r, c) }
+    });
+    let (_, assignment) = kuhn_munkres_min(&weights);
+    assignment
+        .into_iter()
+        .enumerate()
+        .map(|(r, c)| if transpose { (c, r) } else { (r, c) })
+        .filter(|&(t, d)| cost(t, d) <= SCALE as i64)
+        .collect()
+}
+
+impl ByteTracker {
+    pub fn new(settings: TrackerSettings) -> Self {
+        Self {
+            settings,
+            tracks: Vec::new(),
+            next_id: 1,
+            frames: 0,
+        }
+    }
+
+    /// Feeds one frame's detections (pucks are ignored: the puck has its own tracker) and
+    /// returns the objects tracked in this frame.
+    pub fn update(&mut self, detections: &[Detection]) -> Vec<TrackedObject> {
+        self.frames += 1;
+        for track in &mut self.tracks {
+            track.predict();
+        }
+        let s = self.settings;
+        let usable: Vec<&Detection> = detections
+            .iter()
+            .filter(|d| d.class != ObjectClass::Puck && d.score >= s.low_score)
+            .collect();
+        let (high, low): (Vec<&Detection>, Vec<&Detection>) =
+            usable.into_iter().partition(|d| d.score >= s.high_score);
+        let mut track_used = vec![false; self.tracks.len()];
+        let mut high_used = vec![false; high.len()];
+        let mut matched: Vec<(usize, Detection)> = Vec::new();
+
+        // Stage 1: confident detections against established tracks, tracked or lost.
+        let established: Vec<usize> = (0..self.tracks.len())
+            .filter(|&i| self.tracks[i].phase != Phase::Tentative)
+            .collect();
+        let pool: Vec<&Track> = established.iter().map(|&i| &self.tracks[i]).collect();
+        for (t, d) in associate(&pool, &high, s.first_iou) {
+            track_used[established[t]] = true;
+            high_used[d] = true;
+            matched.push((established[t], *high[d]));
+        }
+        // Stage 2: still-tracked tracks against low-score detections.
+        let waiting: Vec<usize> = established
+            .iter()
+            .copied()
+            .filter(|&i| !track_used[i] && self.tracks[i].phase == Phase::Tracked)
+            .collect();
+        let pool: Vec<&Track> = waiting.iter().map(|&i| &self.tracks[i]).collect();
+        for (t, d) in associate(&pool, &low, s.second_iou) {
+            track_used[waiting[t]] = true;
+            matched.push((waiting[t], *low[d]));
+        }
+        // Stage 3: tentative tracks against the confident detections left over.
+        let tentative: Vec<usize> = (0..self.tracks.len())
+            .filter(|&i| self.tracks[i].phase == Phase::Tentative)
+            .collect();
+        let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
+        let pool: Vec<&Track> = tentative.iter().map(|&i| &self.tracks[i]).collect();
+        let left_dets: Vec<&Detection> = left.iter().map(|&d| high[d]).collect();
+        for (t, d) in associate(&pool, &left_dets, s.first_iou) {
+            track_used[tentative[t]] = true;
+            high_used[left[d]] = true;
+            matched.push((tentative[t], *high[left[d]]));
+        }
+
+        for (index, detection) in &matched {
+            let track = &mut self.tracks[*index];
+            track.update(detection);
+            track.phase = Phase::Tracked;
+        }
+        let max_lost = s.max_lost_frames;
+        for (index, track) in self.tracks.iter_mut().enumerate() {
+            if !track_used[index] {
+                track.lost_frames += 1;
+                track.phase = match track.phase {
+                    // A tentative track seen only once is dropped.
+                    Phase::Tentative => Phase::Tentative,
+                    _ => Phase::Lost,
+                };
+            }
+        }
+        self.tracks.retain(|t| {
+            !(t.phase == Phase::Tentative && t.lost_frames > 0) && t.lost_frames <= max_lost
+        });
+
+        // New tracks from unmatched confident detections (confirmed at once on the first frame).
+        let first_frame = self.frames == 1;
+        for (d, detection) in high.iter().enumerate() {
+            if !high_used[d] && detection.score >= s.new_track_score {
+                let phase = if first_frame {
+                    Phase::Tracked
+                } else {
+                    Phase::Tentative
+                };
+                self.tracks.push(Track::new(self.next_id, detection, phase));
+                self.next_id += 1;
+            }
+        }
+        self.tracks
+            .iter()
+            .filter(|t| t.phase == Phase::Tracked && t.lost_frames == 0)
+            .map(|t| TrackedObject {
+                track_id: t.id,
+                class: t.class,
+                bbox: t.bbox(),
+                score: t.score,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn player(x: f32, y: f32, score: f32) -> Detection {
+        Detection {
+            class: ObjectClass::Player,
+            score,
+            bbox: PixelBox {
+                x0: x,
+                y0: y,
+                x1: x + 10.0,
+                y1: y + 25.0,
+            },
+        }
+    }
+
+    fn ids(objects: &[TrackedObject]) -> Vec<u64> {
+        let mut ids: Vec<u64> = objects.iter().map(|o| o.track_id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn moving_players_keep_their_ids() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        let first = tracker.update(&[player(0.0, 0.0, 0.9), player(100.0, 0.0, 0.9)]);
+        assert_eq!(ids(&first), vec![1, 2]);
+        for frame in 1..60 {
+            let x = frame as f32 * 2.0;
+            let out = tracker.update(&[player(x, 0.0, 0.9), player(100.0 - x * 0.5, 5.0, 0.9)]);
+            assert_eq!(ids(&out), vec![1, 2], "frame {frame}");
+            let one = out.iter().find(|o| o.track_id == 1).unwrap();
+            assert!((one.bbox.x0 - x).abs() < 2.0, "frame {frame}: {one:?}");
+        }
+    }
+
+    #[test]
+    fn a_hidden_player_comes_back_with_the_same_id() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        for frame in 0..20 {
+            tracker.update(&[player(frame as f32 * 2.0, 0.0, 0.9)]);
+        }
+        for _ in 20..30 {
+            assert!(tracker.update(&[]).is_empty());
+        }
+        // Back where constant velocity predicts it.
+        let out = tracker.update(&[player(60.0, 0.0, 0.9)]);
+        assert_eq!(ids(&out), vec![1]);
+    }
+
+    #[test]
+    fn low_scores_extend_tracks_but_do_not_start_them() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        tracker.update(&[player(0.0, 0.0, 0.9)]);
+        let out = tracker.update(&[player(1.0, 0.0, 0.2), player(300.0, 0.0, 0.3)]);
+        assert_eq!(ids(&out), vec![1]);
+        assert_eq!(out[0].score, 0.2);
+    }
+
+    #[test]
+    fn a_single_false_detection_never_becomes_a_track() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        tracker.update(&[]);
+        assert!(tracker.update(&[player(50.0, 50.0, 0.9)]).is_empty());
+        assert!(tracker.update(&[]).is_empty());
+        // Seen twice in a row, it is confirmed.
+        tracker.update(&[player(200.0, 0.0, 0.9)]);
+        assert_eq!(tracker.update(&[player(201.0, 0.0, 0.9)]).len(), 1);
+    }
+
+    #[test]
+    fn classes_are_never_swapped() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        let referee = |x: f32| Detection {
+            class: ObjectClass::Referee,
+            ..player(x, 0.0, 0.9)
+        };
+        tracker.update(&[player(0.0, 0.0, 0.9), referee(4.0)]);
+        for frame in 1..10 {
+            let out = tracker.update(&[
+                player(frame as f32, 0.0, 0.9),
+                referee(4.0 - frame as f32 * 0.5),
+            ]);
+            for object in out {
+                let expected = if object.track_id == 1 {
+                    ObjectClass::Player
+                } else {
+                    ObjectClass::Referee
+                };
+                assert_eq!(object.class, expected);
+            }
+        }
+    }
+}
