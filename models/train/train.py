@@ -6,7 +6,8 @@ DATASET is the output of `benchsight-sim dataset` (YOLO layout plus cameras.json
 rink region). Each image is cropped to its rink region and letterboxed into the model's fixed
 1280 x 288 input, the same geometry the appliance uses (benchsight_core::detector). Training runs
 on the CPU (or a GPU when one is present) until the time budget is spent, then the weights are
-exported as ONNX (opset 17) with decoding built in.
+exported as ONNX (opset 17) with decoding built in; the PyTorch weights are kept beside it (.pt)
+for fine-tuning with --init.
 """
 
 import argparse
@@ -162,6 +163,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use only this many images (smoke tests)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init", type=Path, default=None, help="start from these weights (.pt) to fine-tune")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -172,7 +174,11 @@ def main():
     images, targets = load_split(args.data, "train", args.limit)
     print(f"{len(images)} training images loaded in {time.time() - started:.0f} s on {device}", flush=True)
 
-    model = Detector().to(device)
+    model = Detector()
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
+        print(f"starting from {args.init}", flush=True)
+    model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     budget = args.minutes * 60
     train_start = time.time()
@@ -206,6 +212,7 @@ def main():
                     flush=True,
                 )
     model.cpu()
+    torch.save(model.state_dict(), args.out.with_suffix(".pt"))
     export(model, args.out)
     print(f"trained {step} steps ({epoch} epochs) in {(time.time() - train_start) / 60:.1f} min; wrote {args.out}", flush=True)
     return 0
