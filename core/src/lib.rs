@@ -15,6 +15,7 @@
 //! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
 //! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
 //! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
+//! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -27,6 +28,7 @@ pub mod event;
 pub mod homography;
 pub mod ids;
 pub mod puck_finder;
+pub mod puck_tracking;
 pub mod rink;
 pub mod topic;
 pub mod tracking;
