@@ -16,6 +16,7 @@
 //! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
 //! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
 //! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
+//! - [`teams`]: jersey-colour clustering into home and away; CIE L*a*b* colour maths.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -30,6 +31,7 @@ pub mod ids;
 pub mod puck_finder;
 pub mod puck_tracking;
 pub mod rink;
+pub mod teams;
 pub mod topic;
 pub mod tracking;
 pub mod vocabulary;

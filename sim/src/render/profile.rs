@@ -5,6 +5,7 @@
 
 use benchsight_core::camera::PinholeCamera;
 use benchsight_core::domain::Rgb;
+use benchsight_core::teams;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -208,35 +209,9 @@ impl LookProfile {
     }
 }
 
-/// CIE L*a*b* (D65) of an sRGB colour.
-pub fn srgb_to_lab(colour: [u8; 3]) -> [f64; 3] {
-    let linear = |c: u8| {
-        let c = f64::from(c) / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let (r, g, b) = (linear(colour[0]), linear(colour[1]), linear(colour[2]));
-    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-    let f = |t: f64| {
-        if t > 0.008856 {
-            t.cbrt()
-        } else {
-            7.787 * t + 16.0 / 116.0
-        }
-    };
-    let (fx, fy, fz) = (f(x), f(y), f(z));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
-
 /// The CIE76 colour difference ΔE*ab between two sRGB colours.
 pub fn delta_e(a: [u8; 3], b: [u8; 3]) -> f64 {
-    let (la, lb) = (srgb_to_lab(a), srgb_to_lab(b));
-    ((la[0] - lb[0]).powi(2) + (la[1] - lb[1]).powi(2) + (la[2] - lb[2]).powi(2)).sqrt()
+    teams::delta_e(teams::srgb_to_lab(a), teams::srgb_to_lab(b))
 }
 
 #[cfg(test)]
@@ -249,19 +224,6 @@ mod tests {
             .iter()
             .map(|n| LookProfile::named(n).unwrap())
             .collect()
-    }
-
-    #[test]
-    fn lab_conversion_matches_reference_values() {
-        let white = srgb_to_lab([255, 255, 255]);
-        assert!((white[0] - 100.0).abs() < 0.1 && white[1].abs() < 0.1 && white[2].abs() < 0.1);
-        // sRGB red is L*a*b* ≈ (53.2, 80.1, 67.2).
-        let red = srgb_to_lab([255, 0, 0]);
-        assert!(
-            (red[0] - 53.2).abs() < 0.5
-                && (red[1] - 80.1).abs() < 0.5
-                && (red[2] - 67.2).abs() < 0.5
-        );
     }
 
     #[test]
