@@ -2,12 +2,14 @@
 //! camera, derives events, keeps them durably and delivers them to the cloud.
 //!
 //! Module map:
+//! - [`calibration`]: camera calibration files, fitted from landmarks, kept in the state dir.
 //! - [`config`]: the appliance configuration, its defaults and validation.
 //! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
 //! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
 
+pub mod calibration;
 pub mod config;
 pub mod eval_detector;
 pub mod inference;

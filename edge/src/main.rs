@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use benchsight_core::puck_finder::PuckFinderSettings;
+use benchsight_edge::calibration::calibrate;
 use benchsight_edge::config::EdgeConfig;
 use benchsight_edge::eval_detector::evaluate;
 use benchsight_edge::inference::{Detector, ExecutionProvider, InferenceSettings, OnnxRuntime};
@@ -39,6 +40,20 @@ enum Command {
     /// Load and validate the configuration, then print the effective values as JSON (secrets
     /// live in files and are never printed).
     CheckConfig,
+    /// Fit a camera's calibration from image↔rink landmark pairs (JSON `{"pairs": [...]}`) or
+    /// take a simulator calibration file as it is; print the reprojection error and write the
+    /// calibration into the state directory.
+    Calibrate {
+        /// Camera name (one calibration per camera).
+        #[arg(long, default_value = "main")]
+        camera: String,
+        /// Landmark pairs or a simulator calibration (JSON).
+        #[arg(long)]
+        landmarks: PathBuf,
+        /// State directory to write into; by default the configuration's `state_dir`.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
     /// Measure a detector through the deployed inference path on a labelled dataset (YOLO
     /// layout, e.g. from `benchsight-sim dataset`): per-class precision, recall and AP50, the
     /// puck by centre distance, and the time per frame.
@@ -96,6 +111,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let shown = serde_json::to_value(&config).context("showing the configuration")?;
             println!("# {} is valid", cli.config.display());
             println!("{}", serde_json::to_string_pretty(&shown)?);
+            Ok(())
+        }
+        Command::Calibrate {
+            camera,
+            landmarks,
+            state_dir,
+        } => {
+            let state_dir = match state_dir {
+                Some(dir) => dir,
+                None => load_config(&cli.config)?.state_dir,
+            };
+            let calibration = calibrate(&camera, &landmarks)?;
+            let path = calibration.save(&state_dir)?;
+            match calibration.reprojection {
+                Some(error) => println!(
+                    "camera {camera}: {} landmarks, reprojection error rms {:.3} ft, max {:.3} ft; wrote {}",
+                    calibration.pairs.len(),
+                    error.rms_ft,
+                    error.max_ft,
+                    path.display()
+                ),
+                None => println!(
+                    "camera {camera}: simulator calibration taken as is; wrote {}",
+                    path.display()
+                ),
+            }
             Ok(())
         }
         Command::EvalDetector {
