@@ -17,6 +17,7 @@
 //! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
 //! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
 //! - [`teams`]: jersey-colour clustering into home and away; CIE L*a*b* colour maths.
+//! - [`rink_state`]: tracks and puck placed on the rink through the homography (`RinkState`).
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod puck_finder;
 pub mod puck_tracking;
 pub mod rink;
+pub mod rink_state;
 pub mod teams;
 pub mod topic;
 pub mod tracking;
