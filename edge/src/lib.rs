@@ -3,6 +3,7 @@
 //!
 //! Module map:
 //! - [`calibration`]: camera calibration files, fitted from landmarks, kept in the state dir.
+//! - [`capture`]: GStreamer capture to RGB frames, bounded hand-off, restart with backoff.
 //! - [`config`]: the appliance configuration, its defaults and validation.
 //! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
@@ -10,6 +11,7 @@
 //! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
 
 pub mod calibration;
+pub mod capture;
 pub mod config;
 pub mod eval_detector;
 pub mod inference;

@@ -76,10 +76,11 @@ impl VirtualCamera {
         let thread = std::thread::Builder::new()
             .name("rtsp-camera".into())
             .spawn(move || {
-                // The server lives on this thread's context until the loop is quit.
-                let _server = server;
+                // The server lives on this thread's context until the loop is quit; then every
+                // client is disconnected, as when a real camera goes off the network.
                 let _source = source_id;
                 runner.run();
+                server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
             })
             .map_err(|e| bind(e.to_string()))?;
         Ok(Self {
