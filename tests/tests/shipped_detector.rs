@@ -20,8 +20,15 @@ fn repo() -> PathBuf {
 
 #[test]
 fn the_shipped_model_finds_people_in_unseen_games() {
+    // make test exports ORT_DYLIB_PATH; scripts/bootstrap puts the library in .cache/.
     let library = std::env::var_os("ORT_DYLIB_PATH")
-        .expect("ORT_DYLIB_PATH must name the ONNX Runtime library (make test sets it)");
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".cache/onnxruntime/1.31.1/libonnxruntime.so.1.31.1"));
+    assert!(
+        library.is_file(),
+        "no ONNX Runtime library at {} (run scripts/bootstrap, or set ORT_DYLIB_PATH)",
+        library.display()
+    );
     let data = tempfile::tempdir().unwrap();
     let job = DatasetJob {
         first_seed: 9901,
@@ -36,7 +43,7 @@ fn the_shipped_model_finds_people_in_unseen_games() {
     };
     write_dataset(&job, data.path(), |_, _| {}).unwrap();
 
-    let runtime = OnnxRuntime::load(std::path::Path::new(&library)).unwrap();
+    let runtime = OnnxRuntime::load(&library).unwrap();
     let package = ModelPackage::open(&repo().join("models/bs-det-1")).unwrap();
     let settings = InferenceSettings {
         intra_threads: 2,
