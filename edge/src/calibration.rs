@@ -79,6 +79,24 @@ pub fn calibrate(camera: &str, input: &Path) -> Result<CameraCalibration, Calibr
     })
 }
 
+/// The homography of any calibration file: the appliance's own or a simulator's.
+pub fn load_homography(path: &Path) -> Result<Homography, CalibrationError> {
+    #[derive(Deserialize)]
+    struct WithHomography {
+        homography: Homography,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| CalibrationError::Read {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })?;
+    serde_json::from_str::<WithHomography>(&text)
+        .map(|c| c.homography)
+        .map_err(|e| CalibrationError::Format {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })
+}
+
 /// Where a camera's calibration lives in the state directory.
 pub fn calibration_path(state_dir: &Path, camera: &str) -> PathBuf {
     state_dir.join("calibration").join(format!("{camera}.json"))

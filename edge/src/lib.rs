@@ -8,6 +8,7 @@
 //! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
+//! - [`perception`]: the stages wired: frame → detections → tracks → rink state.
 //! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
 
 pub mod calibration;
@@ -16,4 +17,5 @@ pub mod config;
 pub mod eval_detector;
 pub mod inference;
 pub mod model;
+pub mod perception;
 pub mod uplink;

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use benchsight_core::puck_finder::PuckFinderSettings;
-use benchsight_edge::calibration::calibrate;
+use benchsight_edge::calibration::{calibrate, load_homography};
+use benchsight_edge::capture::{Capture, CaptureEvent, CaptureSettings};
 use benchsight_edge::config::EdgeConfig;
 use benchsight_edge::eval_detector::evaluate;
 use benchsight_edge::inference::{Detector, ExecutionProvider, InferenceSettings, OnnxRuntime};
 use benchsight_edge::model::ModelPackage;
+use benchsight_edge::perception::Perception;
 use clap::{Parser, Subcommand};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -53,6 +55,32 @@ enum Command {
         /// State directory to write into; by default the configuration's `state_dir`.
         #[arg(long)]
         state_dir: Option<PathBuf>,
+    },
+    /// Run a recorded game through the perception stages (as the live daemon does, but in
+    /// lock-step: no frame dropped) and write each frame's rink state as a JSON line.
+    Replay {
+        /// The video (any container GStreamer decodes).
+        video: PathBuf,
+        /// Model folder holding model.toml and the ONNX file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The camera's calibration (from `calibrate`, or a simulator calibration file).
+        #[arg(long)]
+        calibration: PathBuf,
+        /// Where to write the rink states (JSON lines).
+        #[arg(long)]
+        out: PathBuf,
+        /// Size frames are decoded to (the calibration's image size).
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+        /// The ONNX Runtime shared library.
+        #[arg(long, env = "ORT_DYLIB_PATH")]
+        onnxruntime: PathBuf,
+        /// Threads inside one operator (0: ONNX Runtime decides).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Measure a detector through the deployed inference path on a labelled dataset (YOLO
     /// layout, e.g. from `benchsight-sim dataset`): per-class precision, recall and AP50, the
@@ -139,6 +167,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Replay {
+            video,
+            model,
+            calibration,
+            out,
+            width,
+            height,
+            onnxruntime,
+            threads,
+        } => replay(
+            &video,
+            &model,
+            &calibration,
+            &out,
+            (width, height),
+            &onnxruntime,
+            threads,
+        ),
         Command::EvalDetector {
             model,
             dataset,
@@ -186,6 +232,74 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `replay`: the perception stages over a recorded game, in lock-step, with progress.
+fn replay(
+    video: &Path,
+    model: &Path,
+    calibration: &Path,
+    out: &Path,
+    (width, height): (u32, u32),
+    onnxruntime: &Path,
+    threads: usize,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    anyhow::ensure!(video.is_file(), "video {} does not exist", video.display());
+    let homography = load_homography(calibration)?;
+    let runtime = OnnxRuntime::load(onnxruntime)?;
+    let settings = InferenceSettings {
+        intra_threads: threads,
+        ..InferenceSettings::default()
+    };
+    let detector = Detector::new(&runtime, ModelPackage::open(model)?, &settings)?;
+    let mut perception = Perception::new(detector, homography, None, None);
+    let absolute = std::path::absolute(video)?;
+    let mut capture_settings =
+        CaptureSettings::live(&format!("file://{}", absolute.display()), width, height);
+    capture_settings.lock_step = true;
+    let capture = Capture::start(capture_settings)?;
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let started = std::time::Instant::now();
+    let mut frames = 0u64;
+    let mut inference = std::time::Duration::ZERO;
+    loop {
+        match capture.next(std::time::Duration::from_secs(30)) {
+            Some(CaptureEvent::Frame(frame)) => {
+                let perceived = perception.process(&frame)?;
+                inference += perceived.timing.inference;
+                serde_json::to_writer(&mut writer, &perceived.rink)?;
+                writer.write_all(b"\n")?;
+                frames += 1;
+                if frames.is_multiple_of(300) {
+                    let seconds = started.elapsed().as_secs_f64();
+                    eprintln!(
+                        "benchsight-edge: replayed {frames} frames ({:.1} s of video) at {:.1} fps",
+                        frame.pts_ms as f64 / 1000.0,
+                        frames as f64 / seconds
+                    );
+                }
+            }
+            Some(CaptureEvent::Finished) => break,
+            Some(CaptureEvent::Failed(error)) => return Err(error.into()),
+            None => anyhow::bail!("no frame from {} for 30 s", video.display()),
+        }
+    }
+    writer.flush()?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "replayed {frames} frames in {seconds:.1} s: {:.1} fps overall, inference {:.1} ms per frame, {} frames dropped; rink states in {}",
+        frames as f64 / seconds.max(1e-9),
+        inference.as_secs_f64() * 1000.0 / frames.max(1) as f64,
+        capture
+            .stats()
+            .dropped
+            .load(std::sync::atomic::Ordering::Relaxed),
+        out.display()
+    );
+    Ok(())
 }
 
 /// Reads the configuration file, applies environment overrides and validates the result.

@@ -1,0 +1,139 @@
+//! The perception stages wired in one place, the same for the live daemon and for replay:
+//! `Frame → Detections → Tracks → RinkState`. Detection runs through ONNX Runtime; the puck is
+//! completed by the full-resolution blob step and followed by its own tracker; skaters are
+//! tracked, sorted into teams by jersey colour, and placed on the rink through the calibration.
+
+use benchsight_core::detection::{Detection, ObjectClass};
+use benchsight_core::detector::{InputGeometry, rink_region};
+use benchsight_core::domain::{MediaTimeMs, Rgb};
+use benchsight_core::homography::Homography;
+use benchsight_core::puck_finder::{PuckFinderSettings, find_puck_candidates};
+use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, PuckTrackerSettings};
+use benchsight_core::rink_state::{RinkState, rink_state};
+use benchsight_core::teams::{TeamClassifier, torso_colour};
+use benchsight_core::tracking::{ByteTracker, TrackerSettings};
+
+use crate::capture::Frame;
+use crate::inference::{DetectTiming, Detector, InferenceError, RgbFrame};
+
+/// Frames between re-clusterings of the jersey colours.
+const RECLUSTER_EVERY: u64 = 15;
+
+/// The perception pipeline of one camera.
+#[derive(Debug)]
+pub struct Perception {
+    detector: Detector,
+    homography: Homography,
+    geometry: Option<InputGeometry>,
+    tracker: ByteTracker,
+    puck: PuckTracker,
+    teams: TeamClassifier,
+    puck_finder: PuckFinderSettings,
+}
+
+/// One frame through the pipeline.
+#[derive(Debug, Clone)]
+pub struct Perceived {
+    pub detections: Vec<Detection>,
+    pub rink: RinkState,
+    pub timing: DetectTiming,
+}
+
+impl Perception {
+    pub fn new(
+        detector: Detector,
+        homography: Homography,
+        home: Option<Rgb>,
+        away: Option<Rgb>,
+    ) -> Self {
+        Self {
+            detector,
+            homography,
+            geometry: None,
+            tracker: ByteTracker::new(TrackerSettings::default()),
+            puck: PuckTracker::new(PuckTrackerSettings::default()),
+            teams: TeamClassifier::new(home, away),
+            puck_finder: PuckFinderSettings::default(),
+        }
+    }
+
+    /// Runs every stage on one frame.
+    pub fn process(&mut self, frame: &Frame) -> Result<Perceived, InferenceError> {
+        let geometry = match self.geometry {
+            Some(geometry) => geometry,
+            None => {
+                let region = rink_region(&self.homography, frame.width, frame.height);
+                let geometry = self.detector.geometry(frame.width, frame.height, region);
+                self.geometry = Some(geometry);
+                geometry
+            }
+        };
+        let view = RgbFrame {
+            width: frame.width,
+            height: frame.height,
+            pixels: &frame.rgb,
+        };
+        let (detections, timing) = self.detector.detect(view, &geometry)?;
+        let tracks = self.tracker.update(&detections);
+        for track in tracks
+            .iter()
+            .filter(|t| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
+        {
+            if let Some(colour) = torso_colour(&frame.rgb, frame.width, frame.height, &track.bbox) {
+                self.teams.observe(track.track_id, colour);
+            }
+        }
+        if frame.index.is_multiple_of(RECLUSTER_EVERY) {
+            self.teams.recluster();
+        }
+        // Puck candidates: the network's, and the blob step's outside every person and net.
+        let mut candidates: Vec<PuckObservation> = detections
+            .iter()
+            .filter(|d| d.class == ObjectClass::Puck)
+            .map(|d| {
+                let (x, y) = d.bbox.centre();
+                PuckObservation {
+                    x,
+                    y,
+                    score: d.score,
+                }
+            })
+            .collect();
+        let occupied: Vec<_> = detections
+            .iter()
+            .filter(|d| d.class != ObjectClass::Puck)
+            .map(|d| d.bbox)
+            .collect();
+        candidates.extend(
+            find_puck_candidates(
+                &frame.rgb,
+                frame.width,
+                frame.height,
+                geometry.region,
+                &occupied,
+                &self.puck_finder,
+            )
+            .into_iter()
+            .take(8)
+            .map(|c| PuckObservation {
+                x: c.x,
+                y: c.y,
+                score: c.detection().score,
+            }),
+        );
+        let puck = self.puck.update(&candidates, &tracks);
+        let rink = rink_state(
+            frame.index,
+            MediaTimeMs(frame.pts_ms),
+            &tracks,
+            puck.as_ref(),
+            &self.homography,
+            &self.teams,
+        );
+        Ok(Perceived {
+            detections,
+            rink,
+            timing,
+        })
+    }
+}
