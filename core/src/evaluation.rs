@@ -13,16 +13,8 @@ pub struct DetectionEvaluator {
     /// Per class: (score, true positive) of every detection, and the number of labels.
     scored: [Vec<(f32, bool)>; 5],
     labels: [usize; 5],
-    /// Per class: true positives, false positives, and labels at the operating threshold.
+    /// Per class: true and false positives at the operating threshold.
     at_threshold: [(usize, usize); 5],
-    puck: PuckCounts,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct PuckCounts {
-    found: usize,
-    false_alarms: usize,
-    labelled: usize,
 }
 
 /// The figures of one class.
@@ -84,17 +76,7 @@ impl DetectionEvaluator {
                     } else {
                         self.at_threshold[c].1 += 1;
                     }
-                    if class == ObjectClass::Puck {
-                        if *matched {
-                            self.puck.found += 1;
-                        } else {
-                            self.puck.false_alarms += 1;
-                        }
-                    }
                 }
-            }
-            if class == ObjectClass::Puck {
-                self.puck.labelled += truths.len();
             }
         }
     }
@@ -116,12 +98,15 @@ impl DetectionEvaluator {
             .collect()
     }
 
+    /// The puck's figures (its matches are by centre distance, so they are its class figures).
     pub fn puck_report(&self, radius_px: f32) -> PuckReport {
+        let c = ObjectClass::Puck.id();
+        let (found, false_alarms) = self.at_threshold[c];
         PuckReport {
-            labels: self.puck.labelled,
+            labels: self.labels[c],
             radius_px,
-            precision: ratio(self.puck.found, self.puck.found + self.puck.false_alarms),
-            recall: ratio(self.puck.found, self.puck.labelled),
+            precision: ratio(found, found + false_alarms),
+            recall: ratio(found, self.labels[c]),
         }
     }
 }
