@@ -2,14 +2,14 @@
 # `make model`: generate the data, train, export, evaluate through the Rust / ONNX Runtime path,
 # and write the model folder (model.onnx, model.toml with its measured figures).
 #
-# Environment: MODEL_NAME (bs-det-1), TRAIN_MINUTES (80), TRAIN_SEEDS (1..150),
+# Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (70), TRAIN_SEEDS (1..150),
 # FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030). Wall time on the 2-core development machine:
 # about 9 min of data, TRAIN_MINUTES of training, 1 min of evaluation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
-NAME=${MODEL_NAME:-bs-det-1}
-MINUTES=${TRAIN_MINUTES:-80}
+NAME=${MODEL_NAME:-bs-det-2}
+MINUTES=${TRAIN_MINUTES:-70}
 TRAIN_SEEDS=${TRAIN_SEEDS:-1..150}
 FRAMES=${FRAMES_PER_SEED:-16}
 HELDOUT_SEEDS=${HELDOUT_SEEDS:-9001..9030}

@@ -1,6 +1,6 @@
 """Train BenchSight's detector on a simulator dataset and export it to ONNX.
 
-    python train.py --data DATASET --out models/bs-det-1/model.onnx --minutes 80
+    python train.py --data DATASET --out models/bs-det-2/model.onnx --minutes 70
 
 DATASET is the output of `benchsight-sim dataset` (YOLO layout plus cameras.json with each seed's
 rink region). Each image is cropped to its rink region and letterboxed into the model's fixed
@@ -104,15 +104,41 @@ def augment(array, rng):
     return np.clip(image, 0, 255)
 
 
+def rescale(array, boxes, rng):
+    """Zooms in or out around a random point, so that object sizes vary beyond the training
+    cameras' own range; boxes whose centre leaves the input are dropped."""
+    s = rng.uniform(0.8, 1.25)
+    width, height = round(INPUT_WIDTH * s), round(INPUT_HEIGHT * s)
+    scaled = np.asarray(Image.fromarray(array).resize((width, height), Image.BILINEAR))
+    canvas = np.full_like(array, PAD)
+    # Offset of the scaled image on the canvas: negative when it is larger (a crop).
+    ox = int(rng.integers(min(0, INPUT_WIDTH - width), max(0, INPUT_WIDTH - width) + 1))
+    oy = int(rng.integers(min(0, INPUT_HEIGHT - height), max(0, INPUT_HEIGHT - height) + 1))
+    sx0, sy0 = max(0, -ox), max(0, -oy)
+    dx0, dy0 = max(0, ox), max(0, oy)
+    w = min(width - sx0, INPUT_WIDTH - dx0)
+    h = min(height - sy0, INPUT_HEIGHT - dy0)
+    canvas[dy0:dy0 + h, dx0:dx0 + w] = scaled[sy0:sy0 + h, sx0:sx0 + w]
+    moved = boxes.copy()
+    moved[:, 1] = boxes[:, 1] * s + ox
+    moved[:, 2] = boxes[:, 2] * s + oy
+    moved[:, 3:5] = boxes[:, 3:5] * s
+    inside = (moved[:, 1] >= 0) & (moved[:, 1] < INPUT_WIDTH) & (moved[:, 2] >= 0) & (moved[:, 2] < INPUT_HEIGHT)
+    return canvas, moved[inside]
+
+
 def batch(images, targets, indices, rng, train):
     xs, heats, sizes, offsets, masks = [], [], [], [], []
     for i in indices:
         flip = train and rng.random() < 0.5
-        image = augment(images[i], rng) if train else images[i].astype(np.float32)
+        array, boxes = images[i], targets[i]
+        if train and rng.random() < 0.5:
+            array, boxes = rescale(array, boxes, rng)
+        image = augment(array, rng) if train else array.astype(np.float32)
         if flip:
             image = image[:, ::-1]
         xs.append(np.ascontiguousarray(image.transpose(2, 0, 1)) / 255.0)
-        heat, size, offset, mask = heat_targets(targets[i], flip)
+        heat, size, offset, mask = heat_targets(boxes, flip)
         heats.append(heat)
         sizes.append(size)
         offsets.append(offset)
@@ -121,13 +147,18 @@ def batch(images, targets, indices, rng, train):
     return as_tensor(xs), as_tensor(heats), as_tensor(sizes), as_tensor(offsets), as_tensor(masks)
 
 
+# The puck is one small object among a dozen people: its heat map counts this much more.
+CLASS_WEIGHTS = torch.tensor([1.0, 1.0, 1.0, 3.0, 1.0]).view(1, -1, 1, 1)
+
+
 def loss_fn(outputs, heat_t, size_t, offset_t, mask):
     heat, size, offset = outputs
     pred = torch.sigmoid(heat).clamp(1e-4, 1 - 1e-4)
     positive = heat_t.eq(1).float()
     negative_weight = torch.pow(1 - heat_t, 4)
-    pos_loss = torch.log(pred) * torch.pow(1 - pred, 2) * positive
-    neg_loss = torch.log(1 - pred) * torch.pow(pred, 2) * negative_weight * (1 - positive)
+    weights = CLASS_WEIGHTS.to(heat.device)
+    pos_loss = torch.log(pred) * torch.pow(1 - pred, 2) * positive * weights
+    neg_loss = torch.log(1 - pred) * torch.pow(pred, 2) * negative_weight * (1 - positive) * weights
     count = positive.sum().clamp(min=1.0)
     focal = -(pos_loss.sum() + neg_loss.sum()) / count
     m = mask.unsqueeze(1)

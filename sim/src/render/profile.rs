@@ -41,6 +41,8 @@ pub struct CameraPose {
     pub focal_share: f64,
     /// Uniform jitter applied to each position coordinate and to the aim point.
     pub jitter_ft: f64,
+    /// Uniform relative jitter of the focal length (0.1 = ±10 %).
+    pub focal_jitter: f64,
 }
 
 /// A named look.
@@ -116,7 +118,8 @@ impl LookProfile {
                     position_ft: [0.0, -102.5, 26.0],
                     look_at_ft: [0.0, 5.0, 0.0],
                     focal_share: 0.36,
-                    jitter_ft: 3.0,
+                    jitter_ft: 6.0,
+                    focal_jitter: 0.06,
                 },
                 ice: [226, 234, 240],
                 stands: [120, 24, 32],
@@ -137,7 +140,8 @@ impl LookProfile {
                     position_ft: [-6.0, -97.0, 24.0],
                     look_at_ft: [-3.0, 6.0, 0.0],
                     focal_share: 0.33,
-                    jitter_ft: 3.0,
+                    jitter_ft: 6.0,
+                    focal_jitter: 0.06,
                 },
                 ice: [214, 222, 226],
                 stands: [60, 70, 90],
@@ -159,6 +163,7 @@ impl LookProfile {
                     look_at_ft: [6.0, 3.0, 0.0],
                     focal_share: 0.40,
                     jitter_ft: 2.0,
+                    focal_jitter: 0.0,
                 },
                 ice: [236, 240, 246],
                 stands: [40, 40, 44],
@@ -175,10 +180,19 @@ impl LookProfile {
         let mut shift = || rng.random_range(-jitter..=jitter);
         let p = self.camera.position_ft;
         let a = self.camera.look_at_ft;
+        // The aim follows a sideways move halfway, as an operator keeps the rink centred.
+        let sideways = shift();
+        let position = (p[0] + sideways, p[1] + shift(), p[2] + shift() * 0.3);
+        let aim = (
+            a[0] + 0.5 * sideways + 0.3 * shift(),
+            a[1] + 0.3 * shift(),
+            0.0,
+        );
+        let zoom = 1.0 + self.camera.focal_jitter * rng.random_range(-1.0..=1.0);
         PinholeCamera::looking_at(
-            (p[0] + shift(), p[1] + shift(), p[2] + shift() * 0.3),
-            (a[0] + shift(), a[1] + shift() * 0.5, 0.0),
-            self.camera.focal_share * f64::from(width_px),
+            position,
+            aim,
+            self.camera.focal_share * zoom * f64::from(width_px),
             width_px,
             height_px,
         )
@@ -241,12 +255,12 @@ mod tests {
                     }
                 }
                 assert_ne!(h.lighting, t.lighting);
+                // The held-out camera hangs where no training camera ever does: on some axis
+                // the two jittered position ranges do not overlap.
                 let (hp, tp) = (h.camera.position_ft, t.camera.position_ft);
-                let moved =
-                    ((hp[0] - tp[0]).powi(2) + (hp[1] - tp[1]).powi(2) + (hp[2] - tp[2]).powi(2))
-                        .sqrt();
+                let reach = [1.0, 1.0, 0.3].map(|k| k * (h.camera.jitter_ft + t.camera.jitter_ft));
                 assert!(
-                    moved > 2.0 * (h.camera.jitter_ft + t.camera.jitter_ft),
+                    (0..3).any(|axis| (hp[axis] - tp[axis]).abs() > reach[axis]),
                     "{} vs {}",
                     h.name,
                     t.name
@@ -258,7 +272,7 @@ mod tests {
     #[test]
     fn every_profile_camera_sees_the_whole_ice() {
         for profile in profiles() {
-            for seed in 0..20 {
+            for seed in 0..200 {
                 let camera = profile.camera(seed, 1280, 720);
                 for (x, y) in [
                     (-100.0, 0.0),
