@@ -14,13 +14,16 @@
 //! - [`detector`]: model input geometry (rink region, letterbox) and output-layout decoding.
 //! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
 //! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
+//! - [`assignment`]: optimal one-to-one assignment (Hungarian method) shared by tracker and metrics.
 //! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
+//! - [`mot`]: tracking scores — MOTA, MOTP and IDF1 as the `motmetrics` package defines them.
 //! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
 //! - [`teams`]: jersey-colour clustering into home and away; CIE L*a*b* colour maths.
 //! - [`rink_state`]: tracks and puck placed on the rink through the homography (`RinkState`).
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
+pub mod assignment;
 pub mod camera;
 pub mod detection;
 pub mod detector;
@@ -29,6 +32,7 @@ pub mod evaluation;
 pub mod event;
 pub mod homography;
 pub mod ids;
+pub mod mot;
 pub mod puck_finder;
 pub mod puck_tracking;
 pub mod rink;

@@ -6,10 +6,9 @@
 //! Frames are the clock: the tracker is fed one frame's detections at a time.
 
 use nalgebra::{SMatrix, SVector};
-use pathfinding::kuhn_munkres::kuhn_munkres_min;
-use pathfinding::matrix::Matrix;
 use serde::{Deserialize, Serialize};
 
+use crate::assignment::min_cost_assignment;
 use crate::detection::{Detection, ObjectClass, PixelBox};
 
 type State = SVector<f64, 8>;
@@ -168,40 +167,15 @@ impl Track {
 /// Optimal one-to-one matching of tracks and detections of the same class by IoU, keeping only
 /// pairs at or above `min_iou`. Returns (track index, detection index) pairs.
 fn associate(tracks: &[&Track], detections: &[&Detection], min_iou: f32) -> Vec<(usize, usize)> {
-    if tracks.is_empty() || detections.is_empty() {
-        return Vec::new();
-    }
-    // kuhn_munkres needs rows <= columns: put the smaller side on the rows.
-    let transpose = tracks.len() > detections.len();
-    let (rows, columns) = if transpose {
-        (detections.len(), tracks.len())
-    } else {
-        (tracks.len(), detections.len())
-    };
     const SCALE: f32 = 1_000_000.0;
-    let cost = |t: usize, d: usize| -> i64 {
+    min_cost_assignment(tracks.len(), detections.len(), |t, d| {
         let (track, detection) = (tracks[t], detections[d]);
-        let iou = if track.class == detection.class {
-            track.bbox().iou(&detection.bbox)
-        } else {
-            0.0
-        };
-        if iou >= min_iou {
-            ((1.0 - iou) * SCALE) as i64
-        } else {
-            SCALE as i64 * 2
+        if track.class != detection.class {
+            return None;
         }
-    };
-    let weights = Matrix::from_fn(rows, columns, |(r, c)| {
-        if transpose { cost(c, r) } else { cost(r, c) }
-    });
-    let (_, assignment) = kuhn_munkres_min(&weights);
-    assignment
-        .into_iter()
-        .enumerate()
-        .map(|(r, c)| if transpose { (c, r) } else { (r, c) })
-        .filter(|&(t, d)| cost(t, d) <= SCALE as i64)
-        .collect()
+        let iou = track.bbox().iou(&detection.bbox);
+        (iou >= min_iou).then_some(((1.0 - iou) * SCALE) as i64)
+    })
 }
 
 impl ByteTracker {
