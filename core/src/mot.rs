@@ -163,9 +163,6 @@ impl MotAccumulator {
 
     /// The figures so far.
     pub fn summary(&self) -> MotSummary {
-        let misses = self.truth_objects - self.matches;
-        let false_positives = self.hypotheses - self.matches;
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let truth_ids: Vec<u64> = sorted_keys(&self.truth_frames);
         let hyp_ids: Vec<u64> = sorted_keys(&self.hypothesis_frames);
         let shared = |r: usize, c: usize| -> i64 {
@@ -177,34 +174,83 @@ impl MotAccumulator {
             .into_iter()
             .map(|(r, c)| shared(r, c) as u64)
             .sum();
-        let idfn = self.truth_objects - idtp;
-        let idfp = self.hypotheses - idtp;
-        let (n_truth, n_hyp) = (self.truth_objects as f64, self.hypotheses as f64);
-        MotSummary {
+        MotSummary::from_counts(MotCounts {
             frames: self.frames,
             truth_objects: self.truth_objects,
             hypotheses: self.hypotheses,
             matches: self.matches,
+            switches: self.switches,
+            distance_sum: self.distance_sum,
+            idtp,
+            unique_truth: truth_ids.len() as u64,
+            unique_hypotheses: hyp_ids.len() as u64,
+        })
+    }
+}
+
+/// The counts every figure derives from; they add up across sequences.
+#[derive(Debug, Clone, Copy, Default)]
+struct MotCounts {
+    frames: u64,
+    truth_objects: u64,
+    hypotheses: u64,
+    matches: u64,
+    switches: u64,
+    distance_sum: f64,
+    idtp: u64,
+    unique_truth: u64,
+    unique_hypotheses: u64,
+}
+
+impl MotSummary {
+    fn from_counts(c: MotCounts) -> Self {
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let misses = c.truth_objects - c.matches;
+        let false_positives = c.hypotheses - c.matches;
+        let (n_truth, n_hyp, idtp) = (c.truth_objects as f64, c.hypotheses as f64, c.idtp as f64);
+        MotSummary {
+            frames: c.frames,
+            truth_objects: c.truth_objects,
+            hypotheses: c.hypotheses,
+            matches: c.matches,
             misses,
             false_positives,
-            switches: self.switches,
+            switches: c.switches,
             mota: if n_truth > 0.0 {
-                1.0 - (misses + false_positives + self.switches) as f64 / n_truth
+                1.0 - (misses + false_positives + c.switches) as f64 / n_truth
             } else {
                 0.0
             },
-            motp: ratio(self.distance_sum, self.matches as f64),
-            idtp,
-            idfp,
-            idfn,
-            idf1: ratio(2.0 * idtp as f64, n_truth + n_hyp),
-            idp: ratio(idtp as f64, n_hyp),
-            idr: ratio(idtp as f64, n_truth),
-            precision: ratio(self.matches as f64, n_hyp),
-            recall: ratio(self.matches as f64, n_truth),
-            unique_truth: truth_ids.len() as u64,
-            unique_hypotheses: hyp_ids.len() as u64,
+            motp: ratio(c.distance_sum, c.matches as f64),
+            idtp: c.idtp,
+            idfp: c.hypotheses - c.idtp,
+            idfn: c.truth_objects - c.idtp,
+            idf1: ratio(2.0 * idtp, n_truth + n_hyp),
+            idp: ratio(idtp, n_hyp),
+            idr: ratio(idtp, n_truth),
+            precision: ratio(c.matches as f64, n_hyp),
+            recall: ratio(c.matches as f64, n_truth),
+            unique_truth: c.unique_truth,
+            unique_hypotheses: c.unique_hypotheses,
         }
+    }
+
+    /// The figures of several independent sequences taken together (identities never carry
+    /// from one to another), as `motmetrics` computes its OVERALL row.
+    pub fn merge(parts: &[MotSummary]) -> MotSummary {
+        let mut c = MotCounts::default();
+        for p in parts {
+            c.frames += p.frames;
+            c.truth_objects += p.truth_objects;
+            c.hypotheses += p.hypotheses;
+            c.matches += p.matches;
+            c.switches += p.switches;
+            c.distance_sum += p.motp * p.matches as f64;
+            c.idtp += p.idtp;
+            c.unique_truth += p.unique_truth;
+            c.unique_hypotheses += p.unique_hypotheses;
+        }
+        MotSummary::from_counts(c)
     }
 }
 
@@ -271,5 +317,21 @@ mod tests {
         assert_eq!((s.matches, s.misses, s.false_positives), (0, 2, 1));
         assert!((s.mota - -0.5).abs() < 1e-12);
         assert_eq!(s.idf1, 0.0);
+    }
+
+    #[test]
+    fn merged_sequences_add_their_counts() {
+        let mut perfect = MotAccumulator::new(0.5);
+        let mut missed = MotAccumulator::new(0.5);
+        for _ in 0..3 {
+            perfect.add_frame(&[object(1, 0.0)], &[object(1, 0.0)]);
+            missed.add_frame(&[object(1, 0.0)], &[]);
+        }
+        let merged = MotSummary::merge(&[perfect.summary(), missed.summary()]);
+        assert_eq!(
+            (merged.truth_objects, merged.matches, merged.misses),
+            (6, 3, 3)
+        );
+        assert!((merged.mota - 0.5).abs() < 1e-12 && (merged.idf1 - 2.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -9,6 +9,7 @@
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
 //! - [`perception`]: the stages wired: frame → detections → tracks → rink state.
+//! - [`replay`]: a recorded game through the perception stages in lock-step.
 //! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
 
 pub mod calibration;
@@ -18,4 +19,5 @@ pub mod eval_detector;
 pub mod inference;
 pub mod model;
 pub mod perception;
+pub mod replay;
 pub mod uplink;

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use benchsight_core::puck_finder::PuckFinderSettings;
 use benchsight_edge::calibration::{calibrate, load_homography};
-use benchsight_edge::capture::{Capture, CaptureEvent, CaptureSettings};
 use benchsight_edge::config::EdgeConfig;
 use benchsight_edge::eval_detector::evaluate;
 use benchsight_edge::inference::{Detector, ExecutionProvider, InferenceSettings, OnnxRuntime};
 use benchsight_edge::model::ModelPackage;
 use benchsight_edge::perception::Perception;
+use benchsight_edge::replay::replay_file;
 use clap::{Parser, Subcommand};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -240,7 +240,7 @@ fn replay(
     model: &Path,
     calibration: &Path,
     out: &Path,
-    (width, height): (u32, u32),
+    size: (u32, u32),
     onnxruntime: &Path,
     threads: usize,
 ) -> anyhow::Result<()> {
@@ -255,48 +255,31 @@ fn replay(
     };
     let detector = Detector::new(&runtime, ModelPackage::open(model)?, &settings)?;
     let mut perception = Perception::new(detector, homography, None, None);
-    let absolute = std::path::absolute(video)?;
-    let mut capture_settings =
-        CaptureSettings::live(&format!("file://{}", absolute.display()), width, height);
-    capture_settings.lock_step = true;
-    let capture = Capture::start(capture_settings)?;
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
     let started = std::time::Instant::now();
-    let mut frames = 0u64;
-    let mut inference = std::time::Duration::ZERO;
-    loop {
-        match capture.next(std::time::Duration::from_secs(30)) {
-            Some(CaptureEvent::Frame(frame)) => {
-                let perceived = perception.process(&frame)?;
-                inference += perceived.timing.inference;
-                serde_json::to_writer(&mut writer, &perceived.rink)?;
-                writer.write_all(b"\n")?;
-                frames += 1;
-                if frames.is_multiple_of(300) {
-                    let seconds = started.elapsed().as_secs_f64();
-                    eprintln!(
-                        "benchsight-edge: replayed {frames} frames ({:.1} s of video) at {:.1} fps",
-                        frame.pts_ms as f64 / 1000.0,
-                        frames as f64 / seconds
-                    );
-                }
-            }
-            Some(CaptureEvent::Finished) => break,
-            Some(CaptureEvent::Failed(error)) => return Err(error.into()),
-            None => anyhow::bail!("no frame from {} for 30 s", video.display()),
+    let summary = replay_file(video, size, &mut perception, |frame, perceived| {
+        serde_json::to_writer(&mut writer, &perceived.rink).map_err(|e| e.to_string())?;
+        writer.write_all(b"\n").map_err(|e| e.to_string())?;
+        let frames = frame.index + 1;
+        if frames.is_multiple_of(300) {
+            eprintln!(
+                "benchsight-edge: replayed {frames} frames ({:.1} s of video) at {:.1} fps",
+                frame.pts_ms as f64 / 1000.0,
+                frames as f64 / started.elapsed().as_secs_f64()
+            );
         }
-    }
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", out.display()))?;
     writer.flush()?;
-    let seconds = started.elapsed().as_secs_f64();
     println!(
-        "replayed {frames} frames in {seconds:.1} s: {:.1} fps overall, inference {:.1} ms per frame, {} frames dropped; rink states in {}",
-        frames as f64 / seconds.max(1e-9),
-        inference.as_secs_f64() * 1000.0 / frames.max(1) as f64,
-        capture
-            .stats()
-            .dropped
-            .load(std::sync::atomic::Ordering::Relaxed),
+        "replayed {} frames in {:.1} s: {:.1} fps overall, inference {:.1} ms per frame, {} frames dropped; rink states in {}",
+        summary.frames,
+        summary.elapsed.as_secs_f64(),
+        summary.fps(),
+        summary.inference_ms_per_frame(),
+        summary.dropped,
         out.display()
     );
     Ok(())

@@ -11,7 +11,7 @@ use benchsight_core::puck_finder::{PuckFinderSettings, find_puck_candidates};
 use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, PuckTrackerSettings};
 use benchsight_core::rink_state::{RinkState, rink_state};
 use benchsight_core::teams::{TeamClassifier, torso_colour};
-use benchsight_core::tracking::{ByteTracker, TrackerSettings};
+use benchsight_core::tracking::{ByteTracker, TrackedObject, TrackerSettings};
 
 use crate::capture::Frame;
 use crate::inference::{DetectTiming, Detector, InferenceError, RgbFrame};
@@ -35,6 +35,8 @@ pub struct Perception {
 #[derive(Debug, Clone)]
 pub struct Perceived {
     pub detections: Vec<Detection>,
+    /// The tracker's objects in image pixels (people and nets; the puck is in `rink`).
+    pub tracks: Vec<TrackedObject>,
     pub rink: RinkState,
     pub timing: DetectTiming,
 }
@@ -132,6 +134,7 @@ impl Perception {
         );
         Ok(Perceived {
             detections,
+            tracks,
             rink,
             timing,
         })

@@ -20,3 +20,22 @@ pub mod render;
 pub mod rtsp;
 pub mod truth;
 pub mod video;
+
+/// A seed range as the commands take it: `FIRST..LAST` (inclusive; `..=` also accepted) or one
+/// seed.
+pub fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let bad = |_| format!("{text:?} is not a seed range like 1..200");
+    match text.split_once("..") {
+        Some((first, last)) => {
+            let (first, last) = (
+                first.parse().map_err(bad)?,
+                last.trim_start_matches('=').parse().map_err(bad)?,
+            );
+            if first > last {
+                return Err(format!("the range {text} is empty"));
+            }
+            Ok((first, last))
+        }
+        None => text.parse().map(|seed| (seed, seed)).map_err(bad),
+    }
+}

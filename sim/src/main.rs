@@ -79,7 +79,7 @@ enum Command {
     /// Generate detector training data: images and labels in the Ultralytics YOLO layout.
     Dataset {
         /// Seeds as FIRST..LAST (inclusive), e.g. 1..200.
-        #[arg(long, value_parser = parse_seed_range)]
+        #[arg(long, value_parser = benchsight_sim::parse_seed_range)]
         seeds: (u64, u64),
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         frames_per_seed: u32,
@@ -292,23 +292,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Parses `FIRST..LAST` (inclusive) or a single seed.
-fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
-    let bad = |_| format!("{text:?} is not a seed range like 1..200");
-    match text.split_once("..") {
-        Some((first, last)) => {
-            let (first, last) = (
-                first.parse().map_err(bad)?,
-                last.trim_start_matches('=').parse().map_err(bad)?,
-            );
-            if first > last {
-                return Err(format!("the range {text} is empty"));
-            }
-            Ok((first, last))
-        }
-        None => text.parse().map(|seed| (seed, seed)).map_err(bad),
-    }
-}
-
 /// `dir/game.mp4` → `dir/game.SUFFIX`.
 fn beside(video: &Path, suffix: &str) -> PathBuf {
     let stem = video

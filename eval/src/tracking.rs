@@ -1,0 +1,300 @@
+//! Scores the perception pipeline's output against a rendered game's truth, frame by frame:
+//! skater tracking (MOTA, IDF1 over boxes, IoU ≥ 0.5), the puck on the rink (within 2 ft of the
+//! truth where the puck is visible) and team assignment (of skaters matched to a true skater).
+//!
+//! Skaters hidden for the most part (visibility below `min_visibility`) are neither required
+//! nor held against the tracker: a track on one is set aside, as MOTChallenge does with its
+//! ignored boxes.
+
+use benchsight_core::assignment::min_cost_assignment;
+use benchsight_core::detection::ObjectClass;
+use benchsight_core::mot::{MotAccumulator, MotObject, MotSummary};
+use benchsight_core::rink_state::RinkState;
+use benchsight_core::tracking::TrackedObject;
+use benchsight_sim::truth::{FrameTruth, ObjectLabel};
+use serde::Serialize;
+
+/// What counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoringRules {
+    /// Overlap at which a track is on a true skater.
+    pub min_iou: f32,
+    /// Visibility from which a skater or the puck must be found.
+    pub min_visibility: f32,
+    /// Distance on the ice within which the puck is found.
+    pub puck_radius_ft: f64,
+}
+
+impl Default for ScoringRules {
+    fn default() -> Self {
+        Self {
+            min_iou: 0.5,
+            min_visibility: 0.5,
+            puck_radius_ft: 2.0,
+        }
+    }
+}
+
+/// The figures of one or more games.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrackingReport {
+    pub skaters: MotSummary,
+    /// Frames where the puck is visible.
+    pub puck_visible_frames: u64,
+    /// Of those, frames with a puck estimate within the radius.
+    pub puck_found_frames: u64,
+    pub puck_within_radius: f64,
+    /// Skater-frames matched to a track.
+    pub team_frames: u64,
+    /// Of those, frames where the track's team is the skater's.
+    pub team_correct_frames: u64,
+    pub team_accuracy: f64,
+}
+
+/// Accumulates the score of a game.
+#[derive(Debug, Clone)]
+pub struct TrackingScorer {
+    rules: ScoringRules,
+    mot: MotAccumulator,
+    puck_visible: u64,
+    puck_found: u64,
+    team_frames: u64,
+    team_correct: u64,
+}
+
+fn as_mot(id: u64, bbox: benchsight_core::detection::PixelBox) -> MotObject {
+    MotObject { id, bbox }
+}
+
+impl TrackingScorer {
+    pub fn new(rules: ScoringRules) -> Self {
+        Self {
+            rules,
+            mot: MotAccumulator::new(rules.min_iou),
+            puck_visible: 0,
+            puck_found: 0,
+            team_frames: 0,
+            team_correct: 0,
+        }
+    }
+
+    /// Adds one frame: its truth, the tracker's objects and the rink state built from them.
+    pub fn add_frame(&mut self, truth: &FrameTruth, tracks: &[TrackedObject], rink: &RinkState) {
+        let rules = self.rules;
+        let skaters: Vec<&ObjectLabel> = truth
+            .objects
+            .iter()
+            .filter(|o| o.class == ObjectClass::Player)
+            .collect();
+        let hypotheses: Vec<&TrackedObject> = tracks
+            .iter()
+            .filter(|t| t.class == ObjectClass::Player)
+            .collect();
+        // One matching of every true skater, hidden or not, to the tracks: tracks on hidden
+        // skaters are set aside, the rest is scored.
+        let pairs = min_cost_assignment(skaters.len(), hypotheses.len(), |s, h| {
+            let iou = skaters[s].bbox.iou(&hypotheses[h].bbox);
+            (iou >= rules.min_iou).then_some(((1.0 - iou) * 1e6) as i64)
+        });
+        let mut set_aside = vec![false; hypotheses.len()];
+        for &(s, h) in &pairs {
+            if skaters[s].visibility < rules.min_visibility {
+                set_aside[h] = true;
+            }
+        }
+        let scored_truth: Vec<MotObject> = skaters
+            .iter()
+            .filter(|o| o.visibility >= rules.min_visibility)
+            .map(|o| as_mot(u64::from(o.track_id), o.bbox))
+            .collect();
+        let scored_hypotheses: Vec<MotObject> = hypotheses
+            .iter()
+            .zip(&set_aside)
+            .filter(|(_, aside)| !**aside)
+            .map(|(t, _)| as_mot(t.track_id, t.bbox))
+            .collect();
+        self.mot.add_frame(&scored_truth, &scored_hypotheses);
+
+        for &(s, h) in &pairs {
+            let (skater, track) = (skaters[s], hypotheses[h]);
+            let Some(true_team) = skater.team else {
+                continue;
+            };
+            if skater.visibility < rules.min_visibility {
+                continue;
+            }
+            self.team_frames += 1;
+            let team = rink
+                .tracks
+                .iter()
+                .find(|t| t.track_id == track.track_id)
+                .and_then(|t| t.team);
+            if team == Some(true_team) {
+                self.team_correct += 1;
+            }
+        }
+
+        if let Some(puck) = truth
+            .objects
+            .iter()
+            .find(|o| o.class == ObjectClass::Puck && o.visibility >= rules.min_visibility)
+        {
+            self.puck_visible += 1;
+            if let Some(estimate) = &rink.puck {
+                let (x, y) = (estimate.position.x_ft(), estimate.position.y_ft());
+                if (x - puck.x_ft).hypot(y - puck.y_ft) <= rules.puck_radius_ft {
+                    self.puck_found += 1;
+                }
+            }
+        }
+    }
+
+    /// The figures of the game so far.
+    pub fn report(&self) -> TrackingReport {
+        TrackingReport::from_counts(
+            self.mot.summary(),
+            (self.puck_visible, self.puck_found),
+            (self.team_frames, self.team_correct),
+        )
+    }
+}
+
+impl TrackingReport {
+    fn from_counts(
+        skaters: MotSummary,
+        (visible, found): (u64, u64),
+        (teams, correct): (u64, u64),
+    ) -> Self {
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        Self {
+            skaters,
+            puck_visible_frames: visible,
+            puck_found_frames: found,
+            puck_within_radius: ratio(found, visible),
+            team_frames: teams,
+            team_correct_frames: correct,
+            team_accuracy: ratio(correct, teams),
+        }
+    }
+
+    /// Several games taken together.
+    pub fn merge(games: &[TrackingReport]) -> Self {
+        let skaters: Vec<MotSummary> = games.iter().map(|g| g.skaters).collect();
+        let sum = |f: fn(&TrackingReport) -> u64| games.iter().map(f).sum::<u64>();
+        Self::from_counts(
+            MotSummary::merge(&skaters),
+            (sum(|g| g.puck_visible_frames), sum(|g| g.puck_found_frames)),
+            (sum(|g| g.team_frames), sum(|g| g.team_correct_frames)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use benchsight_core::detection::PixelBox;
+    use benchsight_core::domain::{MediaTimeMs, Team};
+    use benchsight_core::puck_tracking::PuckStatus;
+    use benchsight_core::rink::RinkPoint;
+    use benchsight_core::rink_state::{RinkPuck, RinkTrack};
+
+    use super::*;
+
+    fn boxed(x: f32) -> PixelBox {
+        PixelBox {
+            x0: x,
+            y0: 100.0,
+            x1: x + 20.0,
+            y1: 160.0,
+        }
+    }
+
+    fn label(
+        class: ObjectClass,
+        id: u32,
+        x: f32,
+        visibility: f32,
+        team: Option<Team>,
+    ) -> ObjectLabel {
+        ObjectLabel {
+            class,
+            track_id: id,
+            team,
+            number: None,
+            bbox: boxed(x),
+            visibility,
+            x_ft: f64::from(x) / 10.0,
+            y_ft: 0.0,
+            height_ft: 0.0,
+        }
+    }
+
+    fn track(id: u64, x: f32) -> TrackedObject {
+        TrackedObject {
+            track_id: id,
+            class: ObjectClass::Player,
+            bbox: boxed(x),
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn hidden_skaters_are_set_aside_and_teams_and_puck_are_counted() {
+        let truth = FrameTruth {
+            frame: 0,
+            media_time_ms: 0,
+            period: 1,
+            clock_ms: 0,
+            play_on: true,
+            objects: vec![
+                label(ObjectClass::Player, 1, 0.0, 1.0, Some(Team::Home)),
+                label(ObjectClass::Player, 2, 100.0, 0.2, Some(Team::Away)),
+                label(ObjectClass::Player, 3, 200.0, 0.9, Some(Team::Away)),
+                label(ObjectClass::Puck, 0, 300.0, 1.0, None),
+            ],
+        };
+        // Tracks on skater 1 (right team), on hidden skater 2 (set aside), on skater 3 (wrong
+        // team) and one on nobody (a false positive).
+        let tracks = [
+            track(10, 1.0),
+            track(20, 101.0),
+            track(30, 199.0),
+            track(40, 400.0),
+        ];
+        let rink_track = |id: u64, team: Team| RinkTrack {
+            track_id: id,
+            class: ObjectClass::Player,
+            team: Some(team),
+            position: RinkPoint::clamped(0.0, 0.0).unwrap(),
+            score: 0.9,
+        };
+        let rink = RinkState {
+            frame: 0,
+            media_time_ms: MediaTimeMs(0),
+            tracks: vec![rink_track(10, Team::Home), rink_track(30, Team::Home)],
+            puck: Some(RinkPuck {
+                position: RinkPoint::clamped(31.5, 0.0).unwrap(),
+                status: PuckStatus::Seen,
+                unseen_frames: 0,
+            }),
+        };
+        let mut scorer = TrackingScorer::new(ScoringRules::default());
+        scorer.add_frame(&truth, &tracks, &rink);
+        let report = scorer.report();
+        let s = report.skaters;
+        assert_eq!(
+            (s.truth_objects, s.hypotheses, s.matches, s.false_positives),
+            (2, 3, 2, 1)
+        );
+        assert_eq!((report.team_frames, report.team_correct_frames), (2, 1));
+        assert_eq!(
+            (report.puck_visible_frames, report.puck_found_frames),
+            (1, 1)
+        );
+
+        let merged = TrackingReport::merge(&[report, report]);
+        assert_eq!(merged.skaters.truth_objects, 4);
+        assert!((merged.team_accuracy - 0.5).abs() < 1e-12);
+    }
+}
