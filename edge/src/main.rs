@@ -81,6 +81,9 @@ enum Command {
         /// Threads inside one operator (0: ONNX Runtime decides).
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Also write the replay's frame count and timings here (JSON).
+        #[arg(long)]
+        stats: Option<PathBuf>,
     },
     /// Measure a detector through the deployed inference path on a labelled dataset (YOLO
     /// layout, e.g. from `benchsight-sim dataset`): per-class precision, recall and AP50, the
@@ -176,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             height,
             onnxruntime,
             threads,
+            stats,
         } => replay(
             &video,
             &model,
@@ -184,6 +188,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             (width, height),
             &onnxruntime,
             threads,
+            stats.as_deref(),
         ),
         Command::EvalDetector {
             model,
@@ -243,6 +248,7 @@ fn replay(
     size: (u32, u32),
     onnxruntime: &Path,
     threads: usize,
+    stats: Option<&Path>,
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
 
@@ -273,10 +279,14 @@ fn replay(
     })
     .with_context(|| format!("writing {}", out.display()))?;
     writer.flush()?;
+    if let Some(path) = stats {
+        std::fs::write(path, serde_json::to_vec(&summary)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     println!(
         "replayed {} frames in {:.1} s: {:.1} fps overall, inference {:.1} ms per frame, {} frames dropped; rink states in {}",
         summary.frames,
-        summary.elapsed.as_secs_f64(),
+        summary.elapsed_s,
         summary.fps(),
         summary.inference_ms_per_frame(),
         summary.dropped,

@@ -5,29 +5,38 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::capture::{Capture, CaptureError, CaptureEvent, CaptureSettings, Frame};
 use crate::inference::InferenceError;
 use crate::perception::{Perceived, Perception};
 
-/// How a replay went.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How a replay went (also the `--stats` file of `benchsight-edge replay`, and the format the
+/// benchmark's Python reference writes).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ReplaySummary {
     pub frames: u64,
-    /// Wall time from the first frame asked for to the last one processed.
-    pub elapsed: Duration,
-    /// Time spent in the network (ONNX Runtime's `run`) over all frames.
-    pub inference: Duration,
+    /// Wall time from the first frame asked for to the last one processed, in seconds.
+    pub elapsed_s: f64,
+    /// Time spent in the network (ONNX Runtime's `run`) over all frames, in seconds.
+    pub inference_s: f64,
     /// Frames the capture dropped (zero in lock-step unless something is wrong).
+    #[serde(default)]
     pub dropped: u64,
 }
 
 impl ReplaySummary {
     pub fn fps(&self) -> f64 {
-        self.frames as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        self.frames as f64 / self.elapsed_s.max(1e-9)
     }
 
     pub fn inference_ms_per_frame(&self) -> f64 {
-        self.inference.as_secs_f64() * 1000.0 / self.frames.max(1) as f64
+        self.inference_s * 1000.0 / self.frames.max(1) as f64
+    }
+
+    /// Wall time per frame not spent in the network, in milliseconds.
+    pub fn other_ms_per_frame(&self) -> f64 {
+        (self.elapsed_s - self.inference_s).max(0.0) * 1000.0 / self.frames.max(1) as f64
     }
 }
 
@@ -81,8 +90,8 @@ pub fn replay_file(
     }
     Ok(ReplaySummary {
         frames,
-        elapsed: started.elapsed(),
-        inference,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        inference_s: inference.as_secs_f64(),
         dropped: capture
             .stats()
             .dropped

@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use benchsight_core::detector::rink_region;
 use benchsight_edge::calibration::load_homography;
 use benchsight_edge::inference::{Detector, InferenceSettings, OnnxRuntime};
 use benchsight_edge::model::ModelPackage;
 use benchsight_edge::perception::Perception;
 use benchsight_edge::replay::replay_file;
+use benchsight_eval::bench::{first_frame, raw_inference, run_pipeline};
 use benchsight_eval::games::GameSet;
 use benchsight_eval::tracking::{ScoringRules, TrackingReport, TrackingScorer};
 use clap::{Parser, Subcommand};
@@ -45,6 +47,18 @@ struct GameArgs {
     work: PathBuf,
 }
 
+impl GameArgs {
+    fn set(&self) -> GameSet {
+        GameSet {
+            seeds: self.seeds,
+            seconds: self.seconds,
+            profile: self.profile.clone(),
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Replay held-out games through the perception stages and score skater tracking (MOTA,
@@ -64,6 +78,30 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// Benchmark, on one video with one model and the same ONNX Runtime threads: the network
+    /// alone, our full pipeline (`benchsight-edge replay`) and a Python reference pipeline
+    /// (OpenCV + onnxruntime + Roboflow trackers ByteTrack): fps, time per frame outside the
+    /// network, and peak memory.
+    Bench {
+        #[command(flatten)]
+        games: GameArgs,
+        /// Model folder holding model.toml and the ONNX file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The ONNX Runtime shared library.
+        #[arg(long, env = "ORT_DYLIB_PATH")]
+        onnxruntime: PathBuf,
+        /// Threads inside one operator, for every pipeline.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Python with scripts/reference/requirements.txt installed (`make bench-perception`
+        /// prepares .venv-ref).
+        #[arg(long, default_value = ".venv-ref/bin/python")]
+        python: PathBuf,
+        /// The Python reference pipeline.
+        #[arg(long, default_value = "scripts/reference/pipeline.py")]
+        reference: PathBuf,
     },
 }
 
@@ -86,7 +124,164 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             threads,
             json,
         } => tracking(&games, &model, &onnxruntime, threads, json.as_deref()),
+        Command::Bench {
+            games,
+            model,
+            onnxruntime,
+            threads,
+            python,
+            reference,
+        } => bench(&games, &model, &onnxruntime, threads, &python, &reference),
     }
+}
+
+fn bench(
+    args: &GameArgs,
+    model: &Path,
+    onnxruntime: &Path,
+    threads: usize,
+    python: &Path,
+    reference: &Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        python.is_file(),
+        "{} not found: `make bench-perception` sets up the Python reference (or pass --python)",
+        python.display()
+    );
+    let game = args
+        .set()
+        .prepare(&args.work)?
+        .into_iter()
+        .next()
+        .context("no game to benchmark")?;
+    let size = (args.width, args.height);
+    let homography = load_homography(&game.calibration)?;
+    let runtime = OnnxRuntime::load(onnxruntime)?;
+    let settings = InferenceSettings {
+        intra_threads: threads,
+        ..InferenceSettings::default()
+    };
+    let package = ModelPackage::open(model)?;
+    let onnx = package.onnx_path.clone();
+    let (input_width, input_height) = (package.spec.input.width, package.spec.input.height);
+    let (score, nms_iou) = (
+        package.spec.thresholds.score,
+        package.spec.thresholds.nms_iou,
+    );
+    let mut detector = Detector::new(&runtime, package, &settings)?;
+    let frame = first_frame(&game.video, size)?;
+    let region = detector
+        .geometry(
+            frame.width,
+            frame.height,
+            rink_region(&homography, frame.width, frame.height),
+        )
+        .region;
+    eprintln!("benchsight-eval: timing the network alone");
+    let raw = raw_inference(&mut detector, &frame, &homography, 200)?;
+    drop(detector);
+
+    let scratch = args.work.join("bench");
+    std::fs::create_dir_all(&scratch)?;
+    let edge = std::env::current_exe()?
+        .parent()
+        .context("no folder for this program")?
+        .join("benchsight-edge");
+    let path = |p: &Path| p.display().to_string();
+    eprintln!("benchsight-eval: our pipeline ({})", edge.display());
+    let ours_stats = scratch.join("ours.json");
+    let ours = run_pipeline(
+        &edge,
+        &[
+            "replay".into(),
+            path(&game.video),
+            "--model".into(),
+            path(model),
+            "--calibration".into(),
+            path(&game.calibration),
+            "--out".into(),
+            path(&scratch.join("tracks.jsonl")),
+            "--width".into(),
+            args.width.to_string(),
+            "--height".into(),
+            args.height.to_string(),
+            "--onnxruntime".into(),
+            path(onnxruntime),
+            "--threads".into(),
+            threads.to_string(),
+            "--stats".into(),
+            path(&ours_stats),
+        ],
+        &ours_stats,
+    )?;
+    eprintln!(
+        "benchsight-eval: the Python reference ({})",
+        reference.display()
+    );
+    let theirs_stats = scratch.join("reference.json");
+    let theirs = run_pipeline(
+        python,
+        &[
+            path(reference),
+            "--video".into(),
+            path(&game.video),
+            "--onnx".into(),
+            path(&onnx),
+            "--input".into(),
+            input_width.to_string(),
+            input_height.to_string(),
+            "--region".into(),
+            region.x0.to_string(),
+            region.y0.to_string(),
+            region.x1.to_string(),
+            region.y1.to_string(),
+            "--threads".into(),
+            threads.to_string(),
+            "--score".into(),
+            score.to_string(),
+            "--nms-iou".into(),
+            nms_iou.to_string(),
+            "--stats".into(),
+            path(&theirs_stats),
+        ],
+        &theirs_stats,
+    )?;
+
+    let raw_ms = raw.as_secs_f64() * 1000.0;
+    let raw_fps = 1000.0 / raw_ms;
+    println!(
+        "{} frames of {}, {}×{}, model {}, {threads} ONNX Runtime threads",
+        ours.summary.frames,
+        game.video.display(),
+        args.width,
+        args.height,
+        model.display()
+    );
+    println!(
+        "{:<26} {:>8} {:>14} {:>16} {:>13}",
+        "", "fps", "network ms", "other ms/frame", "peak RSS MiB"
+    );
+    println!(
+        "{:<26} {:>8.1} {:>14.2} {:>16} {:>13}",
+        "network alone", raw_fps, raw_ms, "-", "-"
+    );
+    for (name, run) in [("benchsight (Rust)", &ours), ("python reference", &theirs)] {
+        println!(
+            "{:<26} {:>8.1} {:>14.2} {:>16.2} {:>13.0}",
+            name,
+            run.summary.fps(),
+            run.summary.inference_ms_per_frame(),
+            run.summary.other_ms_per_frame(),
+            run.peak_rss_mib
+        );
+    }
+    println!(
+        "ours / network alone: {:.2} (goal ≥ 0.90); time outside the network, reference / ours: {:.1}× (goal ≥ 5×); our peak RSS {:.0} MiB (goal ≤ 250)",
+        ours.summary.fps() / raw_fps,
+        theirs.summary.other_ms_per_frame() / ours.summary.other_ms_per_frame().max(1e-9),
+        ours.peak_rss_mib
+    );
+    Ok(())
 }
 
 fn tracking(
@@ -96,14 +291,7 @@ fn tracking(
     threads: usize,
     json: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let set = GameSet {
-        seeds: args.seeds,
-        seconds: args.seconds,
-        profile: args.profile.clone(),
-        width: args.width,
-        height: args.height,
-    };
-    let games = set.prepare(&args.work)?;
+    let games = args.set().prepare(&args.work)?;
     let runtime = OnnxRuntime::load(onnxruntime)?;
     let settings = InferenceSettings {
         intra_threads: threads,
