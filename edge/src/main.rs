@@ -180,16 +180,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             onnxruntime,
             threads,
             stats,
-        } => replay(
-            &video,
-            &model,
-            &calibration,
-            &out,
-            (width, height),
-            &onnxruntime,
+        } => replay(&ReplayJob {
+            video: &video,
+            model: &model,
+            calibration: &calibration,
+            out: &out,
+            size: (width, height),
+            onnxruntime: &onnxruntime,
             threads,
-            stats.as_deref(),
-        ),
+            stats: stats.as_deref(),
+        }),
         Command::EvalDetector {
             model,
             dataset,
@@ -239,19 +239,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `replay`: the perception stages over a recorded game, in lock-step, with progress.
-fn replay(
-    video: &Path,
-    model: &Path,
-    calibration: &Path,
-    out: &Path,
+/// What `replay` was asked to do.
+struct ReplayJob<'a> {
+    video: &'a Path,
+    model: &'a Path,
+    calibration: &'a Path,
+    out: &'a Path,
     size: (u32, u32),
-    onnxruntime: &Path,
+    onnxruntime: &'a Path,
     threads: usize,
-    stats: Option<&Path>,
-) -> anyhow::Result<()> {
+    stats: Option<&'a Path>,
+}
+
+/// `replay`: the perception stages over a recorded game, in lock-step, with progress.
+fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
     use std::io::Write as _;
 
+    let &ReplayJob {
+        video,
+        model,
+        calibration,
+        out,
+        size,
+        onnxruntime,
+        threads,
+        stats,
+    } = job;
     anyhow::ensure!(video.is_file(), "video {} does not exist", video.display());
     let homography = load_homography(calibration)?;
     let runtime = OnnxRuntime::load(onnxruntime)?;
