@@ -20,6 +20,8 @@
 //! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
 //! - [`teams`]: jersey-colour clustering into home and away; CIE L*a*b* colour maths.
 //! - [`rink_state`]: tracks and puck placed on the rink through the homography (`RinkState`).
+//! - [`engine`]: the game-event engine — rink states in, BenchSight events (and corrections) out.
+//! - [`event_scoring`]: derived events matched to a true log — precision, recall, F1 per kind.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -28,8 +30,10 @@ pub mod camera;
 pub mod detection;
 pub mod detector;
 pub mod domain;
+pub mod engine;
 pub mod evaluation;
 pub mod event;
+pub mod event_scoring;
 pub mod homography;
 pub mod ids;
 pub mod mot;

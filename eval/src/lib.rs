@@ -3,9 +3,13 @@
 //!
 //! Module map:
 //! - [`bench`]: pipelines run side by side with their peak memory; the network alone.
+//! - [`corruption`]: true positions turned into realistic perception output (noise, drop-outs).
+//! - [`events`]: the game-event engine scored on corrupted simulator tracks (engine only).
 //! - [`games`]: held-out games rendered once into a work folder and reused.
 //! - [`tracking`]: tracking, puck and team scores of a replay against the truth.
 
 pub mod bench;
+pub mod corruption;
+pub mod events;
 pub mod games;
 pub mod tracking;

@@ -79,6 +79,19 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
+    /// perception pipeline would report them, through the engine, against the true event log.
+    Events {
+        /// Seeds of the games (never used while tuning the engine: 1..=999 are for tuning).
+        #[arg(long, default_value = "9201..9210", value_parser = benchsight_sim::parse_seed_range)]
+        seeds: (u64, u64),
+        /// Game-clock length of each period, in seconds.
+        #[arg(long, default_value_t = 360)]
+        period_seconds: u32,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Benchmark, on one video with one model and the same ONNX Runtime threads: the network
     /// alone, our full pipeline (`benchsight-edge replay`) and a Python reference pipeline
     /// (OpenCV + onnxruntime + Roboflow trackers ByteTrack): fps, time per frame outside the
@@ -124,6 +137,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             threads,
             json,
         } => tracking(&games, &model, &onnxruntime, threads, json.as_deref()),
+        Command::Events {
+            seeds,
+            period_seconds,
+            json,
+        } => events(seeds, period_seconds, json.as_deref()),
         Command::Bench {
             games,
             model,
@@ -133,6 +151,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             reference,
         } => bench(&games, &model, &onnxruntime, threads, &python, &reference),
     }
+}
+
+fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow::Result<()> {
+    use benchsight_core::event_scoring::EventScores;
+    use benchsight_eval::corruption::CorruptionLevels;
+    use benchsight_eval::events::engine_only;
+    use benchsight_sim::game::GameConfig;
+
+    let mut all = Vec::new();
+    let (mut frames, mut engine_time, mut goals) = (0u64, std::time::Duration::ZERO, 0u64);
+    for seed in seeds.0..=seeds.1 {
+        let mut game = GameConfig::new(seed);
+        game.period_length_s = period_seconds;
+        let run = engine_only(game, CorruptionLevels::default());
+        let goal = run.scores.category("goal").map_or(0, |c| c.truth);
+        eprintln!(
+            "benchsight-eval: game {seed}: {} frames, {} true events ({goal} goals), {} derived",
+            run.frames,
+            run.truth.len(),
+            run.derived.len()
+        );
+        frames += run.frames;
+        engine_time += run.engine_time;
+        goals += goal;
+        all.push(run.scores);
+    }
+    let merged = EventScores::merge(&all);
+    println!(
+        "{} games, {goals} goals, {:.1} min of video; tolerance ±1 s, goals team-exact",
+        all.len(),
+        frames as f64 / 30.0 / 60.0
+    );
+    println!(
+        "{:<20} {:>6} {:>8} {:>8} {:>9} {:>7} {:>6}",
+        "event", "truth", "derived", "matched", "precision", "recall", "F1"
+    );
+    for c in &merged.categories {
+        println!(
+            "{:<20} {:>6} {:>8} {:>8} {:>9.3} {:>7.3} {:>6.3}",
+            c.category, c.truth, c.derived, c.matched, c.precision, c.recall, c.f1
+        );
+    }
+    println!("matched shots by outcome (truth → derived):");
+    for (truth, row) in &merged.shot_outcomes {
+        let cells: Vec<String> = row.iter().map(|(d, n)| format!("{d} {n}")).collect();
+        println!("  {truth:<18} → {}", cells.join(", "));
+    }
+    let per_hour = engine_time.as_secs_f64() * (30.0 * 3600.0) / frames.max(1) as f64;
+    println!(
+        "engine: {:.2} s for {frames} frames, {per_hour:.3} s per 60 minutes of video",
+        engine_time.as_secs_f64()
+    );
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_vec_pretty(&merged)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn bench(

@@ -1,0 +1,1447 @@
+//! The game-event engine: a deterministic state machine that turns the tracked people and the
+//! puck on the rink (`RinkState`, one per frame) into the game's events in BenchSight's
+//! vocabulary — faceoffs, possession changes and turnovers, zone entries and exits, shots with
+//! their outcome, saves, goals, stoppages, periods — each with its confidence and evidence, and
+//! corrects itself (amendment, retraction) when later frames contradict an event.
+//!
+//! Time is the frames' media time; there is no clock or randomness inside (event ids are drawn
+//! from the caller's seed), so a replay of the same frames gives the same records.
+//!
+//! How it reads the ice:
+//! - the puck's position and velocity come from a line fitted to its last observations
+//!   ([`puck::PuckMotion`]), which tames the projection noise;
+//! - a skater controls the puck when it stays within stick reach of them, moving no faster than
+//!   a carried puck, for most of the last few observations;
+//! - a release that leaves fast towards the attacked net is a shot; it is then followed until
+//!   the goalie stops it (frozen: still at the goalie; rebound: leaving the crease), a skater of
+//!   the other team stops it in the lane (blocked), it crosses the goal line wide (missed), or it
+//!   comes to rest in the net (goal);
+//! - a puck that appears at rest on a faceoff dot marks a faceoff; its drop is when it moves, its
+//!   winner the first team to control it;
+//! - empty ice ends a period.
+
+pub mod puck;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detection::ObjectClass;
+use crate::domain::{Confidence, MediaTimeMs, Period, Source, Team};
+use crate::event::{EventPlayer, Evidence, GameEvent, PlayerRole};
+use crate::ids::{EventId, GameId};
+use crate::puck_tracking::PuckStatus;
+use crate::rink::{BLUE_LINE_X_FT, End, Ends, FaceoffDot, GOAL_LINE_X_FT, RinkPoint};
+use crate::rink_state::{RinkState, RinkTrack};
+use crate::vocabulary::{Detail, EventType};
+use crate::wire::{Amendment, RecordChange, Retraction};
+
+use puck::{PuckFix, PuckMotion, PuckSample};
+
+/// What the engine is told about the game (from the appliance's configuration or commands).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    pub game_id: GameId,
+    pub home_attacks_right_p1: bool,
+    /// Regulation periods; empty ice after the last one ends the game.
+    pub periods: u8,
+    /// Unix time of media time zero (the event ids' timestamps).
+    pub recording_start_unix_ms: u64,
+    /// Random bits drawn once by the caller; the event ids' random part derives from them.
+    pub id_seed: u64,
+    pub tuning: EngineTuning,
+}
+
+/// The engine's thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EngineTuning {
+    /// A skater this close to the puck may control it.
+    pub control_radius_ft: f64,
+    /// A puck faster than this is not carried.
+    pub carry_speed_ft_s: f64,
+    /// Observations a controller must hold of the last `control_window`.
+    pub control_votes: usize,
+    pub control_window: usize,
+    /// A release at least this fast towards the net is a shot.
+    pub shot_speed_ft_s: f64,
+    /// Frames without skaters that make the ice empty.
+    pub empty_ice_frames: u32,
+}
+
+impl Default for EngineTuning {
+    fn default() -> Self {
+        Self {
+            control_radius_ft: 4.5,
+            carry_speed_ft_s: 45.0,
+            control_votes: 4,
+            control_window: 6,
+            shot_speed_ft_s: 68.0,
+            empty_ice_frames: 10,
+        }
+    }
+}
+
+/// The phase of play as the engine believes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Play {
+    BeforeGame,
+    Live,
+    /// The whistle has gone; waiting for the puck on a dot.
+    Stopped {
+        after_goal: bool,
+        period_start: bool,
+    },
+    /// The puck rests on a dot with the players around it.
+    FaceoffSetup {
+        dot: FaceoffDot,
+        detail: FaceoffKind,
+        rest_ms: u64,
+    },
+    Intermission,
+    Over,
+}
+
+/// Why a faceoff is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaceoffKind {
+    GameStart,
+    PeriodStart,
+    AfterGoal,
+    AfterStoppage,
+}
+
+impl FaceoffKind {
+    fn detail(self) -> Detail {
+        match self {
+            FaceoffKind::GameStart => Detail::FACEOFF_GAME_START,
+            FaceoffKind::PeriodStart => Detail::FACEOFF_PERIOD_START,
+            FaceoffKind::AfterGoal => Detail::FACEOFF_AFTER_GOAL,
+            FaceoffKind::AfterStoppage => Detail::FACEOFF_AFTER_STOPPAGE,
+        }
+    }
+}
+
+/// How the puck last left a player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReleaseKind {
+    /// Not judged yet (too few observations since).
+    Unknown,
+    Pass,
+    Shot,
+    Dump,
+    Clear,
+    Faceoff,
+    Rebound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Holder {
+    track_id: u64,
+    team: Team,
+    position: RinkPoint,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Release {
+    by: Holder,
+    at_ms: u64,
+    frame: u64,
+    from: RinkPoint,
+    kind: ReleaseKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LiveShot {
+    shooter: Holder,
+    end: End,
+    released_ms: u64,
+    release_frame: u64,
+    origin: RinkPoint,
+    /// When the puck reached the goalie's area.
+    at_goalie: Option<(u64, u64)>,
+}
+
+#[derive(Debug, Clone)]
+struct PendingFaceoff {
+    drop_ms: u64,
+    frame: u64,
+    dot: FaceoffDot,
+    detail: FaceoffKind,
+    /// The skater of each team nearest the dot at the drop.
+    centres: Vec<Holder>,
+}
+
+/// A goal just called, watched for a few seconds in case the puck is back in play.
+#[derive(Debug, Clone)]
+struct GoalWatch {
+    goal: GameEvent,
+    shot: GameEvent,
+    stoppage: GameEvent,
+    until_ms: u64,
+}
+
+/// The game-event engine of one game.
+#[derive(Debug, Clone)]
+pub struct GameEngine {
+    config: EngineConfig,
+    ends: Ends,
+    period: Period,
+    play: Play,
+    puck: PuckMotion,
+    /// Whether the puck was seen, for the last frames (confidence).
+    seen: VecDeque<(u64, bool)>,
+    /// The nearest skater within reach at each recent observation.
+    votes: VecDeque<Option<Holder>>,
+    controller: Option<Holder>,
+    release: Option<Release>,
+    shot: Option<LiveShot>,
+    faceoff: Option<PendingFaceoff>,
+    goal_watch: Option<GoalWatch>,
+    /// Consecutive frames of a fast puck while play is believed stopped.
+    moving_while_stopped: u32,
+    /// The dot the puck has rested on, since when.
+    resting_on_dot: Option<(FaceoffDot, u64)>,
+    /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
+    puck_area: i8,
+    empty_frames: u32,
+    empty_since: Option<u64>,
+    crowded_frames: u32,
+    first_faceoff_of_period: bool,
+    emitted: u64,
+    last_frame: Option<(u64, u64)>,
+}
+
+/// Distance of a dot's puck to count as on it.
+const ON_DOT_FT: f64 = 3.0;
+/// The goalie's area in front of the net: this far out from the goal line and this wide.
+const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
+const GOALIE_AREA_HALF_WIDTH_FT: f64 = 5.0;
+
+impl GameEngine {
+    pub fn new(config: EngineConfig) -> Self {
+        Self {
+            ends: Ends {
+                home_attacks_right_p1: config.home_attacks_right_p1,
+            },
+            config,
+            period: Period::FIRST,
+            play: Play::BeforeGame,
+            puck: PuckMotion::default(),
+            seen: VecDeque::new(),
+            votes: VecDeque::new(),
+            controller: None,
+            release: None,
+            shot: None,
+            faceoff: None,
+            goal_watch: None,
+            resting_on_dot: None,
+            moving_while_stopped: 0,
+            puck_area: 0,
+            empty_frames: 0,
+            empty_since: None,
+            crowded_frames: 0,
+            first_faceoff_of_period: true,
+            emitted: 0,
+            last_frame: None,
+        }
+    }
+
+    /// The period the engine believes is being played.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Reads one frame; returns the records it settles (events, amendments, retractions).
+    pub fn process(&mut self, frame: &RinkState) -> Vec<RecordChange> {
+        let mut out = Vec::new();
+        let now = frame.media_time_ms.0;
+        self.last_frame = Some((frame.frame, now));
+        let skaters: Vec<Holder> = frame.tracks.iter().filter_map(holder).collect();
+        if self.periods_and_ice(frame.frame, now, &skaters, &mut out) {
+            return out;
+        }
+        let seen = frame
+            .puck
+            .filter(|p| matches!(p.status, PuckStatus::Seen))
+            .map(|p| p.position);
+        self.seen.push_back((frame.frame, seen.is_some()));
+        if self.seen.len() > 150 {
+            self.seen.pop_front();
+        }
+        if let Some(point) = seen {
+            self.observe_puck(frame.frame, now, point);
+        }
+        // Three views of the puck, each long enough for what it decides: who is near it (fast),
+        // where it is against the lines and how fast it flies (steady), whether it rests (settled).
+        let fix = self.puck.fix(now, 170, 3);
+        let steady = self.puck.fix(now, 270, 6);
+        let settled = self.puck.fix(now, 700, 10);
+        self.watch_goal(now, fix, &mut out);
+        match self.play {
+            Play::Stopped { .. } => {
+                self.look_for_setup(now, settled, &skaters, &mut out);
+                self.resume_if_moving(steady);
+            }
+            Play::Live => self.look_for_setup(now, settled, &skaters, &mut out),
+            Play::FaceoffSetup {
+                dot,
+                detail,
+                rest_ms,
+            } => self.look_for_drop(frame.frame, now, steady, dot, detail, rest_ms, &skaters),
+            _ => {}
+        }
+        if self.play == Play::Live
+            && let (Some(fix), Some(steady)) = (fix, steady)
+            && seen.is_some()
+        {
+            self.live(frame.frame, now, (fix, steady, settled), &skaters, &mut out);
+        }
+        self.detect_goal(frame.frame, now, settled, &skaters, &mut out);
+        if let Some(pending) = &self.faceoff
+            && now > pending.drop_ms + 3000
+        {
+            // Nobody settled on the puck: the team nearest it won the draw.
+            let nearest = fix.and_then(|f| nearest_skater(&skaters, f.point()));
+            let winner = nearest.map(|h| h.team).unwrap_or(Team::Home);
+            self.settle_faceoff(winner, &mut out);
+        }
+        out
+    }
+
+    /// The end of the input: closes the game if it is still open.
+    pub fn finish(&mut self) -> Vec<RecordChange> {
+        let mut out = Vec::new();
+        if let Some((frame, now)) = self.last_frame
+            && !matches!(self.play, Play::Over | Play::BeforeGame)
+        {
+            self.goal_watch = None;
+            let stoppage = self
+                .event(now, (frame, frame), EventType::Stoppage)
+                .detail1(Detail::STOPPAGE_GAME_END)
+                .build(0.9);
+            out.push(RecordChange::Event(stoppage));
+            let end = self
+                .event(now, (frame, frame), EventType::GameEnd)
+                .build(0.9);
+            out.push(RecordChange::Event(end));
+            self.play = Play::Over;
+        }
+        out
+    }
+
+    // ----- periods, empty ice -------------------------------------------------------------
+
+    /// Game start, period ends and starts from the people on the ice. True when the frame is
+    /// used up (nobody on the ice).
+    fn periods_and_ice(
+        &mut self,
+        frame: u64,
+        now: u64,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) -> bool {
+        let crowded = skaters.len() >= 6;
+        self.crowded_frames = if crowded { self.crowded_frames + 1 } else { 0 };
+        match self.play {
+            Play::Over => return true,
+            Play::BeforeGame => {
+                if self.crowded_frames >= 3 {
+                    out.push(RecordChange::Event(
+                        self.event(now, (frame, frame), EventType::GameStart)
+                            .build(0.95),
+                    ));
+                    self.play = Play::Stopped {
+                        after_goal: false,
+                        period_start: true,
+                    };
+                    self.first_faceoff_of_period = true;
+                }
+                return !matches!(self.play, Play::Stopped { .. });
+            }
+            Play::Intermission => {
+                if self.crowded_frames >= 5 {
+                    self.period =
+                        Period::new(u64::from(self.period.number()) + 1).unwrap_or(self.period);
+                    self.play = Play::Stopped {
+                        after_goal: false,
+                        period_start: true,
+                    };
+                    self.first_faceoff_of_period = true;
+                    self.puck.clear();
+                }
+                return true;
+            }
+            _ => {}
+        }
+        if skaters.len() >= 2 {
+            self.empty_frames = 0;
+            self.empty_since = None;
+            return false;
+        }
+        self.empty_frames += 1;
+        let since = *self.empty_since.get_or_insert(now);
+        if self.empty_frames < self.config.tuning.empty_ice_frames {
+            return true;
+        }
+        // The ice is empty: the period is over.
+        let last = self.period.number() >= self.config.periods;
+        let detail = if last {
+            Detail::STOPPAGE_GAME_END
+        } else {
+            Detail::STOPPAGE_PERIOD_END
+        };
+        let stoppage = self
+            .event(since, (frame, frame), EventType::Stoppage)
+            .detail1(detail)
+            .build(0.9);
+        out.push(RecordChange::Event(stoppage));
+        let next = if last {
+            EventType::GameEnd
+        } else {
+            EventType::Intermission
+        };
+        out.push(RecordChange::Event(
+            self.event(since, (frame, frame), next).build(0.9),
+        ));
+        self.play = if last { Play::Over } else { Play::Intermission };
+        self.reset_play();
+        true
+    }
+
+    fn reset_play(&mut self) {
+        self.controller = None;
+        self.release = None;
+        self.shot = None;
+        self.faceoff = None;
+        self.votes.clear();
+        self.puck.clear();
+    }
+
+    // ----- the puck ----------------------------------------------------------------------
+
+    fn observe_puck(&mut self, frame: u64, now: u64, point: RinkPoint) {
+        if let Some(last) = self.puck.last() {
+            // A jump no shot makes: the puck was picked up and put down (a faceoff, the net).
+            let dt = (now - last.time_ms) as f64 / 1000.0;
+            let jump = (point.x_ft() - last.x_ft).hypot(point.y_ft() - last.y_ft);
+            if dt > 0.0 && jump > 25.0 && jump / dt > 160.0 {
+                self.puck.clear();
+            }
+        }
+        self.puck.observe(PuckSample {
+            time_ms: now,
+            frame,
+            x_ft: point.x_ft(),
+            y_ft: point.y_ft(),
+        });
+    }
+
+    /// Share of frames in `[first, last]` where the puck was seen.
+    fn seen_ratio(&self, first: u64, last: u64) -> f64 {
+        let (mut seen, mut all) = (0u32, 0u32);
+        for &(frame, was_seen) in &self.seen {
+            if (first..=last).contains(&frame) {
+                all += 1;
+                seen += u32::from(was_seen);
+            }
+        }
+        if all == 0 {
+            0.5
+        } else {
+            f64::from(seen) / f64::from(all)
+        }
+    }
+
+    // ----- faceoffs -------------------------------------------------------------------------
+
+    fn look_for_setup(
+        &mut self,
+        now: u64,
+        settled: Option<PuckFix>,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        let on_dot = settled.filter(|f| f.speed() <= 6.0).and_then(|f| {
+            let dot = FaceoffDot::nearest(f.point());
+            (dot.position().distance_ft(f.point()) <= ON_DOT_FT).then_some(dot)
+        });
+        let Some(dot) = on_dot else {
+            self.resting_on_dot = None;
+            return;
+        };
+        let since = match self.resting_on_dot {
+            Some((d, since)) if d == dot => since,
+            _ => {
+                self.resting_on_dot = Some((dot, now));
+                now
+            }
+        };
+        // In play a puck may slow down over a dot; a faceoff needs it to stay, with both teams
+        // coming to it.
+        let near = |team: Team| {
+            skaters
+                .iter()
+                .any(|s| s.team == team && s.position.distance_ft(dot.position()) < 45.0)
+        };
+        let waited = now - since >= 600 || !matches!(self.play, Play::Live);
+        if !(waited && near(Team::Home) && near(Team::Away)) {
+            return;
+        }
+        self.resting_on_dot = None;
+        let detail = match self.play {
+            _ if self.first_faceoff_of_period && self.period == Period::FIRST => {
+                FaceoffKind::GameStart
+            }
+            _ if self.first_faceoff_of_period => FaceoffKind::PeriodStart,
+            Play::Stopped {
+                after_goal: true, ..
+            } => FaceoffKind::AfterGoal,
+            Play::Live => {
+                // The whistle went unnoticed (offside, puck out of play): the officials take a few
+                // seconds to set the faceoff up.
+                let at = now.saturating_sub(3000);
+                let (frame, _) = self.last_frame.unwrap_or((0, now));
+                let stoppage = self
+                    .event(at, (frame, frame), EventType::Stoppage)
+                    .detail1(Detail::STOPPAGE_PLAY)
+                    .build(0.6);
+                out.push(RecordChange::Event(stoppage));
+                FaceoffKind::AfterStoppage
+            }
+            _ => FaceoffKind::AfterStoppage,
+        };
+        self.reset_play();
+        self.goal_watch = None;
+        self.play = Play::FaceoffSetup {
+            dot,
+            detail,
+            rest_ms: now,
+        };
+    }
+
+    /// A puck flying around while play is believed stopped means the faceoff was missed.
+    fn resume_if_moving(&mut self, steady: Option<PuckFix>) {
+        let moving = steady.is_some_and(|f| {
+            f.speed() > 25.0
+                && FaceoffDot::nearest(f.point())
+                    .position()
+                    .distance_ft(f.point())
+                    > 10.0
+        });
+        self.moving_while_stopped = if moving {
+            self.moving_while_stopped + 1
+        } else {
+            0
+        };
+        if self.moving_while_stopped >= 10 {
+            self.moving_while_stopped = 0;
+            self.first_faceoff_of_period = false;
+            self.play = Play::Live;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn look_for_drop(
+        &mut self,
+        frame: u64,
+        now: u64,
+        fix: Option<PuckFix>,
+        dot: FaceoffDot,
+        detail: FaceoffKind,
+        rest_ms: u64,
+        skaters: &[Holder],
+    ) {
+        let Some(fix) = fix else {
+            return;
+        };
+        let moved = fix.point().distance_ft(dot.position());
+        if moved <= 4.0 && fix.speed() < 15.0 {
+            self.play = Play::FaceoffSetup {
+                dot,
+                detail,
+                rest_ms: now,
+            };
+            return;
+        }
+        // Dropped: the draw is when the puck last rested.
+        let mut centres = Vec::new();
+        for team in Team::BOTH {
+            if let Some(c) = skaters.iter().filter(|s| s.team == team).min_by(|a, b| {
+                let da = a.position.distance_ft(dot.position());
+                let db = b.position.distance_ft(dot.position());
+                da.total_cmp(&db)
+            }) {
+                centres.push(*c);
+            }
+        }
+        self.faceoff = Some(PendingFaceoff {
+            drop_ms: rest_ms.min(now),
+            frame,
+            dot,
+            detail,
+            centres,
+        });
+        self.first_faceoff_of_period = false;
+        self.play = Play::Live;
+        self.puck_area = area_of(dot.position().x_ft(), 0);
+    }
+
+    fn settle_faceoff(&mut self, winner: Team, out: &mut Vec<RecordChange>) {
+        let Some(pending) = self.faceoff.take() else {
+            return;
+        };
+        let mut players = Vec::new();
+        for c in &pending.centres {
+            let role = if c.team == winner {
+                PlayerRole::ACTOR
+            } else {
+                PlayerRole::OPPONENT
+            };
+            players.push(player(role, c));
+        }
+        let (frame, _) = self.last_frame.unwrap_or((pending.frame, pending.drop_ms));
+        let event = self
+            .event(pending.drop_ms, (pending.frame, frame), EventType::Faceoff)
+            .detail1(pending.detail.detail())
+            .team(winner)
+            .puck(pending.dot.position())
+            .players(players)
+            .build(0.9);
+        out.push(RecordChange::Event(event));
+        if self.release.is_none() {
+            self.release = pending
+                .centres
+                .iter()
+                .find(|c| c.team == winner)
+                .map(|c| Release {
+                    by: *c,
+                    at_ms: pending.drop_ms,
+                    frame: pending.frame,
+                    from: pending.dot.position(),
+                    kind: ReleaseKind::Faceoff,
+                });
+        }
+    }
+
+    // ----- live play ------------------------------------------------------------------------
+
+    fn live(
+        &mut self,
+        frame: u64,
+        now: u64,
+        (fix, steady, settled): (PuckFix, PuckFix, Option<PuckFix>),
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        let t = self.config.tuning;
+        let nearest = nearest_skater(skaters, fix.point())
+            .filter(|s| s.position.distance_ft(fix.point()) <= t.control_radius_ft)
+            .filter(|_| fix.speed() <= t.carry_speed_ft_s);
+        self.votes.push_back(nearest);
+        if self.votes.len() > t.control_window {
+            self.votes.pop_front();
+        }
+        self.classify_release(steady);
+        self.detect_shot(frame, now, steady, skaters);
+        self.follow_shot(frame, now, (steady, settled), skaters, out);
+
+        if self.play != Play::Live {
+            return;
+        }
+        let leader = self.vote_leader();
+        match (self.controller, leader) {
+            (Some(current), Some(next)) if next.track_id != current.track_id => {
+                self.take_control(frame, now, next, fix, out);
+            }
+            (None, Some(next)) => self.take_control(frame, now, next, fix, out),
+            (Some(current), None) => {
+                let empty = self.votes.iter().filter(|v| v.is_none()).count();
+                if empty > t.control_window - t.control_votes {
+                    self.release = Some(Release {
+                        by: current,
+                        at_ms: now.saturating_sub(100),
+                        frame,
+                        from: current.position,
+                        kind: ReleaseKind::Unknown,
+                    });
+                    self.controller = None;
+                }
+            }
+            _ => {}
+        }
+        if let (Some(current), Some(next)) = (self.controller, leader)
+            && current.track_id == next.track_id
+        {
+            self.controller = Some(next);
+        }
+        self.zones(frame, now, steady, out);
+        self.icing(frame, now, steady, out);
+    }
+
+    fn vote_leader(&self) -> Option<Holder> {
+        let needed = self.config.tuning.control_votes;
+        let mut best: Option<(Holder, usize)> = None;
+        for vote in self.votes.iter().flatten() {
+            let count = self
+                .votes
+                .iter()
+                .flatten()
+                .filter(|v| v.track_id == vote.track_id)
+                .count();
+            if count >= needed && best.is_none_or(|(_, c)| count > c) {
+                best = Some((*vote, count));
+            }
+        }
+        // The newest position of the leader.
+        best.and_then(|(h, _)| {
+            self.votes
+                .iter()
+                .rev()
+                .flatten()
+                .find(|v| v.track_id == h.track_id)
+                .copied()
+        })
+    }
+
+    fn take_control(
+        &mut self,
+        frame: u64,
+        now: u64,
+        next: Holder,
+        fix: PuckFix,
+        out: &mut Vec<RecordChange>,
+    ) {
+        if self.faceoff.is_some() {
+            self.settle_faceoff(next.team, out);
+        }
+        if let Some(shot) = self.shot {
+            // Someone stopped the shot before it was judged.
+            let s = shot.end.sign();
+            let outcome = if next.team != shot.shooter.team
+                && fix.x_ft * s < GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT - 4.0
+            {
+                Detail::SHOT_BLOCKED
+            } else {
+                Detail::SHOT_MISSED
+            };
+            let opponent = (outcome == Detail::SHOT_BLOCKED).then_some(next);
+            self.close_shot(shot, outcome, opponent, frame, out);
+        }
+        let previous = self.controller;
+        let release = self.release.take();
+        let spot = fix.point();
+        match (previous, release) {
+            (Some(old), _) if old.team != next.team => {
+                // Straight off the carrier's stick.
+                let event = self
+                    .event(now, (frame.saturating_sub(6), frame), EventType::Turnover)
+                    .detail1(Detail::TURNOVER_TAKEAWAY)
+                    .team(next.team)
+                    .puck(spot)
+                    .players(vec![
+                        player(PlayerRole::ACTOR, &next),
+                        player(PlayerRole::OPPONENT, &old),
+                    ])
+                    .build(0.75);
+                out.push(RecordChange::Event(event));
+            }
+            (None, Some(r)) if r.by.track_id != next.track_id => {
+                let kind = if r.kind == ReleaseKind::Unknown {
+                    ReleaseKind::Pass
+                } else {
+                    r.kind
+                };
+                match kind {
+                    ReleaseKind::Pass if r.by.team == next.team => {
+                        let event = self
+                            .event(r.at_ms, (r.frame, frame), EventType::Pass)
+                            .detail1(Detail::PASS_COMPLETED)
+                            .team(next.team)
+                            .puck(spot)
+                            .players(vec![
+                                player(PlayerRole::ACTOR, &r.by),
+                                player(PlayerRole::EventPlayer(2), &next),
+                            ])
+                            .build(0.8);
+                        out.push(RecordChange::Event(event));
+                    }
+                    ReleaseKind::Pass => {
+                        let players = vec![
+                            player(PlayerRole::ACTOR, &r.by),
+                            player(PlayerRole::OPPONENT, &next),
+                        ];
+                        let pass = self
+                            .event(r.at_ms, (r.frame, frame), EventType::Pass)
+                            .detail1(Detail::PASS_INTERCEPTED)
+                            .team(r.by.team)
+                            .puck(spot)
+                            .players(players.clone())
+                            .build(0.75);
+                        out.push(RecordChange::Event(pass));
+                        let turnover = self
+                            .event(now, (r.frame, frame), EventType::Turnover)
+                            .detail1(Detail::TURNOVER_GIVEAWAY)
+                            .team(r.by.team)
+                            .puck(spot)
+                            .players(players)
+                            .build(0.75);
+                        out.push(RecordChange::Event(turnover));
+                    }
+                    ReleaseKind::Faceoff => {}
+                    _ => {
+                        let event = self
+                            .event(now, (r.frame, frame), EventType::Possession)
+                            .detail1(Detail::POSSESSION_PUCK_RECOVERY)
+                            .team(next.team)
+                            .puck(spot)
+                            .players(vec![player(PlayerRole::ACTOR, &next)])
+                            .build(0.75);
+                        out.push(RecordChange::Event(event));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.controller = Some(next);
+    }
+
+    /// Judges a fresh release once the puck has been seen moving for a few frames.
+    fn classify_release(&mut self, fix: PuckFix) {
+        let Some(release) = &mut self.release else {
+            return;
+        };
+        if release.kind != ReleaseKind::Unknown || fix.time_ms < release.at_ms + 130 {
+            return;
+        }
+        let team = release.by.team;
+        let end = self.ends.attacked_by(team, self.period);
+        let s = end.sign();
+        let from_x = release.from.x_ft() * s;
+        let speed = fix.speed();
+        // Shots are recognised by their flight (`detect_shot`), which may come later.
+        release.kind = if speed >= 35.0 && fix.vx * s > 0.0 && from_x < 0.0 && fix.x_ft * s > 0.0 {
+            ReleaseKind::Clear
+        } else if speed >= 35.0 && fix.vx * s > 0.0 && (0.0..BLUE_LINE_X_FT).contains(&from_x) {
+            ReleaseKind::Dump
+        } else {
+            ReleaseKind::Pass
+        };
+    }
+
+    /// A puck flying fast at a net from the attacking side is a shot by the team attacking that
+    /// net, whoever released it last (the controller may not have settled on a one-timer).
+    fn detect_shot(&mut self, frame: u64, now: u64, fix: PuckFix, skaters: &[Holder]) {
+        if self.shot.is_some() || fix.speed() < self.config.tuning.shot_speed_ft_s {
+            return;
+        }
+        let end = if fix.vx > 0.0 { End::Right } else { End::Left };
+        let s = end.sign();
+        let to_line = (GOAL_LINE_X_FT * s - fix.x_ft) / fix.vx;
+        let y_at_line = fix.y_ft + fix.vy * to_line;
+        if !(to_line > 0.0 && to_line < 1.5 && y_at_line.abs() < 12.0) {
+            return;
+        }
+        let team = Team::BOTH
+            .into_iter()
+            .find(|&t| self.ends.attacked_by(t, self.period) == end)
+            .unwrap_or(Team::Home);
+        let recent = self
+            .release
+            .filter(|r| now.saturating_sub(r.at_ms) < 1500 && r.by.team == team);
+        let (at_ms, release_frame, origin) = match recent {
+            Some(r) => (r.at_ms, r.frame, r.from),
+            None => {
+                // Back along its path to where it left the stick, about a tenth of a second ago.
+                let back = RinkPoint::clamped(fix.x_ft - fix.vx * 0.1, fix.y_ft - fix.vy * 0.1)
+                    .unwrap_or(fix.point());
+                (now.saturating_sub(100), frame.saturating_sub(3), back)
+            }
+        };
+        if origin.x_ft() * s < BLUE_LINE_X_FT - 5.0 {
+            return;
+        }
+        let shooter = recent.map(|r| r.by).or_else(|| {
+            skaters
+                .iter()
+                .filter(|p| p.team == team)
+                .min_by(|a, b| {
+                    a.position
+                        .distance_ft(origin)
+                        .total_cmp(&b.position.distance_ft(origin))
+                })
+                .copied()
+        });
+        let Some(shooter) = shooter else {
+            return;
+        };
+        if let Some(release) = &mut self.release {
+            release.kind = ReleaseKind::Shot;
+        }
+        self.controller = None;
+        self.shot = Some(LiveShot {
+            shooter,
+            end,
+            released_ms: at_ms,
+            release_frame,
+            origin,
+            at_goalie: None,
+        });
+    }
+
+    fn follow_shot(
+        &mut self,
+        frame: u64,
+        now: u64,
+        (fix, settled): (PuckFix, Option<PuckFix>),
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        let Some(mut shot) = self.shot else {
+            return;
+        };
+        let s = shot.end.sign();
+        let depth = fix.x_ft * s;
+        let beyond_line = depth - GOAL_LINE_X_FT;
+        // Past the line between the posts: a goal once it rests there (`detect_goal`).
+        if beyond_line > 0.0 && fix.y_ft.abs() < 4.0 {
+            self.shot = Some(shot);
+            return;
+        }
+        let in_goalie_area = depth >= GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT
+            && beyond_line <= 0.3
+            && fix.y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT;
+        if in_goalie_area && shot.at_goalie.is_none() {
+            shot.at_goalie = Some((now, frame));
+        }
+        if let Some((reached_ms, reached_frame)) = shot.at_goalie {
+            let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
+            let frozen = settled.is_some_and(|f| {
+                f.speed() < 6.0
+                    && f.x_ft * s < GOAL_LINE_X_FT - 0.5
+                    && f.point().distance_ft(shot.end.net_centre()) < 10.0
+            });
+            if frozen && now >= reached_ms + 300 {
+                self.shot = None;
+                self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
+                let stoppage = self
+                    .event(
+                        reached_ms + 500,
+                        (reached_frame, frame),
+                        EventType::Stoppage,
+                    )
+                    .detail1(Detail::STOPPAGE_PLAY)
+                    .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
+                    .build(0.8);
+                out.push(RecordChange::Event(stoppage));
+                self.play = Play::Stopped {
+                    after_goal: false,
+                    period_start: false,
+                };
+                self.reset_play();
+                return;
+            }
+            if fix.vx * s < -5.0 && depth < GOAL_LINE_X_FT - 1.0 {
+                self.shot = None;
+                self.save(shot, goalie, Detail::SAVE_REBOUND, reached_ms, frame, out);
+                self.release = goalie.map(|g| Release {
+                    by: g,
+                    at_ms: reached_ms,
+                    frame,
+                    from: fix.point(),
+                    kind: ReleaseKind::Rebound,
+                });
+                return;
+            }
+            self.shot = Some(shot);
+            return;
+        }
+        if beyond_line > 0.3 && fix.y_ft.abs() >= 3.3 {
+            self.shot = None;
+            self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
+            self.release = Some(Release {
+                by: shot.shooter,
+                at_ms: now,
+                frame,
+                from: fix.point(),
+                kind: ReleaseKind::Rebound,
+            });
+            return;
+        }
+        // Turned back in the lane next to a defender: blocked.
+        if fix.vx * s < 0.0 || fix.speed() < 15.0 {
+            let blocker = skaters
+                .iter()
+                .filter(|p| p.team != shot.shooter.team)
+                .filter(|p| p.position.distance_ft(fix.point()) < 5.0)
+                .min_by(|a, b| {
+                    a.position
+                        .distance_ft(fix.point())
+                        .total_cmp(&b.position.distance_ft(fix.point()))
+                })
+                .copied();
+            self.shot = None;
+            let outcome = if blocker.is_some() {
+                Detail::SHOT_BLOCKED
+            } else {
+                Detail::SHOT_MISSED
+            };
+            self.close_shot(shot, outcome, blocker, frame, out);
+            self.release = Some(Release {
+                by: blocker.unwrap_or(shot.shooter),
+                at_ms: now,
+                frame,
+                from: fix.point(),
+                kind: ReleaseKind::Rebound,
+            });
+            return;
+        }
+        if now > shot.released_ms + 2500 {
+            self.shot = None;
+            self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
+            return;
+        }
+        self.shot = Some(shot);
+    }
+
+    /// A puck at rest in a net is a goal for the team attacking that net — whether or not the
+    /// shot was followed (a scramble, a tip, a puck hidden by the goalie) and even when the
+    /// engine believes play is stopped, as long as no goal was called for this stoppage.
+    fn detect_goal(
+        &mut self,
+        frame: u64,
+        now: u64,
+        settled: Option<PuckFix>,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        let open = matches!(
+            self.play,
+            Play::Live
+                | Play::Stopped {
+                    after_goal: false,
+                    ..
+                }
+        );
+        let Some(fix) = settled.filter(|_| open) else {
+            return;
+        };
+        let end = if fix.x_ft > 0.0 {
+            End::Right
+        } else {
+            End::Left
+        };
+        let beyond_line = fix.x_ft * end.sign() - GOAL_LINE_X_FT;
+        if !(beyond_line > 0.8 && beyond_line < 4.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
+            return;
+        }
+        let team = Team::BOTH
+            .into_iter()
+            .find(|&t| self.ends.attacked_by(t, self.period) == end)
+            .unwrap_or(Team::Home);
+        // The goal is when the puck arrived where it rests.
+        let at_ms = self
+            .puck
+            .near_since(fix.point(), 5.0)
+            .map_or(now.saturating_sub(350), |s| s.time_ms);
+        let shot = match self.shot.take().filter(|s| s.end == end) {
+            Some(shot) => shot,
+            None => {
+                let net = end.net_centre();
+                let scorer = [self.controller, self.release.map(|r| r.by)]
+                    .into_iter()
+                    .flatten()
+                    .find(|h| h.team == team)
+                    .or_else(|| {
+                        skaters
+                            .iter()
+                            .filter(|p| p.team == team)
+                            .min_by(|a, b| {
+                                a.position
+                                    .distance_ft(net)
+                                    .total_cmp(&b.position.distance_ft(net))
+                            })
+                            .copied()
+                    });
+                let Some(scorer) = scorer else {
+                    return;
+                };
+                LiveShot {
+                    shooter: scorer,
+                    end,
+                    released_ms: at_ms.saturating_sub(200),
+                    release_frame: frame.saturating_sub(20),
+                    origin: scorer.position,
+                    at_goalie: None,
+                }
+            }
+        };
+        self.score_goal(shot, at_ms, frame, out);
+    }
+
+    fn goalie_of(&self, team: Team, skaters: &[Holder]) -> Option<Holder> {
+        // The skater of that team nearest their own net stands in for the goalie.
+        let own_net = self
+            .ends
+            .attacked_by(team.opponent(), self.period)
+            .net_centre();
+        skaters
+            .iter()
+            .filter(|s| s.team == team)
+            .min_by(|a, b| {
+                a.position
+                    .distance_ft(own_net)
+                    .total_cmp(&b.position.distance_ft(own_net))
+            })
+            .copied()
+    }
+
+    fn shot_event(
+        &mut self,
+        shot: &LiveShot,
+        outcome: Detail,
+        opponent: Option<Holder>,
+        last_frame: u64,
+    ) -> GameEvent {
+        let mut players = vec![player(PlayerRole::ACTOR, &shot.shooter)];
+        if let Some(o) = opponent {
+            players.push(player(PlayerRole::OPPONENT, &o));
+        }
+        let confidence = 0.55 + 0.4 * self.seen_ratio(shot.release_frame, last_frame);
+        self.event(
+            shot.released_ms,
+            (shot.release_frame, last_frame),
+            EventType::Shot,
+        )
+        .detail1(outcome)
+        .team(shot.shooter.team)
+        .puck(shot.origin)
+        .players(players)
+        .build(confidence)
+    }
+
+    fn close_shot(
+        &mut self,
+        shot: LiveShot,
+        outcome: Detail,
+        opponent: Option<Holder>,
+        frame: u64,
+        out: &mut Vec<RecordChange>,
+    ) {
+        let event = self.shot_event(&shot, outcome, opponent, frame);
+        out.push(RecordChange::Event(event));
+    }
+
+    fn save(
+        &mut self,
+        shot: LiveShot,
+        goalie: Option<Holder>,
+        detail: Detail,
+        at_ms: u64,
+        frame: u64,
+        out: &mut Vec<RecordChange>,
+    ) {
+        self.close_shot(shot, Detail::SHOT_ON_NET_SAVED, goalie, frame, out);
+        let confidence = 0.55 + 0.4 * self.seen_ratio(shot.release_frame, frame);
+        let mut players = Vec::new();
+        if let Some(g) = goalie {
+            players.push(player(PlayerRole::ACTOR, &g));
+        }
+        players.push(player(PlayerRole::OPPONENT, &shot.shooter));
+        let save = self
+            .event(at_ms, (shot.release_frame, frame), EventType::Save)
+            .detail1(detail)
+            .team(shot.shooter.team.opponent())
+            .puck(shot.end.net_centre())
+            .players(players)
+            .build(confidence);
+        out.push(RecordChange::Event(save));
+    }
+
+    fn score_goal(&mut self, shot: LiveShot, at_ms: u64, frame: u64, out: &mut Vec<RecordChange>) {
+        let at_frame = frame.saturating_sub(10);
+        let shot_event = self.shot_event(&shot, Detail::SHOT_GOAL, None, frame);
+        out.push(RecordChange::Event(shot_event.clone()));
+        let confidence = 0.6 + 0.35 * self.seen_ratio(shot.release_frame, frame);
+        let goal = self
+            .event(at_ms, (shot.release_frame, frame), EventType::Goal)
+            .detail1(Detail::GOAL_SCORED)
+            .team(shot.shooter.team)
+            .puck(shot.end.net_centre())
+            .players(vec![player(PlayerRole::ACTOR, &shot.shooter)])
+            .build(confidence);
+        out.push(RecordChange::Event(goal.clone()));
+        let stoppage = self
+            .event(at_ms + 500, (at_frame, frame), EventType::Stoppage)
+            .detail1(Detail::STOPPAGE_PLAY)
+            .detail2(Detail::STOPPAGE_GOAL)
+            .build(confidence);
+        out.push(RecordChange::Event(stoppage.clone()));
+        self.goal_watch = Some(GoalWatch {
+            goal,
+            shot: shot_event,
+            stoppage,
+            until_ms: at_ms + 3000,
+        });
+        self.play = Play::Stopped {
+            after_goal: true,
+            period_start: false,
+        };
+        self.reset_play();
+    }
+
+    /// A goal is withdrawn when the puck is back in play in front of the net soon after: the
+    /// goalie had it after all.
+    fn watch_goal(&mut self, now: u64, fix: Option<PuckFix>, out: &mut Vec<RecordChange>) {
+        let Some(watch) = &self.goal_watch else {
+            return;
+        };
+        if now > watch.until_ms {
+            self.goal_watch = None;
+            return;
+        }
+        let Some(fix) = fix else {
+            return;
+        };
+        let end = if watch.goal.puck.is_some_and(|p| p.x_ft() > 0.0) {
+            End::Right
+        } else {
+            End::Left
+        };
+        if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 2.0 || fix.speed() < 15.0 {
+            return;
+        }
+        let Some(watch) = self.goal_watch.take() else {
+            return;
+        };
+        let reason = "the puck came back into play: saved, not scored".to_owned();
+        out.push(RecordChange::Retraction(Retraction {
+            event_id: watch.goal.event_id,
+            reason: reason.clone(),
+        }));
+        out.push(RecordChange::Retraction(Retraction {
+            event_id: watch.stoppage.event_id,
+            reason: reason.clone(),
+        }));
+        let mut shot = watch.shot;
+        shot.detail1 = Some(Detail::SHOT_ON_NET_SAVED);
+        out.push(RecordChange::Amendment(Amendment {
+            event: shot,
+            reason,
+        }));
+        self.play = Play::Live;
+    }
+
+    /// Zone entries and exits as the puck crosses a blue line.
+    fn zones(&mut self, frame: u64, now: u64, fix: PuckFix, out: &mut Vec<RecordChange>) {
+        let area = area_of(fix.x_ft, self.puck_area);
+        if area == self.puck_area {
+            return;
+        }
+        let (from, to) = (self.puck_area, area);
+        self.puck_area = area;
+        let (actor, carried, kind) = match (self.controller, self.release) {
+            (Some(c), _) => (c, true, ReleaseKind::Unknown),
+            (None, Some(r)) => (r.by, false, r.kind),
+            (None, None) => return,
+        };
+        let s = self.ends.attacked_by(actor.team, self.period).sign() as i8;
+        let (detail1, detail2) = if from == 0 && to == s {
+            let detail2 = match (carried, kind) {
+                (true, _) => Detail::ZONE_ENTRY_CARRIED,
+                (false, ReleaseKind::Pass | ReleaseKind::Unknown) => Detail::ZONE_ENTRY_PASS,
+                (false, ReleaseKind::Dump | ReleaseKind::Clear) => Detail::ZONE_ENTRY_DUMP_IN,
+                _ => return,
+            };
+            (Detail::ZONE_ENTRY, detail2)
+        } else if from == -s && to == 0 {
+            let detail2 = match (carried, kind) {
+                (true, _) => Detail::ZONE_EXIT_CARRIED,
+                (false, ReleaseKind::Pass | ReleaseKind::Unknown) => Detail::ZONE_EXIT_PASS,
+                (false, ReleaseKind::Dump | ReleaseKind::Clear) => Detail::ZONE_EXIT_CLEAR,
+                _ => return,
+            };
+            (Detail::ZONE_EXIT, detail2)
+        } else {
+            return;
+        };
+        let event = self
+            .event(
+                now,
+                (frame.saturating_sub(3), frame),
+                EventType::ZoneEntryExit,
+            )
+            .detail1(detail1)
+            .detail2(detail2)
+            .team(actor.team)
+            .puck(fix.point())
+            .players(vec![player(PlayerRole::ACTOR, &actor)])
+            .build(0.8);
+        out.push(RecordChange::Event(event));
+    }
+
+    /// A clear from behind the centre line that crosses the far goal line untouched is icing.
+    fn icing(&mut self, frame: u64, now: u64, fix: PuckFix, out: &mut Vec<RecordChange>) {
+        let Some(release) = self.release else {
+            return;
+        };
+        if self.controller.is_some() || !matches!(release.kind, ReleaseKind::Clear) {
+            return;
+        }
+        let s = self.ends.attacked_by(release.by.team, self.period).sign();
+        if fix.x_ft * s < GOAL_LINE_X_FT + 0.5 || fix.y_ft.abs() < 4.0 {
+            return;
+        }
+        let stoppage = self
+            .event(now, (release.frame, frame), EventType::Stoppage)
+            .detail1(Detail::STOPPAGE_PLAY)
+            .detail2(Detail::STOPPAGE_ICING)
+            .build(0.7);
+        out.push(RecordChange::Event(stoppage));
+        self.play = Play::Stopped {
+            after_goal: false,
+            period_start: false,
+        };
+        self.reset_play();
+    }
+
+    // ----- records ------------------------------------------------------------------------
+
+    fn event(&mut self, at_ms: u64, frames: (u64, u64), event_type: EventType) -> EventDraft {
+        // Ids: the recording's wall-clock time plus bits mixed from the caller's seed and a
+        // running count (unique within the game, stable across replays).
+        self.emitted += 1;
+        let count = self.emitted;
+        let a = splitmix64(self.config.id_seed ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let b = splitmix64(a ^ 0xD1B5_4A32_D192_ED03);
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&a.to_le_bytes());
+        random[8..].copy_from_slice(&b.to_le_bytes()[..2]);
+        EventDraft {
+            event: GameEvent {
+                event_id: EventId::appliance(self.config.recording_start_unix_ms + at_ms, random),
+                game_id: self.config.game_id.clone(),
+                event_type,
+                detail1: None,
+                detail2: None,
+                team: None,
+                period: self.period,
+                media_time_ms: Some(MediaTimeMs(at_ms)),
+                clock: None,
+                zone: None,
+                puck: None,
+                players: Vec::new(),
+                confidence: Confidence::CERTAIN,
+                source: Source::Auto,
+                evidence: Some(Evidence {
+                    first_frame: frames.0,
+                    last_frame: frames.1,
+                    track_ids: Vec::new(),
+                    puck_positions: Vec::new(),
+                }),
+            },
+            ends: self.ends,
+        }
+    }
+}
+
+/// An event being built.
+struct EventDraft {
+    event: GameEvent,
+    ends: Ends,
+}
+
+impl EventDraft {
+    fn detail1(mut self, detail: Detail) -> Self {
+        self.event.detail1 = Some(detail);
+        self
+    }
+
+    fn detail2(mut self, detail: Detail) -> Self {
+        self.event.detail2 = Some(detail);
+        self
+    }
+
+    fn team(mut self, team: Team) -> Self {
+        self.event.team = Some(team);
+        self
+    }
+
+    fn puck(mut self, point: RinkPoint) -> Self {
+        self.event.puck = Some(point);
+        self
+    }
+
+    fn players(mut self, players: Vec<EventPlayer>) -> Self {
+        if let Some(evidence) = &mut self.event.evidence {
+            evidence.track_ids = players.iter().filter_map(|p| p.track_id).collect();
+        }
+        self.event.players = players;
+        self
+    }
+
+    fn build(mut self, confidence: f64) -> GameEvent {
+        self.event.confidence =
+            Confidence::new(confidence.clamp(0.0, 1.0)).unwrap_or(Confidence::CERTAIN);
+        if let (Some(team), Some(point)) = (self.event.team, self.event.puck) {
+            self.event.zone = Some(self.ends.zone_of(point, team, self.event.period));
+        }
+        if let (Some(evidence), Some(point)) = (&mut self.event.evidence, self.event.puck) {
+            evidence.puck_positions = vec![point];
+        }
+        self.event
+    }
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A skater (or goalie) with a team, as the engine uses them.
+fn holder(track: &RinkTrack) -> Option<Holder> {
+    if !matches!(track.class, ObjectClass::Player | ObjectClass::Goalie) {
+        return None;
+    }
+    Some(Holder {
+        track_id: track.track_id,
+        team: track.team?,
+        position: track.position,
+    })
+}
+
+fn nearest_skater(skaters: &[Holder], point: RinkPoint) -> Option<Holder> {
+    skaters
+        .iter()
+        .min_by(|a, b| {
+            a.position
+                .distance_ft(point)
+                .total_cmp(&b.position.distance_ft(point))
+        })
+        .copied()
+}
+
+fn player(role: PlayerRole, holder: &Holder) -> EventPlayer {
+    EventPlayer {
+        role,
+        team: holder.team,
+        number: None,
+        track_id: Some(holder.track_id),
+        position: Some(holder.position),
+        play_detail1: None,
+        play_detail2: None,
+    }
+}
+
+/// Which third of the ice `x` is in, with a margin around the blue lines against noise.
+fn area_of(x_ft: f64, previous: i8) -> i8 {
+    const MARGIN_FT: f64 = 1.5;
+    match previous {
+        0 if x_ft > BLUE_LINE_X_FT + MARGIN_FT => 1,
+        0 if x_ft < -BLUE_LINE_X_FT - MARGIN_FT => -1,
+        1 if x_ft < BLUE_LINE_X_FT - MARGIN_FT => 0,
+        -1 if x_ft > -BLUE_LINE_X_FT + MARGIN_FT => 0,
+        other => other,
+    }
+}

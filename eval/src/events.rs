@@ -1,0 +1,76 @@
+//! The engine-only evaluation (mode a): a simulated game's true positions, corrupted as a good
+//! perception pipeline would report them, fed to the game-event engine, whose events are scored
+//! against the simulator's event log.
+
+use std::time::{Duration, Instant};
+
+use benchsight_core::engine::{EngineConfig, EngineTuning, GameEngine};
+use benchsight_core::event::GameEvent;
+use benchsight_core::event_scoring::{EventScores, apply_changes, score_events};
+use benchsight_core::wire::RecordChange;
+use benchsight_sim::game::{GameConfig, GameSim};
+
+use crate::corruption::{CorruptionLevels, Corruptor};
+
+/// Events within this much media time of the truth count as found.
+pub const TOLERANCE_MS: u64 = 1000;
+
+/// One game through the engine.
+#[derive(Debug, Clone)]
+pub struct EngineRun {
+    pub seed: u64,
+    pub frames: u64,
+    pub truth: Vec<GameEvent>,
+    pub records: Vec<RecordChange>,
+    pub derived: Vec<GameEvent>,
+    pub scores: EventScores,
+    /// Time spent inside the engine (not the simulator or the corruption).
+    pub engine_time: Duration,
+}
+
+/// The engine's configuration for a simulated game: what an operator would set up.
+pub fn engine_config(game: &GameConfig) -> EngineConfig {
+    EngineConfig {
+        game_id: game.game_id.clone(),
+        home_attacks_right_p1: game.home_attacks_right_p1,
+        periods: game.periods,
+        recording_start_unix_ms: game.start_unix_ms,
+        id_seed: game.seed.wrapping_mul(0x2545_F491_4F6C_DD1D),
+        tuning: EngineTuning::default(),
+    }
+}
+
+/// Simulates game `seed`, corrupts its tracks and runs the engine over them.
+pub fn engine_only(game: GameConfig, levels: CorruptionLevels) -> EngineRun {
+    let seed = game.seed;
+    let mut engine = GameEngine::new(engine_config(&game));
+    let mut corruptor = Corruptor::new(levels, seed, game.frames_per_s);
+    let mut sim = GameSim::new(game);
+    let mut records = Vec::new();
+    let mut engine_time = Duration::ZERO;
+    let mut frames = 0;
+    loop {
+        let rink = corruptor.corrupt(&sim.state());
+        let started = Instant::now();
+        records.extend(engine.process(&rink));
+        engine_time += started.elapsed();
+        frames += 1;
+        if sim.is_over() {
+            break;
+        }
+        sim.step();
+    }
+    records.extend(engine.finish());
+    let truth = sim.take_events();
+    let derived = apply_changes(&records);
+    let scores = score_events(&truth, &derived, TOLERANCE_MS);
+    EngineRun {
+        seed,
+        frames,
+        truth,
+        records,
+        derived,
+        scores,
+        engine_time,
+    }
+}
