@@ -197,6 +197,8 @@ pub struct GameEngine {
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
+    /// Consecutive frames of the puck in play in front of a net just after a goal was called.
+    back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
     moving_while_stopped: u32,
     /// The dot the puck has rested on, since when.
@@ -236,6 +238,7 @@ impl GameEngine {
             goal_watch: None,
             resting_on_dot: None,
             moving_while_stopped: 0,
+            back_in_play: 0,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -276,13 +279,13 @@ impl GameEngine {
         let fix = self.puck.fix(now, 170, 3);
         let steady = self.puck.fix(now, 270, 6);
         let settled = self.puck.fix(now, 700, 10);
-        self.watch_goal(now, fix, &mut out);
+        self.watch_goal(now, steady, &mut out);
         match self.play {
             Play::Stopped { .. } => {
-                self.look_for_setup(now, settled, &skaters, &mut out);
+                self.look_for_setup(now, settled, &mut out);
                 self.resume_if_moving(steady);
             }
-            Play::Live => self.look_for_setup(now, settled, &skaters, &mut out),
+            Play::Live => self.look_for_setup(now, settled, &mut out),
             Play::FaceoffSetup {
                 dot,
                 detail,
@@ -454,13 +457,7 @@ impl GameEngine {
 
     // ----- faceoffs -------------------------------------------------------------------------
 
-    fn look_for_setup(
-        &mut self,
-        now: u64,
-        settled: Option<PuckFix>,
-        skaters: &[Holder],
-        out: &mut Vec<RecordChange>,
-    ) {
+    fn look_for_setup(&mut self, now: u64, settled: Option<PuckFix>, out: &mut Vec<RecordChange>) {
         let on_dot = settled.filter(|f| f.speed() <= 6.0).and_then(|f| {
             let dot = FaceoffDot::nearest(f.point());
             (dot.position().distance_ft(f.point()) <= ON_DOT_FT).then_some(dot)
@@ -476,15 +473,10 @@ impl GameEngine {
                 now
             }
         };
-        // In play a puck may slow down over a dot; a faceoff needs it to stay, with both teams
-        // coming to it.
-        let near = |team: Team| {
-            skaters
-                .iter()
-                .any(|s| s.team == team && s.position.distance_ft(dot.position()) < 45.0)
-        };
+        // In play a puck may slow down over a dot; a faceoff needs it to stay there (the players
+        // may still be skating over from the other end).
         let waited = now - since >= 600 || !matches!(self.play, Play::Live);
-        if !(waited && near(Team::Home) && near(Team::Away)) {
+        if !waited {
             return;
         }
         self.resting_on_dot = None;
@@ -555,7 +547,10 @@ impl GameEngine {
             return;
         };
         let moved = fix.point().distance_ft(dot.position());
-        if moved <= 4.0 && fix.speed() < 15.0 {
+        // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
+        // needs a clear move.
+        let dropped = moved > 6.0 || (moved > 4.0 && fix.speed() > 10.0);
+        if !dropped {
             self.play = Play::FaceoffSetup {
                 dot,
                 detail,
@@ -1041,8 +1036,8 @@ impl GameEngine {
         // The goal is when the puck arrived where it rests.
         let at_ms = self
             .puck
-            .near_since(fix.point(), 5.0)
-            .map_or(now.saturating_sub(350), |s| s.time_ms);
+            .arrival(fix.point(), 5.0)
+            .unwrap_or(now.saturating_sub(350));
         let shot = match self.shot.take().filter(|s| s.end == end) {
             Some(shot) => shot,
             None => {
@@ -1207,7 +1202,12 @@ impl GameEngine {
         } else {
             End::Left
         };
-        if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 2.0 || fix.speed() < 15.0 {
+        if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 4.0 || fix.speed() < 20.0 {
+            self.back_in_play = 0;
+            return;
+        }
+        self.back_in_play += 1;
+        if self.back_in_play < 5 {
             return;
         }
         let Some(watch) = self.goal_watch.take() else {

@@ -68,6 +68,22 @@ impl PuckMotion {
             .copied()
     }
 
+    /// When the puck most likely arrived within `radius_ft` of `point`: the start of the run of
+    /// observations there or, when the puck was unseen just before that run, the middle of the
+    /// gap (it arrived while hidden).
+    pub fn arrival(&self, point: RinkPoint, radius_ft: f64) -> Option<u64> {
+        let first = self.near_since(point, radius_ft)?;
+        let before = self
+            .samples
+            .iter()
+            .rev()
+            .find(|s| s.time_ms < first.time_ms);
+        Some(match before {
+            Some(b) if first.time_ms - b.time_ms > 100 => (b.time_ms + first.time_ms) / 2,
+            _ => first.time_ms,
+        })
+    }
+
     /// Forgets everything (the puck was moved by hand: a faceoff, a goal).
     pub fn clear(&mut self) {
         self.samples.clear();
