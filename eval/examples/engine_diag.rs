@@ -28,6 +28,37 @@ fn main() {
         );
     }
     println!("{:?}", run.scores.shot_outcomes);
+    if std::env::var("FALSEPOS").is_ok() {
+        for e in run.derived.iter().filter(|e| e.event_type.as_str() == kind) {
+            let tt = e.media_time_ms.unwrap().0;
+            if run.truth.iter().any(|t| {
+                t.event_type == e.event_type
+                    && t.media_time_ms.unwrap().0.abs_diff(tt) <= 1000
+                    && t.team == e.team
+            }) {
+                continue;
+            }
+            println!(
+                "FALSE {} {:?} t={} team={:?}",
+                e.event_type.as_str(),
+                e.detail1.as_ref().map(|d| d.as_str().to_owned()),
+                tt,
+                e.team
+            );
+            for x in run.truth.iter().filter(|x| {
+                x.media_time_ms.unwrap().0.abs_diff(tt) < 4000 && x.event_type != EventType::Pass
+            }) {
+                println!(
+                    "      truth {:>8} {} {:?} {:?}",
+                    x.media_time_ms.unwrap().0 as i64 - tt as i64,
+                    x.event_type.as_str(),
+                    x.detail1.as_ref().map(|d| d.as_str().to_owned()),
+                    x.team
+                );
+            }
+        }
+        return;
+    }
     let mut n = 0;
     for t in run.truth.iter().filter(|e| e.event_type.as_str() == kind) {
         let tt = t.media_time_ms.unwrap().0;

@@ -197,6 +197,8 @@ pub struct GameEngine {
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
+    /// When the last shot was judged.
+    shot_closed_ms: u64,
     /// Consecutive frames of the puck in play in front of a net just after a goal was called.
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
@@ -239,6 +241,7 @@ impl GameEngine {
             resting_on_dot: None,
             moving_while_stopped: 0,
             back_in_play: 0,
+            shot_closed_ms: 0,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -300,6 +303,7 @@ impl GameEngine {
             self.live(frame.frame, now, (fix, steady, settled), &skaters, &mut out);
         }
         self.detect_goal(frame.frame, now, settled, &skaters, &mut out);
+        self.detect_freeze(frame.frame, now, settled, &skaters, &mut out);
         if let Some(pending) = &self.faceoff
             && now > pending.drop_ms + 3000
         {
@@ -840,6 +844,12 @@ impl GameEngine {
             .into_iter()
             .find(|&t| self.ends.attacked_by(t, self.period) == end)
             .unwrap_or(Team::Home);
+        // A puck still flying on from a shot that was already judged is not a new shot.
+        if matches!(self.release, Some(r) if matches!(r.kind, ReleaseKind::Rebound | ReleaseKind::Shot))
+            || now < self.shot_closed_ms + 1000
+        {
+            return;
+        }
         let recent = self
             .release
             .filter(|r| now.saturating_sub(r.at_ms) < 1500 && r.by.team == team);
@@ -962,6 +972,22 @@ impl GameEngine {
             });
             return;
         }
+        // Turned back right in front of the net: the goalie kicked it out.
+        let near_net = fix.point().distance_ft(shot.end.net_centre()) < 14.0;
+        if near_net && fix.vx * s < -5.0 {
+            let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
+            self.shot = None;
+            let at = now.saturating_sub(100);
+            self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
+            self.release = goalie.map(|g| Release {
+                by: g,
+                at_ms: at,
+                frame,
+                from: fix.point(),
+                kind: ReleaseKind::Rebound,
+            });
+            return;
+        }
         // Turned back in the lane next to a defender: blocked.
         if fix.vx * s < 0.0 || fix.speed() < 15.0 {
             let blocker = skaters
@@ -998,6 +1024,77 @@ impl GameEngine {
         self.shot = Some(shot);
     }
 
+    /// A puck coming to rest at a goalie's feet during play, with no shot followed (a shot from
+    /// point-blank range, or one hidden on its way), is a frozen save of a shot by the other team.
+    fn detect_freeze(
+        &mut self,
+        frame: u64,
+        now: u64,
+        settled: Option<PuckFix>,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        if self.play != Play::Live || self.shot.is_some() {
+            return;
+        }
+        let Some(fix) = settled.filter(|f| f.speed() < 6.0) else {
+            return;
+        };
+        let end = if fix.x_ft > 0.0 {
+            End::Right
+        } else {
+            End::Left
+        };
+        let net = end.net_centre();
+        if fix.point().distance_ft(net) > 7.0 || fix.x_ft * end.sign() > GOAL_LINE_X_FT - 0.5 {
+            return;
+        }
+        let team = Team::BOTH
+            .into_iter()
+            .find(|&t| self.ends.attacked_by(t, self.period) == end)
+            .unwrap_or(Team::Home);
+        // Someone of the attacking team must have had it just before.
+        let Some(shooter) = [self.controller, self.release.map(|r| r.by)]
+            .into_iter()
+            .flatten()
+            .find(|h| h.team == team)
+        else {
+            return;
+        };
+        if self.controller.is_some_and(|c| c.team == team) {
+            return;
+        }
+        let at = self
+            .puck
+            .arrival(fix.point(), 7.0)
+            .unwrap_or(now.saturating_sub(300));
+        let shot = LiveShot {
+            shooter,
+            end,
+            released_ms: at.saturating_sub(100),
+            release_frame: frame.saturating_sub(15),
+            origin: shooter.position,
+            at_goalie: Some((at, frame.saturating_sub(10))),
+        };
+        let goalie = self.goalie_of(team.opponent(), skaters);
+        self.save(shot, goalie, Detail::SAVE_FREEZE, at, frame, out);
+        let stoppage = self
+            .event(
+                at + 500,
+                (frame.saturating_sub(10), frame),
+                EventType::Stoppage,
+            )
+            .detail1(Detail::STOPPAGE_PLAY)
+            .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
+            .build(0.7);
+        out.push(RecordChange::Event(stoppage));
+        self.play = Play::Stopped {
+            after_goal: false,
+            period_start: false,
+        };
+        self.reset_play();
+    }
+
     /// A puck at rest in a net is a goal for the team attacking that net — whether or not the
     /// shot was followed (a scramble, a tip, a puck hidden by the goalie) and even when the
     /// engine believes play is stopped, as long as no goal was called for this stoppage.
@@ -1026,7 +1123,7 @@ impl GameEngine {
             End::Left
         };
         let beyond_line = fix.x_ft * end.sign() - GOAL_LINE_X_FT;
-        if !(beyond_line > 0.8 && beyond_line < 4.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
+        if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
             return;
         }
         let team = Team::BOTH
@@ -1036,7 +1133,7 @@ impl GameEngine {
         // The goal is when the puck arrived where it rests.
         let at_ms = self
             .puck
-            .arrival(fix.point(), 5.0)
+            .arrival(fix.point(), 7.0)
             .unwrap_or(now.saturating_sub(350));
         let shot = match self.shot.take().filter(|s| s.end == end) {
             Some(shot) => shot,
@@ -1123,6 +1220,7 @@ impl GameEngine {
         out: &mut Vec<RecordChange>,
     ) {
         let event = self.shot_event(&shot, outcome, opponent, frame);
+        self.shot_closed_ms = self.last_frame.map_or(0, |(_, now)| now);
         out.push(RecordChange::Event(event));
     }
 
