@@ -95,7 +95,6 @@ enum Play {
     FaceoffSetup {
         dot: FaceoffDot,
         detail: FaceoffKind,
-        rest_ms: u64,
     },
     Intermission,
     Over,
@@ -289,11 +288,9 @@ impl GameEngine {
                 self.resume_if_moving(steady);
             }
             Play::Live => self.look_for_setup(now, settled, &mut out),
-            Play::FaceoffSetup {
-                dot,
-                detail,
-                rest_ms,
-            } => self.look_for_drop(frame.frame, now, steady, dot, detail, rest_ms, &skaters),
+            Play::FaceoffSetup { dot, detail } => {
+                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
+            }
             _ => {}
         }
         if self.play == Play::Live
@@ -508,11 +505,7 @@ impl GameEngine {
         };
         self.reset_play();
         self.goal_watch = None;
-        self.play = Play::FaceoffSetup {
-            dot,
-            detail,
-            rest_ms: now,
-        };
+        self.play = Play::FaceoffSetup { dot, detail };
     }
 
     /// A puck flying around while play is believed stopped means the faceoff was missed.
@@ -536,7 +529,6 @@ impl GameEngine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn look_for_drop(
         &mut self,
         frame: u64,
@@ -544,7 +536,6 @@ impl GameEngine {
         fix: Option<PuckFix>,
         dot: FaceoffDot,
         detail: FaceoffKind,
-        rest_ms: u64,
         skaters: &[Holder],
     ) {
         let Some(fix) = fix else {
@@ -555,14 +546,8 @@ impl GameEngine {
         // needs a clear move.
         let dropped = moved > 6.0 || (moved > 4.0 && fix.speed() > 10.0);
         if !dropped {
-            self.play = Play::FaceoffSetup {
-                dot,
-                detail,
-                rest_ms: now,
-            };
             return;
         }
-        // Dropped: the draw is when the puck last rested.
         let mut centres = Vec::new();
         for team in Team::BOTH {
             if let Some(c) = skaters.iter().filter(|s| s.team == team).min_by(|a, b| {
@@ -573,8 +558,11 @@ impl GameEngine {
                 centres.push(*c);
             }
         }
+        // Back along its path to when it left the dot.
+        let travelled_ms = ((moved / fix.speed().max(5.0)) * 1000.0).min(1500.0) as u64;
+        let drop_ms = now.saturating_sub(travelled_ms);
         self.faceoff = Some(PendingFaceoff {
-            drop_ms: rest_ms.min(now),
+            drop_ms,
             frame,
             dot,
             detail,
@@ -1543,3 +1531,6 @@ fn area_of(x_ft: f64, previous: i8) -> i8 {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,351 @@
+//! Scenario tests: hand-built frames (30 fps, positions in feet) for each kind of event and for
+//! the tricky cases; home attacks the right end in period 1.
+
+use super::*;
+use crate::rink_state::RinkPuck;
+
+const FRAME_MS: u64 = 1000 / 30;
+
+fn config() -> EngineConfig {
+    EngineConfig {
+        game_id: GameId::parse("test-game").unwrap(),
+        home_attacks_right_p1: true,
+        periods: 3,
+        recording_start_unix_ms: 1_767_225_600_000,
+        id_seed: 7,
+        tuning: EngineTuning::default(),
+    }
+}
+
+/// A scene: ten skaters spread over the ice, home 1..=5 and away 11..=15, plus the goalies
+/// 6 (home, left net) and 16 (away, right net).
+struct Scene {
+    frame: u64,
+    people: Vec<(u64, Team, f64, f64)>,
+    engine: GameEngine,
+    records: Vec<RecordChange>,
+}
+
+impl Scene {
+    fn new() -> Self {
+        let mut people = Vec::new();
+        for k in 0..5u64 {
+            people.push((
+                1 + k,
+                Team::Home,
+                -30.0 - 8.0 * k as f64,
+                -20.0 + 10.0 * k as f64,
+            ));
+            people.push((
+                11 + k,
+                Team::Away,
+                30.0 + 8.0 * k as f64,
+                -20.0 + 10.0 * k as f64,
+            ));
+        }
+        people.push((6, Team::Home, -86.0, 0.0));
+        people.push((16, Team::Away, 86.0, 0.0));
+        Self {
+            frame: 0,
+            people,
+            engine: GameEngine::new(config()),
+            records: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.frame * FRAME_MS
+    }
+
+    fn put(&mut self, id: u64, x: f64, y: f64) {
+        if let Some(p) = self.people.iter_mut().find(|p| p.0 == id) {
+            p.2 = x;
+            p.3 = y;
+        }
+    }
+
+    /// One frame with the puck at `puck` (unseen when `None`).
+    fn step(&mut self, puck: Option<(f64, f64)>) {
+        let tracks = self
+            .people
+            .iter()
+            .map(|&(id, team, x, y)| RinkTrack {
+                track_id: id,
+                class: if id == 6 || id == 16 {
+                    ObjectClass::Goalie
+                } else {
+                    ObjectClass::Player
+                },
+                team: Some(team),
+                position: RinkPoint::clamped(x, y).unwrap(),
+                score: 0.9,
+            })
+            .collect();
+        let state = RinkState {
+            frame: self.frame,
+            media_time_ms: MediaTimeMs(self.now()),
+            tracks,
+            puck: puck.map(|(x, y)| RinkPuck {
+                position: RinkPoint::clamped(x, y).unwrap(),
+                status: PuckStatus::Seen,
+                unseen_frames: 0,
+            }),
+        };
+        let records = self.engine.process(&state);
+        self.records.extend(records);
+        self.frame += 1;
+    }
+
+    fn hold(&mut self, frames: u32, puck: Option<(f64, f64)>) {
+        for _ in 0..frames {
+            self.step(puck);
+        }
+    }
+
+    /// Skater `id` carries the puck in a straight line at `speed` ft/s (puck 1.8 ft ahead).
+    fn carry(&mut self, id: u64, from: (f64, f64), to: (f64, f64), speed: f64) {
+        let length = (to.0 - from.0).hypot(to.1 - from.1);
+        let frames = (length / speed * 30.0).ceil().max(1.0) as u32;
+        let (ux, uy) = ((to.0 - from.0) / length, (to.1 - from.1) / length);
+        for k in 0..=frames {
+            let f = f64::from(k) / f64::from(frames);
+            let (x, y) = (from.0 + (to.0 - from.0) * f, from.1 + (to.1 - from.1) * f);
+            self.put(id, x, y);
+            self.step(Some((x + 1.8 * ux, y + 1.8 * uy)));
+        }
+    }
+
+    /// The puck flies from `from` to `to` at `speed` ft/s (unseen beyond `hidden_after_x` when
+    /// given); returns the frame count.
+    fn fly(
+        &mut self,
+        from: (f64, f64),
+        to: (f64, f64),
+        speed: f64,
+        hidden_beyond_x: Option<f64>,
+    ) -> u32 {
+        let length = (to.0 - from.0).hypot(to.1 - from.1);
+        let frames = (length / speed * 30.0).ceil().max(1.0) as u32;
+        for k in 1..=frames {
+            let f = f64::from(k) / f64::from(frames);
+            let (x, y) = (from.0 + (to.0 - from.0) * f, from.1 + (to.1 - from.1) * f);
+            let seen = hidden_beyond_x.is_none_or(|limit| x.abs() < limit);
+            self.step(seen.then_some((x, y)));
+        }
+        frames
+    }
+
+    /// Game start and the opening faceoff, won by home skater 1 (the puck goes to them).
+    fn opening_faceoff(&mut self) {
+        self.put(1, -3.0, 0.0);
+        self.put(11, 3.0, 0.0);
+        self.hold(45, Some((0.0, 0.0)));
+        self.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
+        self.put(1, -8.0, 0.0);
+        self.hold(12, Some((-6.2, 0.0)));
+    }
+
+    fn events(&self) -> Vec<GameEvent> {
+        crate::event_scoring::apply_changes(&self.records)
+    }
+
+    fn find(&self, event_type: EventType, detail: Option<&Detail>) -> Option<GameEvent> {
+        self.events()
+            .into_iter()
+            .find(|e| e.event_type == event_type && detail.is_none_or(|d| e.has_detail1(d)))
+    }
+}
+
+fn at(event: &GameEvent) -> u64 {
+    event.media_time_ms.map_or(0, |t| t.0)
+}
+
+#[test]
+fn the_opening_faceoff_is_won_by_the_team_that_gets_the_puck() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    assert!(scene.find(EventType::GameStart, None).is_some());
+    let faceoff = scene
+        .find(EventType::Faceoff, Some(&Detail::FACEOFF_GAME_START))
+        .expect("faceoff");
+    assert_eq!(faceoff.team, Some(Team::Home));
+    assert_eq!(
+        faceoff.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(1)
+    );
+    assert_eq!(
+        faceoff
+            .player(PlayerRole::OPPONENT)
+            .and_then(|p| p.track_id),
+        Some(11)
+    );
+    // The drop is when the puck left the dot (frame 45 = 1.5 s), within a few frames.
+    assert!(at(&faceoff).abs_diff(1500) <= 150, "{}", at(&faceoff));
+}
+
+#[test]
+fn a_shot_that_rests_in_the_net_is_a_goal_logged_as_benchsight_does() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (30.0, 2.0), 20.0);
+    let entry = scene
+        .find(EventType::ZoneEntryExit, Some(&Detail::ZONE_ENTRY))
+        .expect("zone entry");
+    assert_eq!(entry.detail2, Some(Detail::ZONE_ENTRY_CARRIED));
+    assert_eq!(entry.team, Some(Team::Home));
+    scene.carry(1, (30.0, 2.0), (60.0, 4.0), 20.0);
+    let released = scene.now();
+    scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
+    let arrived = scene.now();
+    scene.hold(40, Some((91.0, 1.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_GOAL), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(1)
+    );
+    assert!(
+        at(&shot).abs_diff(released) <= 300,
+        "{} vs {released}",
+        at(&shot)
+    );
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_eq!(goal.team, Some(Team::Home));
+    assert!(
+        at(&goal).abs_diff(arrived) <= 200,
+        "{} vs {arrived}",
+        at(&goal)
+    );
+    let order: Vec<EventType> = scene
+        .events()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.event_type,
+                EventType::Shot | EventType::Goal | EventType::Stoppage
+            )
+        })
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        order,
+        vec![EventType::Shot, EventType::Goal, EventType::Stoppage]
+    );
+}
+
+#[test]
+fn a_goal_is_found_when_the_goalie_hides_the_puck_at_the_line() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    // Unseen from 84 ft on: the goalie stands in front of it as it crosses.
+    scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, Some(84.0));
+    let arrived = scene.now();
+    scene.hold(10, None);
+    scene.hold(40, Some((91.0, 1.0)));
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_eq!(goal.team, Some(Team::Home));
+    assert!(
+        at(&goal).abs_diff(arrived) <= 1000,
+        "{} vs {arrived}",
+        at(&goal)
+    );
+}
+
+#[test]
+fn a_shot_turned_back_by_a_defender_in_the_lane_is_blocked() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (35.0, 0.0), 20.0);
+    scene.put(12, 66.0, 0.5);
+    scene.fly((36.8, 0.0), (65.0, 0.3), 90.0, None);
+    scene.fly((65.0, 0.3), (50.0, 8.0), 30.0, None);
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_BLOCKED), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::OPPONENT).and_then(|p| p.track_id),
+        Some(12)
+    );
+    assert!(scene.find(EventType::Goal, None).is_none());
+}
+
+#[test]
+fn a_puck_shot_in_from_the_neutral_zone_is_a_dump_in_not_a_carry() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (12.0, 10.0), 20.0);
+    scene.put(1, 12.0, 10.0);
+    scene.fly((13.8, 10.0), (95.0, 30.0), 55.0, None);
+    let entry = scene
+        .find(EventType::ZoneEntryExit, Some(&Detail::ZONE_ENTRY))
+        .expect("zone entry");
+    assert_eq!(entry.detail2, Some(Detail::ZONE_ENTRY_DUMP_IN));
+    assert_eq!(entry.team, Some(Team::Home));
+    assert!(
+        scene.find(EventType::Shot, None).is_none(),
+        "a dump is not a shot"
+    );
+}
+
+#[test]
+fn a_goal_is_withdrawn_when_the_puck_comes_back_out() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
+    scene.hold(25, Some((91.0, 1.0)));
+    assert!(scene.find(EventType::Goal, None).is_some());
+    // Back out into the slot, fast: it never was in.
+    scene.fly((91.0, 1.0), (60.0, -10.0), 40.0, None);
+    assert!(
+        scene.find(EventType::Goal, None).is_none(),
+        "goal retracted"
+    );
+    assert!(
+        scene
+            .records
+            .iter()
+            .any(|r| matches!(r, RecordChange::Retraction(_)))
+    );
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(
+        shot.has_detail1(&Detail::SHOT_ON_NET_SAVED),
+        "amended: {shot:?}"
+    );
+}
+
+#[test]
+fn the_same_frames_give_the_same_records() {
+    let run = || {
+        let mut scene = Scene::new();
+        scene.opening_faceoff();
+        scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+        scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
+        scene.hold(40, Some((91.0, 1.0)));
+        serde_json::to_string(&scene.records).unwrap()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn empty_ice_ends_the_period_and_the_last_one_ends_the_game() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    let everyone = std::mem::take(&mut scene.people);
+    scene.hold(20, None);
+    assert!(scene.find(EventType::Intermission, None).is_some());
+    assert_eq!(scene.engine.period(), Period::FIRST);
+    scene.people = everyone;
+    scene.hold(10, None);
+    assert_eq!(scene.engine.period().number(), 2);
+    let records = scene.engine.finish();
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, RecordChange::Event(e) if e.event_type == EventType::GameEnd))
+    );
+}
