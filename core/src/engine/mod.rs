@@ -158,6 +158,8 @@ struct LiveShot {
     origin: RinkPoint,
     /// When the puck reached the goalie's area.
     at_goalie: Option<(u64, u64)>,
+    /// Where its flight met the goal line (feet from the centre of the net), as first seen.
+    aim_y_ft: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +220,7 @@ pub struct GameEngine {
 const ON_DOT_FT: f64 = 3.0;
 /// The goalie's area in front of the net: this far out from the goal line and this wide.
 const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
-const GOALIE_AREA_HALF_WIDTH_FT: f64 = 5.0;
+const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
 
 impl GameEngine {
     pub fn new(config: EngineConfig) -> Self {
@@ -635,6 +637,13 @@ impl GameEngine {
         if self.play != Play::Live {
             return;
         }
+        // A shot at the net is the goalie's business (save, freeze, goal), not a change of
+        // possession.
+        if let Some(shot) = self.shot
+            && steady.point().distance_ft(shot.end.net_centre()) < 12.0
+        {
+            return;
+        }
         let leader = self.vote_leader();
         match (self.controller, leader) {
             (Some(current), Some(next)) if next.track_id != current.track_id => {
@@ -878,6 +887,7 @@ impl GameEngine {
             release_frame,
             origin,
             at_goalie: None,
+            aim_y_ft: y_at_line,
         });
     }
 
@@ -905,6 +915,12 @@ impl GameEngine {
             && fix.y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT;
         if in_goalie_area && shot.at_goalie.is_none() {
             shot.at_goalie = Some((now, frame));
+        }
+        if shot.at_goalie.is_some() && beyond_line > 0.3 && fix.y_ft.abs() >= 4.2 {
+            // Past the goalie and wide of the posts.
+            self.shot = None;
+            self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
+            return;
         }
         if let Some((reached_ms, reached_frame)) = shot.at_goalie {
             let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
@@ -948,7 +964,7 @@ impl GameEngine {
             self.shot = Some(shot);
             return;
         }
-        if beyond_line > 0.3 && fix.y_ft.abs() >= 3.3 {
+        if beyond_line > 0.3 && fix.y_ft.abs() >= 4.2 {
             self.shot = None;
             self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
             self.release = Some(Release {
@@ -989,6 +1005,21 @@ impl GameEngine {
                 })
                 .copied();
             self.shot = None;
+            if blocker.is_none() && shot.aim_y_ft.abs() < 3.5 && fix.x_ft * s > 55.0 {
+                // Aimed between the posts and back out with nobody in the lane: the goalie
+                // stopped it while the puck was out of sight.
+                let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
+                let at = now.saturating_sub(200);
+                self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
+                self.release = goalie.map(|g| Release {
+                    by: g,
+                    at_ms: at,
+                    frame,
+                    from: fix.point(),
+                    kind: ReleaseKind::Rebound,
+                });
+                return;
+            }
             let outcome = if blocker.is_some() {
                 Detail::SHOT_BLOCKED
             } else {
@@ -1063,6 +1094,7 @@ impl GameEngine {
             release_frame: frame.saturating_sub(15),
             origin: shooter.position,
             at_goalie: Some((at, frame.saturating_sub(10))),
+            aim_y_ft: 0.0,
         };
         let goalie = self.goalie_of(team.opponent(), skaters);
         self.save(shot, goalie, Detail::SAVE_FREEZE, at, frame, out);
@@ -1152,6 +1184,7 @@ impl GameEngine {
                     release_frame: frame.saturating_sub(20),
                     origin: scorer.position,
                     at_goalie: None,
+                    aim_y_ft: 0.0,
                 }
             }
         };
