@@ -53,7 +53,7 @@ fn replayed_skaters_land_where_the_truth_has_them() {
     };
     let detector = Detector::new(
         &runtime,
-        ModelPackage::open(&repo().join("models/bs-det-1")).unwrap(),
+        ModelPackage::open(&repo().join("models/bs-det-2")).unwrap(),
         &settings,
     )
     .unwrap();

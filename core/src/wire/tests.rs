@@ -396,7 +396,7 @@ fn status_telemetry_and_command_acks_round_trip() {
         temperature_c: Some(51.5),
         versions: Versions {
             daemon: "0.1.0".into(),
-            model: Some("bs-det-1".into()),
+            model: Some("bs-det-2".into()),
             onnxruntime: Some("1.31.1".into()),
         },
     };
