@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity test demo bench-sim model
+	clippy purity test demo bench-sim model eval-events eval-tracking bench-perception reference-venv
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -54,6 +54,28 @@ test: bootstrap services fmt-check clippy purity ## everything CI runs
 
 model: ## train, export and evaluate the detector into models/ (Python + torch; never needed by test)
 	models/train/make_model.sh
+
+# Evaluation and benchmark tools read the simulator's truth; they live in benchsight-eval, outside
+# the appliance. Release builds: the figures must be those of optimised code.
+EVAL := $${CARGO_TARGET_DIR:-target}/release/benchsight-eval
+EVAL_ENV = export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"
+MODEL ?= models/bs-det-2
+
+eval-events: ## game-event engine on corrupted held-out simulator games: P/R/F1 per event kind
+	$(CARGO) build --release --workspace --quiet
+	$(EVAL) events --seeds 9201..9210
+
+eval-tracking: bootstrap ## perception on three held-out 60-s games: MOTA, IDF1, puck ≤ 2 ft, teams
+	$(CARGO) build --release --workspace --quiet
+	$(EVAL_ENV); $(EVAL) tracking --model $(MODEL) --seeds 9101..9103 --seconds 60
+
+reference-venv: ## the Python reference pipeline's environment (.venv-ref, pinned)
+	[[ -x .venv-ref/bin/python ]] || python3 -m venv .venv-ref
+	.venv-ref/bin/pip install -q -r scripts/reference/requirements.txt
+
+bench-perception: bootstrap reference-venv ## our pipeline vs the network alone vs the Python reference
+	$(CARGO) build --release --workspace --quiet
+	$(EVAL_ENV); $(EVAL) bench --model $(MODEL) --seeds 9101 --seconds 20 --threads 2
 
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim

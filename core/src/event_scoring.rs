@@ -119,6 +119,28 @@ impl EventScores {
         self.categories.iter().find(|c| c.category == name)
     }
 
+    /// The figures as a text table, with the matched shots by outcome below.
+    pub fn table(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "{:<20} {:>6} {:>8} {:>8} {:>9} {:>7} {:>6}\n",
+            "event", "truth", "derived", "matched", "precision", "recall", "F1"
+        );
+        for c in &self.categories {
+            let _ = writeln!(
+                out,
+                "{:<20} {:>6} {:>8} {:>8} {:>9.3} {:>7.3} {:>6.3}",
+                c.category, c.truth, c.derived, c.matched, c.precision, c.recall, c.f1
+            );
+        }
+        out.push_str("matched shots by outcome (truth → derived):\n");
+        for (truth, row) in &self.shot_outcomes {
+            let cells: Vec<String> = row.iter().map(|(d, n)| format!("{d} {n}")).collect();
+            let _ = writeln!(out, "  {truth:<18} → {}", cells.join(", "));
+        }
+        out
+    }
+
     /// Several games' figures taken together.
     pub fn merge(games: &[EventScores]) -> EventScores {
         let mut merged = EventScores::default();
@@ -195,4 +217,75 @@ fn match_in_time(
         }
         Some(gap as i64)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Confidence, MediaTimeMs, Period, Source, Team};
+    use crate::ids::GameId;
+    use crate::wire::Retraction;
+
+    fn event(id: u8, event_type: EventType, detail: Detail, team: Team, at_ms: u64) -> GameEvent {
+        GameEvent {
+            event_id: EventId::appliance(1_767_225_600_000 + at_ms, [id; 10]),
+            game_id: GameId::parse("g").unwrap(),
+            event_type,
+            detail1: Some(detail),
+            detail2: None,
+            team: Some(team),
+            period: Period::FIRST,
+            media_time_ms: Some(MediaTimeMs(at_ms)),
+            clock: None,
+            zone: None,
+            puck: None,
+            players: Vec::new(),
+            confidence: Confidence::CERTAIN,
+            source: Source::Auto,
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn events_match_within_the_tolerance_and_goals_by_team() {
+        let truth = vec![
+            event(1, EventType::Goal, Detail::GOAL_SCORED, Team::Home, 10_000),
+            event(2, EventType::Goal, Detail::GOAL_SCORED, Team::Away, 50_000),
+            event(3, EventType::Faceoff, Detail::FACEOFF, Team::Home, 20_000),
+        ];
+        let derived = vec![
+            event(4, EventType::Goal, Detail::GOAL_SCORED, Team::Home, 10_900),
+            // Right time, wrong team: not the goal.
+            event(5, EventType::Goal, Detail::GOAL_SCORED, Team::Home, 50_000),
+            // A faceoff's team does not have to match, but 1.2 s is too late.
+            event(6, EventType::Faceoff, Detail::FACEOFF, Team::Away, 21_200),
+        ];
+        let scores = score_events(&truth, &derived, 1000);
+        let goal = scores.category("goal").unwrap();
+        assert_eq!((goal.truth, goal.derived, goal.matched), (2, 2, 1));
+        assert!((goal.f1 - 0.5).abs() < 1e-12);
+        assert_eq!(scores.category("faceoff").unwrap().matched, 0);
+        assert!(scores.table().contains("goal"));
+    }
+
+    #[test]
+    fn retractions_remove_and_amendments_replace() {
+        let goal = event(1, EventType::Goal, Detail::GOAL_SCORED, Team::Home, 1000);
+        let shot = event(2, EventType::Shot, Detail::SHOT_GOAL, Team::Home, 900);
+        let mut saved = shot.clone();
+        saved.detail1 = Some(Detail::SHOT_ON_NET_SAVED);
+        let records = vec![
+            RecordChange::Event(shot),
+            RecordChange::Event(goal.clone()),
+            RecordChange::Retraction(Retraction {
+                event_id: goal.event_id,
+                reason: "saved".into(),
+            }),
+            RecordChange::Amendment(crate::wire::Amendment {
+                event: saved.clone(),
+                reason: "saved".into(),
+            }),
+        ];
+        assert_eq!(apply_changes(&records), vec![saved]);
+    }
 }

@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use benchsight_core::engine::{EngineConfig, EngineTuning, GameEngine};
+use benchsight_core::event::GameEvent;
+use benchsight_core::event_scoring::{apply_changes, score_events};
+use benchsight_core::ids::GameId;
 use benchsight_core::puck_finder::PuckFinderSettings;
+use benchsight_core::wire::RecordChange;
 use benchsight_edge::calibration::{calibrate, load_homography};
 use benchsight_edge::config::EdgeConfig;
 use benchsight_edge::eval_detector::evaluate;
@@ -84,6 +89,32 @@ enum Command {
         /// Also write the replay's frame count and timings here (JSON).
         #[arg(long)]
         stats: Option<PathBuf>,
+        /// Also run the game-event engine and write its records (events, amendments,
+        /// retractions) here, one JSON object per line.
+        #[arg(long)]
+        events: Option<PathBuf>,
+        /// The game's id in the events.
+        #[arg(long, default_value = "replay")]
+        game_id: String,
+        /// The home team attacks the right end (larger x) in period 1.
+        #[arg(long)]
+        home_attacks_right: bool,
+        /// Regulation periods.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+        periods: u8,
+    },
+    /// Score derived events against a true event log (a simulator truth file or any JSON with an
+    /// `events` array): precision, recall and F1 per kind of event within a time tolerance
+    /// (goals also team-exact), and the matched shots by outcome.
+    EvalEvents {
+        /// JSON with the true events under `events`.
+        #[arg(long)]
+        truth: PathBuf,
+        /// The derived records, one JSON object per line (from `replay --events`).
+        #[arg(long)]
+        events: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        tolerance_ms: u64,
     },
     /// Measure a detector through the deployed inference path on a labelled dataset (YOLO
     /// layout, e.g. from `benchsight-sim dataset`): per-class precision, recall and AP50, the
@@ -180,6 +211,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             onnxruntime,
             threads,
             stats,
+            events,
+            game_id,
+            home_attacks_right,
+            periods,
         } => replay(&ReplayJob {
             video: &video,
             model: &model,
@@ -189,7 +224,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             onnxruntime: &onnxruntime,
             threads,
             stats: stats.as_deref(),
+            events: match events {
+                Some(path) => Some((
+                    path,
+                    GameId::parse(&game_id).context("--game-id")?,
+                    home_attacks_right,
+                    periods,
+                )),
+                None => None,
+            },
         }),
+        Command::EvalEvents {
+            truth,
+            events,
+            tolerance_ms,
+        } => eval_events(&truth, &events, tolerance_ms),
         Command::EvalDetector {
             model,
             dataset,
@@ -249,6 +298,8 @@ struct ReplayJob<'a> {
     onnxruntime: &'a Path,
     threads: usize,
     stats: Option<&'a Path>,
+    /// Where to write the engine's records, with the game's id, ends and periods.
+    events: Option<(PathBuf, GameId, bool, u8)>,
 }
 
 /// `replay`: the perception stages over a recorded game, in lock-step, with progress.
@@ -264,6 +315,7 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
         onnxruntime,
         threads,
         stats,
+        ref events,
     } = job;
     anyhow::ensure!(video.is_file(), "video {} does not exist", video.display());
     let homography = load_homography(calibration)?;
@@ -276,10 +328,33 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
     let mut perception = Perception::new(detector, homography, None, None);
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
+    let mut engine = match events {
+        Some((path, game_id, home_attacks_right_p1, periods)) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let engine = GameEngine::new(EngineConfig {
+                game_id: game_id.clone(),
+                home_attacks_right_p1: *home_attacks_right_p1,
+                periods: *periods,
+                recording_start_unix_ms: u64::try_from(now.as_millis()).unwrap_or(0),
+                // Random bits for the event ids, from the clock and the process.
+                id_seed: u64::from(now.subsec_nanos()) ^ (u64::from(std::process::id()) << 32),
+                tuning: EngineTuning::default(),
+            });
+            Some((engine, std::io::BufWriter::new(file)))
+        }
+        None => None,
+    };
     let started = std::time::Instant::now();
     let summary = replay_file(video, size, &mut perception, |frame, perceived| {
         serde_json::to_writer(&mut writer, &perceived.rink).map_err(|e| e.to_string())?;
         writer.write_all(b"\n").map_err(|e| e.to_string())?;
+        if let Some((engine, records)) = &mut engine {
+            write_records(records, &engine.process(&perceived.rink)).map_err(|e| e.to_string())?;
+        }
         let frames = frame.index + 1;
         if frames.is_multiple_of(300) {
             eprintln!(
@@ -292,6 +367,10 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
     })
     .with_context(|| format!("writing {}", out.display()))?;
     writer.flush()?;
+    if let Some((engine, records)) = &mut engine {
+        write_records(records, &engine.finish())?;
+        records.flush()?;
+    }
     if let Some(path) = stats {
         std::fs::write(path, serde_json::to_vec(&summary)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -305,6 +384,47 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
         summary.dropped,
         out.display()
     );
+    Ok(())
+}
+
+fn write_records(writer: &mut impl std::io::Write, records: &[RecordChange]) -> anyhow::Result<()> {
+    for record in records {
+        serde_json::to_writer(&mut *writer, record)?;
+        writer.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `eval-events`: derived records against a true event log.
+fn eval_events(truth: &Path, events: &Path, tolerance_ms: u64) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct TrueLog {
+        events: Vec<GameEvent>,
+    }
+    let text = std::fs::read(truth).with_context(|| format!("reading {}", truth.display()))?;
+    let log: TrueLog = serde_json::from_slice(&text)
+        .with_context(|| format!("{} has no readable `events` array", truth.display()))?;
+    let text =
+        std::fs::read_to_string(events).with_context(|| format!("reading {}", events.display()))?;
+    let mut records = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let record: RecordChange = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}", events.display(), n + 1))?;
+        records.push(record);
+    }
+    let derived = apply_changes(&records);
+    let scores = score_events(&log.events, &derived, tolerance_ms);
+    println!(
+        "{} true events, {} records → {} derived events; tolerance ±{tolerance_ms} ms, goals team-exact",
+        log.events.len(),
+        records.len(),
+        derived.len()
+    );
+    print!("{}", scores.table());
     Ok(())
 }
 

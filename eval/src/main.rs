@@ -183,21 +183,7 @@ fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow
         all.len(),
         frames as f64 / 30.0 / 60.0
     );
-    println!(
-        "{:<20} {:>6} {:>8} {:>8} {:>9} {:>7} {:>6}",
-        "event", "truth", "derived", "matched", "precision", "recall", "F1"
-    );
-    for c in &merged.categories {
-        println!(
-            "{:<20} {:>6} {:>8} {:>8} {:>9.3} {:>7.3} {:>6.3}",
-            c.category, c.truth, c.derived, c.matched, c.precision, c.recall, c.f1
-        );
-    }
-    println!("matched shots by outcome (truth → derived):");
-    for (truth, row) in &merged.shot_outcomes {
-        let cells: Vec<String> = row.iter().map(|(d, n)| format!("{d} {n}")).collect();
-        println!("  {truth:<18} → {}", cells.join(", "));
-    }
+    print!("{}", merged.table());
     let per_hour = engine_time.as_secs_f64() * (30.0 * 3600.0) / frames.max(1) as f64;
     println!(
         "engine: {:.2} s for {frames} frames, {per_hour:.3} s per 60 minutes of video",
