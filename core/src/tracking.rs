@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::min_cost_assignment;
 use crate::detection::{Detection, ObjectClass, PixelBox};
+use crate::teams::{Lab, delta_e, srgb_to_lab};
 
 type State = SVector<f64, 8>;
 type Covariance = SMatrix<f64, 8, 8>;
@@ -30,6 +31,9 @@ pub struct TrackerSettings {
     pub second_iou: f32,
     /// Frames a lost track is kept for re-activation.
     pub max_lost_frames: u32,
+    /// A detection whose torso colour differs from a track's by more than this ΔE*ab is not
+    /// that track (two players of different teams crossing).
+    pub max_colour_difference: f64,
 }
 
 impl Default for TrackerSettings {
@@ -40,7 +44,8 @@ impl Default for TrackerSettings {
             new_track_score: 0.6,
             first_iou: 0.2,
             second_iou: 0.4,
-            max_lost_frames: 45,
+            max_lost_frames: 90,
+            max_colour_difference: 35.0,
         }
     }
 }
@@ -72,6 +77,8 @@ struct Track {
     phase: Phase,
     lost_frames: u32,
     score: f32,
+    /// Running mean torso colour (CIE L*a*b*), when the caller supplies colours.
+    colour: Option<Lab>,
 }
 
 /// The per-frame tracker.
@@ -115,6 +122,16 @@ impl Track {
             phase,
             lost_frames: 0,
             score: detection.score,
+            colour: None,
+        }
+    }
+
+    fn blend_colour(&mut self, colour: Option<Lab>) {
+        if let Some(c) = colour {
+            self.colour = Some(match self.colour {
+                Some(mean) => [0, 1, 2].map(|i| 0.8 * mean[i] + 0.2 * c[i]),
+                None => c,
+            });
         }
     }
 
@@ -166,17 +183,31 @@ impl Track {
 
 /// Optimal one-to-one matching of tracks and detections of the same class by IoU, keeping only
 /// pairs at or above `min_iou`. Returns (track index, detection index) pairs.
-fn associate(tracks: &[&Track], detections: &[&Detection], min_iou: f32) -> Vec<(usize, usize)> {
+fn associate(
+    tracks: &[&Track],
+    detections: &[Candidate<'_>],
+    min_iou: f32,
+    max_colour_difference: f64,
+) -> Vec<(usize, usize)> {
     const SCALE: f32 = 1_000_000.0;
     min_cost_assignment(tracks.len(), detections.len(), |t, d| {
-        let (track, detection) = (tracks[t], detections[d]);
+        let (track, Candidate(detection, colour)) = (tracks[t], detections[d]);
         if track.class != detection.class {
+            return None;
+        }
+        if let (Some(a), Some(b)) = (track.colour, colour)
+            && delta_e(a, b) > max_colour_difference
+        {
             return None;
         }
         let iou = track.bbox().iou(&detection.bbox);
         (iou >= min_iou).then_some(((1.0 - iou) * SCALE) as i64)
     })
 }
+
+/// A detection with its torso colour, as the association sees it.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'a>(&'a Detection, Option<Lab>);
 
 impl ByteTracker {
     pub fn new(settings: TrackerSettings) -> Self {
@@ -191,30 +222,43 @@ impl ByteTracker {
     /// Feeds one frame's detections (pucks are ignored: the puck has its own tracker) and
     /// returns the objects tracked in this frame.
     pub fn update(&mut self, detections: &[Detection]) -> Vec<TrackedObject> {
+        self.update_with_colours(detections, &[])
+    }
+
+    /// Like [`ByteTracker::update`], with each detection's torso colour (sRGB, same order as
+    /// `detections`, `None` where unknown; an empty slice for none at all): a track is never
+    /// continued by a detection of a clearly different colour.
+    pub fn update_with_colours(
+        &mut self,
+        detections: &[Detection],
+        colours: &[Option<[u8; 3]>],
+    ) -> Vec<TrackedObject> {
         self.frames += 1;
         for track in &mut self.tracks {
             track.predict();
         }
         let s = self.settings;
-        let usable: Vec<&Detection> = detections
+        let usable: Vec<Candidate<'_>> = detections
             .iter()
-            .filter(|d| d.class != ObjectClass::Puck && d.score >= s.low_score)
+            .enumerate()
+            .filter(|(_, d)| d.class != ObjectClass::Puck && d.score >= s.low_score)
+            .map(|(i, d)| Candidate(d, colours.get(i).copied().flatten().map(srgb_to_lab)))
             .collect();
-        let (high, low): (Vec<&Detection>, Vec<&Detection>) =
-            usable.into_iter().partition(|d| d.score >= s.high_score);
+        let (high, low): (Vec<Candidate<'_>>, Vec<Candidate<'_>>) =
+            usable.into_iter().partition(|c| c.0.score >= s.high_score);
         let mut track_used = vec![false; self.tracks.len()];
         let mut high_used = vec![false; high.len()];
-        let mut matched: Vec<(usize, Detection)> = Vec::new();
+        let mut matched: Vec<(usize, Candidate<'_>)> = Vec::new();
 
         // Stage 1: confident detections against established tracks, tracked or lost.
         let established: Vec<usize> = (0..self.tracks.len())
             .filter(|&i| self.tracks[i].phase != Phase::Tentative)
             .collect();
         let pool: Vec<&Track> = established.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &high, s.first_iou) {
+        for (t, d) in associate(&pool, &high, s.first_iou, s.max_colour_difference) {
             track_used[established[t]] = true;
             high_used[d] = true;
-            matched.push((established[t], *high[d]));
+            matched.push((established[t], high[d]));
         }
         // Stage 2: still-tracked tracks against low-score detections.
         let waiting: Vec<usize> = established
@@ -223,9 +267,9 @@ impl ByteTracker {
             .filter(|&i| !track_used[i] && self.tracks[i].phase == Phase::Tracked)
             .collect();
         let pool: Vec<&Track> = waiting.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &low, s.second_iou) {
+        for (t, d) in associate(&pool, &low, s.second_iou, s.max_colour_difference) {
             track_used[waiting[t]] = true;
-            matched.push((waiting[t], *low[d]));
+            matched.push((waiting[t], low[d]));
         }
         // Stage 3: tentative tracks against the confident detections left over.
         let tentative: Vec<usize> = (0..self.tracks.len())
@@ -233,16 +277,17 @@ impl ByteTracker {
             .collect();
         let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
         let pool: Vec<&Track> = tentative.iter().map(|&i| &self.tracks[i]).collect();
-        let left_dets: Vec<&Detection> = left.iter().map(|&d| high[d]).collect();
-        for (t, d) in associate(&pool, &left_dets, s.first_iou) {
+        let left_dets: Vec<Candidate<'_>> = left.iter().map(|&d| high[d]).collect();
+        for (t, d) in associate(&pool, &left_dets, s.first_iou, s.max_colour_difference) {
             track_used[tentative[t]] = true;
             high_used[left[d]] = true;
-            matched.push((tentative[t], *high[left[d]]));
+            matched.push((tentative[t], high[left[d]]));
         }
 
-        for (index, detection) in &matched {
+        for (index, Candidate(detection, colour)) in &matched {
             let track = &mut self.tracks[*index];
             track.update(detection);
+            track.blend_colour(*colour);
             track.phase = Phase::Tracked;
         }
         let max_lost = s.max_lost_frames;
@@ -262,14 +307,16 @@ impl ByteTracker {
 
         // New tracks from unmatched confident detections (confirmed at once on the first frame).
         let first_frame = self.frames == 1;
-        for (d, detection) in high.iter().enumerate() {
+        for (d, Candidate(detection, colour)) in high.iter().enumerate() {
             if !high_used[d] && detection.score >= s.new_track_score {
                 let phase = if first_frame {
                     Phase::Tracked
                 } else {
                     Phase::Tentative
                 };
-                self.tracks.push(Track::new(self.next_id, detection, phase));
+                let mut track = Track::new(self.next_id, detection, phase);
+                track.blend_colour(*colour);
+                self.tracks.push(track);
                 self.next_id += 1;
             }
         }
@@ -379,5 +426,44 @@ mod tests {
                 assert_eq!(object.class, expected);
             }
         }
+    }
+
+    #[test]
+    fn players_of_different_colours_keep_their_ids_when_they_meet() {
+        // Red skates right from x = 0 and blue left from x = 40; they meet at x = 20 and both
+        // turn back. Motion alone hands each track the other player; colour does not.
+        let run = |with_colours: bool| {
+            let mut tracker = ByteTracker::new(TrackerSettings::default());
+            let (red, blue) = (Some([200u8, 16, 46]), Some([0u8, 83, 155]));
+            let mut start = (0, 0);
+            let mut end = (0, 0);
+            for f in 0..21 {
+                let t = if f <= 10 { f } else { 20 - f } as f32;
+                let (xr, xb) = (2.0 * t, 40.0 - 2.0 * t);
+                let dets = vec![player(xr, 0.0, 0.9), player(xb, 0.0, 0.9)];
+                let colours = if with_colours {
+                    vec![red, blue]
+                } else {
+                    vec![]
+                };
+                let out = tracker.update_with_colours(&dets, &colours);
+                let id_near = |x: f32| {
+                    out.iter()
+                        .min_by(|a, b| (a.bbox.x0 - x).abs().total_cmp(&(b.bbox.x0 - x).abs()))
+                        .map_or(0, |o| o.track_id)
+                };
+                if f == 0 {
+                    start = (id_near(0.0), id_near(40.0));
+                }
+                if f == 20 {
+                    end = (id_near(0.0), id_near(40.0));
+                }
+            }
+            (start, end)
+        };
+        let (start, end) = run(true);
+        assert_eq!(start, end, "with colours each keeps its id");
+        let (start, end) = run(false);
+        assert_ne!(start, end, "the scenario does swap on motion alone");
     }
 }

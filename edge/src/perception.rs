@@ -16,6 +16,9 @@ use benchsight_core::tracking::{ByteTracker, TrackedObject, TrackerSettings};
 use crate::capture::Frame;
 use crate::inference::{DetectTiming, Detector, InferenceError, RgbFrame};
 
+/// Least score of a detection handed to the tracker (ByteTrack's low-score stage).
+const TRACKER_FLOOR: f32 = 0.1;
+
 /// Frames between re-clusterings of the jersey colours.
 const RECLUSTER_EVERY: u64 = 15;
 
@@ -75,8 +78,26 @@ impl Perception {
             height: frame.height,
             pixels: &frame.rgb,
         };
-        let (detections, timing) = self.detector.detect(view, &geometry)?;
-        let tracks = self.tracker.update(&detections);
+        // The tracker's second stage feeds on the unconfident detections (partly hidden
+        // players); everything else acts on the model's own threshold.
+        let (ranked, timing) = self
+            .detector
+            .detect_ranked(view, &geometry, TRACKER_FLOOR)?;
+        let threshold = self.detector.package().spec.thresholds.score;
+        let colours: Vec<Option<[u8; 3]>> = ranked
+            .iter()
+            .map(|d| match d.class {
+                ObjectClass::Player | ObjectClass::Goalie | ObjectClass::Referee => {
+                    torso_colour(&frame.rgb, frame.width, frame.height, &d.bbox)
+                }
+                _ => None,
+            })
+            .collect();
+        let tracks = self.tracker.update_with_colours(&ranked, &colours);
+        let detections: Vec<Detection> = ranked
+            .into_iter()
+            .filter(|d| d.score >= threshold)
+            .collect();
         for track in tracks
             .iter()
             .filter(|t| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
