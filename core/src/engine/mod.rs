@@ -200,6 +200,8 @@ pub struct GameEngine {
     goal_watch: Option<GoalWatch>,
     /// When the last shot was judged.
     shot_closed_ms: u64,
+    /// The last shot judged wide or blocked, with its event (a goal may still amend it).
+    last_missed: Option<(LiveShot, GameEvent)>,
     /// Consecutive frames of the puck in play in front of a net just after a goal was called.
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
@@ -243,6 +245,7 @@ impl GameEngine {
             moving_while_stopped: 0,
             back_in_play: 0,
             shot_closed_ms: 0,
+            last_missed: None,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -1155,6 +1158,24 @@ impl GameEngine {
             .puck
             .arrival(fix.point(), 7.0)
             .unwrap_or(now.saturating_sub(350));
+        // A shot judged wide or blocked a moment ago that ends up in the net was a goal after
+        // all (the puck was hidden or the judgement fooled by the noise): amend it.
+        let recent_miss = self
+            .last_missed
+            .take()
+            .filter(|(s, _)| s.end == end && now <= self.shot_closed_ms + 2500);
+        if self.shot.as_ref().is_none_or(|s| s.end != end)
+            && let Some((shot, mut event)) = recent_miss
+        {
+            self.shot = None;
+            event.detail1 = Some(Detail::SHOT_GOAL);
+            out.push(RecordChange::Amendment(Amendment {
+                event: event.clone(),
+                reason: "the puck came to rest in the net".to_owned(),
+            }));
+            self.score_goal_of(shot, Some(event), at_ms, frame, out);
+            return;
+        }
         let shot = match self.shot.take().filter(|s| s.end == end) {
             Some(shot) => shot,
             None => {
@@ -1240,8 +1261,10 @@ impl GameEngine {
         frame: u64,
         out: &mut Vec<RecordChange>,
     ) {
-        let event = self.shot_event(&shot, outcome, opponent, frame);
+        let event = self.shot_event(&shot, outcome.clone(), opponent, frame);
         self.shot_closed_ms = self.last_frame.map_or(0, |(_, now)| now);
+        self.last_missed = (outcome == Detail::SHOT_MISSED || outcome == Detail::SHOT_BLOCKED)
+            .then(|| (shot, event.clone()));
         out.push(RecordChange::Event(event));
     }
 
@@ -1272,9 +1295,27 @@ impl GameEngine {
     }
 
     fn score_goal(&mut self, shot: LiveShot, at_ms: u64, frame: u64, out: &mut Vec<RecordChange>) {
+        self.score_goal_of(shot, None, at_ms, frame, out);
+    }
+
+    /// The goal of `shot`; its Shot_Goal event is `logged` when already sent (amended).
+    fn score_goal_of(
+        &mut self,
+        shot: LiveShot,
+        logged: Option<GameEvent>,
+        at_ms: u64,
+        frame: u64,
+        out: &mut Vec<RecordChange>,
+    ) {
         let at_frame = frame.saturating_sub(10);
-        let shot_event = self.shot_event(&shot, Detail::SHOT_GOAL, None, frame);
-        out.push(RecordChange::Event(shot_event.clone()));
+        let shot_event = match logged {
+            Some(event) => event,
+            None => {
+                let event = self.shot_event(&shot, Detail::SHOT_GOAL, None, frame);
+                out.push(RecordChange::Event(event.clone()));
+                event
+            }
+        };
         let confidence = 0.6 + 0.35 * self.seen_ratio(shot.release_frame, frame);
         let goal = self
             .event(at_ms, (shot.release_frame, frame), EventType::Goal)
