@@ -6,9 +6,10 @@
 use benchsight_core::detection::{Detection, ObjectClass};
 use benchsight_core::detector::{InputGeometry, rink_region};
 use benchsight_core::domain::{MediaTimeMs, Rgb};
-use benchsight_core::homography::Homography;
+use benchsight_core::homography::{Homography, ImagePoint};
 use benchsight_core::puck_finder::{PuckFinderSettings, find_puck_candidates};
 use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, PuckTrackerSettings};
+use benchsight_core::rink::RinkPoint;
 use benchsight_core::rink_state::{RinkState, rink_state};
 use benchsight_core::teams::{TeamClassifier, torso_colour};
 use benchsight_core::tracking::{ByteTracker, TrackedObject, TrackerSettings};
@@ -137,6 +138,7 @@ impl Perception {
                 &self.puck_finder,
             )
             .into_iter()
+            .filter(|c| on_ice(&self.homography, c.x, c.y))
             .take(8)
             .map(|c| PuckObservation {
                 x: c.x,
@@ -144,6 +146,8 @@ impl Perception {
                 score: c.detection().score,
             }),
         );
+        // A dark spot in the stands or on the glass is never the puck in play.
+        candidates.retain(|c| on_ice(&self.homography, c.x, c.y));
         let puck = self.puck.update(&candidates, &tracks);
         let rink = rink_state(
             frame.index,
@@ -160,4 +164,15 @@ impl Perception {
             timing,
         })
     }
+}
+
+/// True when an image point maps onto the ice surface.
+fn on_ice(homography: &Homography, x: f32, y: f32) -> bool {
+    homography
+        .image_to_rink(ImagePoint {
+            x_px: f64::from(x),
+            y_px: f64::from(y),
+        })
+        .and_then(|p| RinkPoint::new(p.x_ft, p.y_ft).ok())
+        .is_some_and(RinkPoint::is_on_ice)
 }
