@@ -7,7 +7,7 @@ use benchsight_core::detection::{Detection, ObjectClass};
 use benchsight_core::detector::{InputGeometry, rink_region};
 use benchsight_core::domain::{MediaTimeMs, Rgb};
 use benchsight_core::homography::{Homography, ImagePoint};
-use benchsight_core::puck_finder::{PuckFinderSettings, find_puck_candidates};
+use benchsight_core::puck_finder::{PuckFinderSettings, StaticSpots, find_puck_candidates};
 use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, PuckTrackerSettings};
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::rink_state::{RinkState, rink_state};
@@ -33,6 +33,7 @@ pub struct Perception {
     puck: PuckTracker,
     teams: TeamClassifier,
     puck_finder: PuckFinderSettings,
+    static_spots: StaticSpots,
 }
 
 /// One frame through the pipeline.
@@ -60,6 +61,7 @@ impl Perception {
             puck: PuckTracker::new(PuckTrackerSettings::default()),
             teams: TeamClassifier::new(home, away),
             puck_finder: PuckFinderSettings::default(),
+            static_spots: StaticSpots::default(),
         }
     }
 
@@ -129,22 +131,26 @@ impl Perception {
             .map(|d| d.bbox)
             .collect();
         candidates.extend(
-            find_puck_candidates(
-                &frame.rgb,
-                frame.width,
-                frame.height,
-                geometry.region,
-                &occupied,
-                &self.puck_finder,
-            )
-            .into_iter()
-            .filter(|c| on_ice(&self.homography, c.x, c.y))
-            .take(8)
-            .map(|c| PuckObservation {
-                x: c.x,
-                y: c.y,
-                score: c.detection().score,
-            }),
+            self.static_spots
+                .filter(
+                    frame.index,
+                    find_puck_candidates(
+                        &frame.rgb,
+                        frame.width,
+                        frame.height,
+                        geometry.region,
+                        &occupied,
+                        &self.puck_finder,
+                    ),
+                )
+                .into_iter()
+                .filter(|c| on_ice(&self.homography, c.x, c.y))
+                .take(8)
+                .map(|c| PuckObservation {
+                    x: c.x,
+                    y: c.y,
+                    score: c.detection().score,
+                }),
         );
         // A dark spot in the stands or on the glass is never the puck in play.
         candidates.retain(|c| on_ice(&self.homography, c.x, c.y));
