@@ -75,7 +75,7 @@ impl Default for EngineTuning {
             carry_speed_ft_s: 45.0,
             control_votes: 4,
             control_window: 6,
-            shot_speed_ft_s: 68.0,
+            shot_speed_ft_s: 60.0,
             empty_ice_frames: 10,
         }
     }
