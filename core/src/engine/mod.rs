@@ -310,7 +310,7 @@ impl GameEngine {
             && now > pending.drop_ms + 3000
         {
             // Nobody settled on the puck: the team nearest it won the draw.
-            let nearest = fix.and_then(|f| nearest_skater(&skaters, f.point()));
+            let nearest = fix.and_then(|f| nearest_skater(&skaters, f.point(), |_| true));
             let winner = nearest.map(|h| h.team).unwrap_or(Team::Home);
             self.settle_faceoff(winner, &mut out);
         }
@@ -553,16 +553,10 @@ impl GameEngine {
         if !dropped {
             return;
         }
-        let mut centres = Vec::new();
-        for team in Team::BOTH {
-            if let Some(c) = skaters.iter().filter(|s| s.team == team).min_by(|a, b| {
-                let da = a.position.distance_ft(dot.position());
-                let db = b.position.distance_ft(dot.position());
-                da.total_cmp(&db)
-            }) {
-                centres.push(*c);
-            }
-        }
+        let centres: Vec<Holder> = Team::BOTH
+            .into_iter()
+            .filter_map(|team| nearest_skater(skaters, dot.position(), |s| s.team == team))
+            .collect();
         // Back along its path to when it left the dot.
         let travelled_ms = ((moved / fix.speed().max(5.0)) * 1000.0).min(1500.0) as u64;
         let drop_ms = now.saturating_sub(travelled_ms);
@@ -626,7 +620,7 @@ impl GameEngine {
         out: &mut Vec<RecordChange>,
     ) {
         let t = self.config.tuning;
-        let nearest = nearest_skater(skaters, fix.point())
+        let nearest = nearest_skater(skaters, fix.point(), |_| true)
             .filter(|s| s.position.distance_ft(fix.point()) <= t.control_radius_ft)
             .filter(|_| fix.speed() <= t.carry_speed_ft_s);
         self.votes.push_back(nearest);
@@ -833,17 +827,14 @@ impl GameEngine {
         if self.shot.is_some() || fix.speed() < self.config.tuning.shot_speed_ft_s {
             return;
         }
-        let end = if fix.vx > 0.0 { End::Right } else { End::Left };
+        let end = end_towards(fix.vx);
         let s = end.sign();
         let to_line = (GOAL_LINE_X_FT * s - fix.x_ft) / fix.vx;
         let y_at_line = fix.y_ft + fix.vy * to_line;
         if !(to_line > 0.0 && to_line < 1.5 && y_at_line.abs() < 12.0) {
             return;
         }
-        let team = Team::BOTH
-            .into_iter()
-            .find(|&t| self.ends.attacked_by(t, self.period) == end)
-            .unwrap_or(Team::Home);
+        let team = self.attacker_of(end);
         // A puck still flying on from a shot that was already judged is not a new shot.
         if matches!(self.release, Some(r) if matches!(r.kind, ReleaseKind::Rebound | ReleaseKind::Shot))
             || now < self.shot_closed_ms + 1000
@@ -865,17 +856,9 @@ impl GameEngine {
         if origin.x_ft() * s < BLUE_LINE_X_FT - 5.0 {
             return;
         }
-        let shooter = recent.map(|r| r.by).or_else(|| {
-            skaters
-                .iter()
-                .filter(|p| p.team == team)
-                .min_by(|a, b| {
-                    a.position
-                        .distance_ft(origin)
-                        .total_cmp(&b.position.distance_ft(origin))
-                })
-                .copied()
-        });
+        let shooter = recent
+            .map(|r| r.by)
+            .or_else(|| nearest_skater(skaters, origin, |p| p.team == team));
         let Some(shooter) = shooter else {
             return;
         };
@@ -997,16 +980,8 @@ impl GameEngine {
         }
         // Turned back in the lane next to a defender: blocked.
         if fix.vx * s < 0.0 || fix.speed() < 15.0 {
-            let blocker = skaters
-                .iter()
-                .filter(|p| p.team != shot.shooter.team)
-                .filter(|p| p.position.distance_ft(fix.point()) < 5.0)
-                .min_by(|a, b| {
-                    a.position
-                        .distance_ft(fix.point())
-                        .total_cmp(&b.position.distance_ft(fix.point()))
-                })
-                .copied();
+            let blocker = nearest_skater(skaters, fix.point(), |p| p.team != shot.shooter.team)
+                .filter(|p| p.position.distance_ft(fix.point()) < 5.0);
             self.shot = None;
             if blocker.is_none() && shot.aim_y_ft.abs() < 3.5 && fix.x_ft * s > 55.0 {
                 // Aimed between the posts and back out with nobody in the lane: the goalie
@@ -1062,25 +1037,14 @@ impl GameEngine {
         let Some(fix) = settled.filter(|f| f.speed() < 6.0) else {
             return;
         };
-        let end = if fix.x_ft > 0.0 {
-            End::Right
-        } else {
-            End::Left
-        };
+        let end = end_towards(fix.x_ft);
         let net = end.net_centre();
         if fix.point().distance_ft(net) > 7.0 || fix.x_ft * end.sign() > GOAL_LINE_X_FT - 0.5 {
             return;
         }
-        let team = Team::BOTH
-            .into_iter()
-            .find(|&t| self.ends.attacked_by(t, self.period) == end)
-            .unwrap_or(Team::Home);
+        let team = self.attacker_of(end);
         // Someone of the attacking team must have had it just before.
-        let Some(shooter) = [self.controller, self.release.map(|r| r.by)]
-            .into_iter()
-            .flatten()
-            .find(|h| h.team == team)
-        else {
+        let Some(shooter) = self.last_holder_of(team) else {
             return;
         };
         if self.controller.is_some_and(|c| c.team == team) {
@@ -1140,19 +1104,12 @@ impl GameEngine {
         let Some(fix) = settled.filter(|_| open) else {
             return;
         };
-        let end = if fix.x_ft > 0.0 {
-            End::Right
-        } else {
-            End::Left
-        };
+        let end = end_towards(fix.x_ft);
         let beyond_line = fix.x_ft * end.sign() - GOAL_LINE_X_FT;
         if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
             return;
         }
-        let team = Team::BOTH
-            .into_iter()
-            .find(|&t| self.ends.attacked_by(t, self.period) == end)
-            .unwrap_or(Team::Home);
+        let team = self.attacker_of(end);
         // The goal is when the puck arrived where it rests.
         let at_ms = self
             .puck
@@ -1180,21 +1137,9 @@ impl GameEngine {
             Some(shot) => shot,
             None => {
                 let net = end.net_centre();
-                let scorer = [self.controller, self.release.map(|r| r.by)]
-                    .into_iter()
-                    .flatten()
-                    .find(|h| h.team == team)
-                    .or_else(|| {
-                        skaters
-                            .iter()
-                            .filter(|p| p.team == team)
-                            .min_by(|a, b| {
-                                a.position
-                                    .distance_ft(net)
-                                    .total_cmp(&b.position.distance_ft(net))
-                            })
-                            .copied()
-                    });
+                let scorer = self
+                    .last_holder_of(team)
+                    .or_else(|| nearest_skater(skaters, net, |p| p.team == team));
                 let Some(scorer) = scorer else {
                     return;
                 };
@@ -1218,15 +1163,24 @@ impl GameEngine {
             .ends
             .attacked_by(team.opponent(), self.period)
             .net_centre();
-        skaters
-            .iter()
-            .filter(|s| s.team == team)
-            .min_by(|a, b| {
-                a.position
-                    .distance_ft(own_net)
-                    .total_cmp(&b.position.distance_ft(own_net))
-            })
-            .copied()
+        nearest_skater(skaters, own_net, |s| s.team == team)
+    }
+
+    /// The team attacking the net at `end` this period.
+    fn attacker_of(&self, end: End) -> Team {
+        if self.ends.attacked_by(Team::Home, self.period) == end {
+            Team::Home
+        } else {
+            Team::Away
+        }
+    }
+
+    /// The player of `team` who controls the puck or released it last, if any.
+    fn last_holder_of(&self, team: Team) -> Option<Holder> {
+        [self.controller, self.release.map(|r| r.by)]
+            .into_iter()
+            .flatten()
+            .find(|h| h.team == team)
     }
 
     fn shot_event(
@@ -1357,11 +1311,7 @@ impl GameEngine {
         let Some(fix) = fix else {
             return;
         };
-        let end = if watch.goal.puck.is_some_and(|p| p.x_ft() > 0.0) {
-            End::Right
-        } else {
-            End::Left
-        };
+        let end = end_towards(watch.goal.puck.map_or(0.0, |p| p.x_ft()));
         if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 4.0 || fix.speed() < 20.0 {
             self.back_in_play = 0;
             return;
@@ -1571,9 +1521,20 @@ fn holder(track: &RinkTrack) -> Option<Holder> {
     })
 }
 
-fn nearest_skater(skaters: &[Holder], point: RinkPoint) -> Option<Holder> {
+/// The end of the rink on the side of `x_ft`.
+fn end_towards(x_ft: f64) -> End {
+    if x_ft > 0.0 { End::Right } else { End::Left }
+}
+
+/// The skater nearest `point` among those `accept` lets through.
+fn nearest_skater(
+    skaters: &[Holder],
+    point: RinkPoint,
+    accept: impl Fn(&Holder) -> bool,
+) -> Option<Holder> {
     skaters
         .iter()
+        .filter(|s| accept(s))
         .min_by(|a, b| {
             a.position
                 .distance_ft(point)
