@@ -59,6 +59,30 @@ impl GameArgs {
     }
 }
 
+/// The detector and how ONNX Runtime runs it (the same for every pipeline measured).
+#[derive(Debug, clap::Args)]
+struct NetworkArgs {
+    /// Model folder holding model.toml and the ONNX file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The ONNX Runtime shared library.
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    onnxruntime: PathBuf,
+    /// Threads inside one operator (0: ONNX Runtime decides).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+impl NetworkArgs {
+    fn runtime(&self) -> anyhow::Result<(OnnxRuntime, InferenceSettings)> {
+        let settings = InferenceSettings {
+            intra_threads: self.threads,
+            ..InferenceSettings::default()
+        };
+        Ok((OnnxRuntime::load(&self.onnxruntime)?, settings))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Replay held-out games through the perception stages and score skater tracking (MOTA,
@@ -66,15 +90,8 @@ enum Command {
     Tracking {
         #[command(flatten)]
         games: GameArgs,
-        /// Model folder holding model.toml and the ONNX file.
-        #[arg(long)]
-        model: PathBuf,
-        /// The ONNX Runtime shared library.
-        #[arg(long, env = "ORT_DYLIB_PATH")]
-        onnxruntime: PathBuf,
-        /// Threads inside one operator (0: ONNX Runtime decides).
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -99,15 +116,8 @@ enum Command {
     Bench {
         #[command(flatten)]
         games: GameArgs,
-        /// Model folder holding model.toml and the ONNX file.
-        #[arg(long)]
-        model: PathBuf,
-        /// The ONNX Runtime shared library.
-        #[arg(long, env = "ORT_DYLIB_PATH")]
-        onnxruntime: PathBuf,
-        /// Threads inside one operator, for every pipeline.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
+        #[command(flatten)]
+        network: NetworkArgs,
         /// Python with scripts/reference/requirements.txt installed (`make bench-perception`
         /// prepares .venv-ref).
         #[arg(long, default_value = ".venv-ref/bin/python")]
@@ -132,11 +142,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Tracking {
             games,
-            model,
-            onnxruntime,
-            threads,
+            network,
             json,
-        } => tracking(&games, &model, &onnxruntime, threads, json.as_deref()),
+        } => tracking(&games, &network, json.as_deref()),
         Command::Events {
             seeds,
             period_seconds,
@@ -144,12 +152,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => events(seeds, period_seconds, json.as_deref()),
         Command::Bench {
             games,
-            model,
-            onnxruntime,
-            threads,
+            network,
             python,
             reference,
-        } => bench(&games, &model, &onnxruntime, threads, &python, &reference),
+        } => bench(&games, &network, &python, &reference),
     }
 }
 
@@ -198,12 +204,11 @@ fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow
 
 fn bench(
     args: &GameArgs,
-    model: &Path,
-    onnxruntime: &Path,
-    threads: usize,
+    network: &NetworkArgs,
     python: &Path,
     reference: &Path,
 ) -> anyhow::Result<()> {
+    let (model, onnxruntime, threads) = (&network.model, &network.onnxruntime, network.threads);
     anyhow::ensure!(
         python.is_file(),
         "{} not found: `make bench-perception` sets up the Python reference (or pass --python)",
@@ -217,11 +222,7 @@ fn bench(
         .context("no game to benchmark")?;
     let size = (args.width, args.height);
     let homography = load_homography(&game.calibration)?;
-    let runtime = OnnxRuntime::load(onnxruntime)?;
-    let settings = InferenceSettings {
-        intra_threads: threads,
-        ..InferenceSettings::default()
-    };
+    let (runtime, settings) = network.runtime()?;
     let package = ModelPackage::open(model)?;
     let onnx = package.onnx_path.clone();
     let (input_width, input_height) = (package.spec.input.width, package.spec.input.height);
@@ -345,19 +346,10 @@ fn bench(
     Ok(())
 }
 
-fn tracking(
-    args: &GameArgs,
-    model: &Path,
-    onnxruntime: &Path,
-    threads: usize,
-    json: Option<&Path>,
-) -> anyhow::Result<()> {
+fn tracking(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyhow::Result<()> {
     let games = args.set().prepare(&args.work)?;
-    let runtime = OnnxRuntime::load(onnxruntime)?;
-    let settings = InferenceSettings {
-        intra_threads: threads,
-        ..InferenceSettings::default()
-    };
+    let (runtime, settings) = network.runtime()?;
+    let model = &network.model;
     let mut reports = Vec::new();
     println!(
         "{:<8} {:>6} {:>6} {:>7} {:>7} {:>6} {:>9} {:>8}",
