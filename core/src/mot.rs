@@ -59,12 +59,8 @@ pub struct MotAccumulator {
     min_iou: f32,
     /// The hypothesis each truth object was last matched to.
     last_match: HashMap<u64, u64>,
-    frames: u64,
-    truth_objects: u64,
-    hypotheses: u64,
-    matches: u64,
-    switches: u64,
-    distance_sum: f64,
+    /// The per-frame counts (identity counts are settled in `summary`).
+    counts: MotCounts,
     /// Frames each truth and hypothesis id appears in.
     truth_frames: HashMap<u64, u64>,
     hypothesis_frames: HashMap<u64, u64>,
@@ -81,12 +77,7 @@ impl MotAccumulator {
         Self {
             min_iou,
             last_match: HashMap::new(),
-            frames: 0,
-            truth_objects: 0,
-            hypotheses: 0,
-            matches: 0,
-            switches: 0,
-            distance_sum: 0.0,
+            counts: MotCounts::default(),
             truth_frames: HashMap::new(),
             hypothesis_frames: HashMap::new(),
             shared_frames: HashMap::new(),
@@ -95,9 +86,9 @@ impl MotAccumulator {
 
     /// Adds one frame. Ids must be unique within the frame on each side.
     pub fn add_frame(&mut self, truth: &[MotObject], hypotheses: &[MotObject]) {
-        self.frames += 1;
-        self.truth_objects += truth.len() as u64;
-        self.hypotheses += hypotheses.len() as u64;
+        self.counts.frames += 1;
+        self.counts.truth_objects += truth.len() as u64;
+        self.counts.hypotheses += hypotheses.len() as u64;
         let distance = |t: usize, h: usize| -> Option<f64> {
             let iou = truth[t].bbox.iou(&hypotheses[h].bbox);
             (iou >= self.min_iou).then(|| f64::from(1.0 - iou))
@@ -150,14 +141,14 @@ impl MotAccumulator {
             if let Some(&previous) = self.last_match.get(&truth[ti].id)
                 && previous != hypotheses[hi].id
             {
-                self.switches += 1;
+                self.counts.switches += 1;
             }
             matched.push((ti, hi, d));
         }
         for (ti, hi, d) in matched {
             self.last_match.insert(truth[ti].id, hypotheses[hi].id);
-            self.matches += 1;
-            self.distance_sum += d;
+            self.counts.matches += 1;
+            self.counts.distance_sum += d;
         }
     }
 
@@ -175,15 +166,10 @@ impl MotAccumulator {
             .map(|(r, c)| shared(r, c) as u64)
             .sum();
         MotSummary::from_counts(MotCounts {
-            frames: self.frames,
-            truth_objects: self.truth_objects,
-            hypotheses: self.hypotheses,
-            matches: self.matches,
-            switches: self.switches,
-            distance_sum: self.distance_sum,
             idtp,
             unique_truth: truth_ids.len() as u64,
             unique_hypotheses: hyp_ids.len() as u64,
+            ..self.counts
         })
     }
 }
