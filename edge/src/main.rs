@@ -227,9 +227,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             events: match events {
                 Some(path) => Some((
                     path,
-                    GameId::parse(&game_id).context("--game-id")?,
-                    home_attacks_right,
-                    periods,
+                    engine_config(
+                        GameId::parse(&game_id).context("--game-id")?,
+                        home_attacks_right,
+                        periods,
+                    ),
                 )),
                 None => None,
             },
@@ -298,8 +300,8 @@ struct ReplayJob<'a> {
     onnxruntime: &'a Path,
     threads: usize,
     stats: Option<&'a Path>,
-    /// Where to write the engine's records, with the game's id, ends and periods.
-    events: Option<(PathBuf, GameId, bool, u8)>,
+    /// Where to write the game-event engine's records, and how the engine is set up.
+    events: Option<(PathBuf, EngineConfig)>,
 }
 
 /// `replay`: the perception stages over a recorded game, in lock-step, with progress.
@@ -329,22 +331,13 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
     let mut engine = match events {
-        Some((path, game_id, home_attacks_right_p1, periods)) => {
+        Some((path, config)) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            let engine = GameEngine::new(EngineConfig {
-                game_id: game_id.clone(),
-                home_attacks_right_p1: *home_attacks_right_p1,
-                periods: *periods,
-                recording_start_unix_ms: u64::try_from(now.as_millis()).unwrap_or(0),
-                // Random bits for the event ids, from the clock and the process.
-                id_seed: u64::from(now.subsec_nanos()) ^ (u64::from(std::process::id()) << 32),
-                tuning: EngineTuning::default(),
-            });
-            Some((engine, std::io::BufWriter::new(file)))
+            Some((
+                GameEngine::new(config.clone()),
+                std::io::BufWriter::new(file),
+            ))
         }
         None => None,
     };
@@ -385,6 +378,22 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// The engine's set-up for a replayed game: the recording starts now, and the event ids' random
+/// bits come from the clock and the process.
+fn engine_config(game_id: GameId, home_attacks_right_p1: bool, periods: u8) -> EngineConfig {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    EngineConfig {
+        game_id,
+        home_attacks_right_p1,
+        periods,
+        recording_start_unix_ms: u64::try_from(now.as_millis()).unwrap_or(0),
+        id_seed: u64::from(now.subsec_nanos()) ^ (u64::from(std::process::id()) << 32),
+        tuning: EngineTuning::default(),
+    }
 }
 
 fn write_records(writer: &mut impl std::io::Write, records: &[RecordChange]) -> anyhow::Result<()> {

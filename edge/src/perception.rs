@@ -113,6 +113,8 @@ impl Perception {
             self.teams.recluster();
         }
         // Puck candidates: the network's, and the blob step's outside every person and net.
+        // A spot in the stands or on the glass is never the puck in play: candidates from both
+        // sources must map onto the ice.
         let mut candidates: Vec<PuckObservation> = detections
             .iter()
             .filter(|d| d.class == ObjectClass::Puck)
@@ -124,6 +126,7 @@ impl Perception {
                     score: d.score,
                 }
             })
+            .filter(|c| on_ice(&self.homography, c.x, c.y))
             .collect();
         let occupied: Vec<_> = detections
             .iter()
@@ -152,8 +155,6 @@ impl Perception {
                     score: c.detection().score,
                 }),
         );
-        // A dark spot in the stands or on the glass is never the puck in play.
-        candidates.retain(|c| on_ice(&self.homography, c.x, c.y));
         let puck = self.puck.update(&candidates, &tracks);
         let rink = rink_state(
             frame.index,
