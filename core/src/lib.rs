@@ -11,6 +11,7 @@
 //! - [`homography`]: image↔rink plane mapping fitted by the normalised DLT.
 //! - [`camera`]: a pinhole camera over the rink and its exact ground-plane homography.
 //! - [`detection`]: detector object classes, pixel boxes, detections and class-wise NMS.
+//! - [`delivery`]: the appliance side of the delivery guarantee — outbox window, acks, resend, back-off.
 //! - [`detector`]: model input geometry (rink region, letterbox) and output-layout decoding.
 //! - [`evaluation`]: detector precision, recall, AP50, and the puck by centre distance.
 //! - [`puck_finder`]: the puck as a compact dark blob on the ice, at full resolution.
@@ -27,6 +28,7 @@
 
 pub mod assignment;
 pub mod camera;
+pub mod delivery;
 pub mod detection;
 pub mod detector;
 pub mod domain;

@@ -390,10 +390,33 @@ impl Message for Command {
     }
 }
 
+impl Command {
+    /// Why this command is not for the appliance `tenant`/`device`, if it is not.
+    pub fn misaddressed(&self, tenant: &TenantId, device: &DeviceId) -> Option<String> {
+        (&self.tenant != tenant || &self.device != device).then(|| {
+            format!(
+                "command is addressed to {}/{}, this appliance is {tenant}/{device}",
+                self.tenant, self.device
+            )
+        })
+    }
+}
+
+/// The command id inside a payload that failed to decode as a [`Command`] (unknown type, bad
+/// field), so the rejection can still be tied to it; `None` when not even that can be read.
+pub fn salvage_command_id(payload: &[u8]) -> Option<CommandId> {
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    CommandId::parse(value.get("body")?.get("cmd_id")?.as_str()?).ok()
+}
+
 /// Edge → cloud: whether a command was carried out, and why not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandAck {
-    pub cmd_id: CommandId,
+    /// The command answered; `None` for a payload too malformed to name one.
+    pub cmd_id: Option<CommandId>,
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

@@ -48,6 +48,10 @@ pub struct BrokerSection {
     /// Republish from the lowest unacknowledged record when no ack arrives within this time.
     pub ack_timeout_s: u64,
     pub keep_alive_s: u64,
+    /// The most records published and not yet acknowledged.
+    pub max_in_flight: u64,
+    /// How often health figures go to the `telemetry` topic.
+    pub telemetry_interval_s: u64,
 }
 
 impl Default for BrokerSection {
@@ -62,6 +66,8 @@ impl Default for BrokerSection {
             client_key_file: None,
             ack_timeout_s: 30,
             keep_alive_s: 30,
+            max_in_flight: 20_000,
+            telemetry_interval_s: 60,
         }
     }
 }
@@ -98,6 +104,18 @@ impl EdgeConfig {
         }
         if !(5..=3600).contains(&self.broker.keep_alive_s) {
             return fail("broker.keep_alive_s", "must be between 5 and 3600 seconds");
+        }
+        if !(100..=1_000_000).contains(&self.broker.max_in_flight) {
+            return fail(
+                "broker.max_in_flight",
+                "must be between 100 and 1000000 records",
+            );
+        }
+        if !(1..=86_400).contains(&self.broker.telemetry_interval_s) {
+            return fail(
+                "broker.telemetry_interval_s",
+                "must be between 1 and 86400 seconds",
+            );
         }
         if self.broker.client_cert_file.is_some() != self.broker.client_key_file.is_some() {
             return fail(

@@ -8,16 +8,20 @@
 //! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
+//! - [`health`]: pipeline progress counters (watchdog, telemetry), disk space, temperature.
 //! - [`perception`]: the stages wired: frame → detections → tracks → rink state.
 //! - [`replay`]: a recorded game through the perception stages in lock-step.
-//! - [`uplink`]: turning committed outbox records into size-limited MQTT payloads.
+//! - [`store`]: the durable event log (SQLite): outbox, watermark, games, commands, clips.
+//! - [`uplink`]: the store-and-forward MQTT uplink: batches, acks, resends, status, commands.
 
 pub mod calibration;
 pub mod capture;
 pub mod config;
 pub mod eval_detector;
+pub mod health;
 pub mod inference;
 pub mod model;
 pub mod perception;
 pub mod replay;
+pub mod store;
 pub mod uplink;

@@ -410,11 +410,42 @@ fn status_telemetry_and_command_acks_round_trip() {
     };
     assert!(encode(&nan).is_err());
     let ack = CommandAck {
-        cmd_id: CommandId::new(5, [5; 10]),
+        cmd_id: Some(CommandId::new(5, [5; 10])),
         ok: false,
         reason: Some("unknown game".into()),
     };
     assert_eq!(decode::<CommandAck>(&encode(&ack).unwrap()).unwrap(), ack);
+}
+
+#[test]
+fn a_rejected_command_keeps_its_id_when_it_has_one() {
+    let id = CommandId::new(5, [5; 10]);
+    let unknown_type = format!(
+        r#"{{"v":1,"kind":"cmd","body":{{"cmd_id":"{id}","command":{{"type":"reboot"}}}}}}"#
+    );
+    assert!(decode::<Command>(unknown_type.as_bytes()).is_err());
+    assert_eq!(salvage_command_id(unknown_type.as_bytes()), Some(id));
+    assert_eq!(salvage_command_id(b"{not json"), None);
+    assert_eq!(salvage_command_id(br#"{"body":{"cmd_id":"nope"}}"#), None);
+}
+
+#[test]
+fn a_command_for_another_appliance_is_named_as_such() {
+    let command = Command {
+        cmd_id: CommandId::new(5, [5; 10]),
+        tenant: TenantId::parse("league").unwrap(),
+        device: DeviceId::parse("rink-a").unwrap(),
+        command: CommandBody::Ping,
+    };
+    let tenant = TenantId::parse("league").unwrap();
+    assert_eq!(
+        command.misaddressed(&tenant, &DeviceId::parse("rink-a").unwrap()),
+        None
+    );
+    let reason = command
+        .misaddressed(&tenant, &DeviceId::parse("rink-b").unwrap())
+        .unwrap();
+    assert!(reason.contains("league/rink-a"), "{reason}");
 }
 
 proptest! {
