@@ -60,16 +60,7 @@ pub fn calibrate(camera: &str, input: &Path) -> Result<CameraCalibration, Calibr
             detail: e.to_string(),
         })?;
     Ok(match parsed {
-        CalibrationInput::Landmarks { pairs } => {
-            let homography = Homography::fit(&pairs)?;
-            let reprojection = Some(homography.reprojection_error(&pairs));
-            CameraCalibration {
-                camera: camera.to_owned(),
-                homography,
-                pairs,
-                reprojection,
-            }
-        }
+        CalibrationInput::Landmarks { pairs } => CameraCalibration::fit(camera, pairs)?,
         CalibrationInput::Simulator { homography } => CameraCalibration {
             camera: camera.to_owned(),
             homography,
@@ -103,6 +94,19 @@ pub fn calibration_path(state_dir: &Path, camera: &str) -> PathBuf {
 }
 
 impl CameraCalibration {
+    /// Fits a camera's homography to landmark pairs (from a file or a `set_calibration`
+    /// command) and measures its reprojection error.
+    pub fn fit(camera: &str, pairs: Vec<PointPair>) -> Result<Self, CalibrationError> {
+        let homography = Homography::fit(&pairs)?;
+        let reprojection = Some(homography.reprojection_error(&pairs));
+        Ok(Self {
+            camera: camera.to_owned(),
+            homography,
+            pairs,
+            reprojection,
+        })
+    }
+
     /// Writes the calibration atomically (temporary file, then rename) into the state directory.
     pub fn save(&self, state_dir: &Path) -> Result<PathBuf, CalibrationError> {
         let path = calibration_path(state_dir, &self.camera);

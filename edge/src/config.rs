@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use benchsight_core::ids::{DeviceId, TenantId};
 use serde::{Deserialize, Serialize};
 
+use crate::inference::ExecutionProvider;
+
 /// The whole appliance configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +21,74 @@ pub struct EdgeConfig {
     /// current game, recordings, the TensorRT engine cache (systemd `StateDirectory`).
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    #[serde(default)]
+    pub camera: CameraSection,
+    #[serde(default)]
+    pub model: ModelSection,
+}
+
+/// Where the daemon's frames come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraSection {
+    /// Camera name; its calibration is `STATE_DIR/calibration/NAME.json`.
+    pub name: String,
+    /// `rtsp://…`, `v4l2:///dev/videoN` or `file:///…`.
+    pub uri: Option<String>,
+    /// Instead of a camera: rink states recorded by `benchsight-edge replay --out`, played from
+    /// the moment a game starts at `speed` × real time (re-deriving a game's events, tests).
+    pub recorded_states: Option<PathBuf>,
+    pub speed: f64,
+    /// Size frames are decoded to (the calibration's image size).
+    pub width: u32,
+    pub height: u32,
+    /// RTSP jitter-buffer latency.
+    pub latency_ms: u32,
+}
+
+impl Default for CameraSection {
+    fn default() -> Self {
+        Self {
+            name: "main".into(),
+            uri: None,
+            recorded_states: None,
+            speed: 1.0,
+            width: 1280,
+            height: 720,
+            latency_ms: 200,
+        }
+    }
+}
+
+/// The detector and how to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelSection {
+    /// Model folder holding model.toml and the ONNX file.
+    pub path: PathBuf,
+    /// The ONNX Runtime shared library.
+    pub onnxruntime: PathBuf,
+    pub provider: ExecutionProvider,
+    /// Threads inside one operator (0: ONNX Runtime decides).
+    pub threads: usize,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        Self {
+            path: "/usr/share/benchsight/models/bs-det-2".into(),
+            onnxruntime: "/usr/lib/libonnxruntime.so.1".into(),
+            provider: ExecutionProvider::Cpu,
+            threads: 0,
+        }
+    }
+}
+
+/// The daemon's source of rink states, as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceSpec {
+    Camera { uri: String },
+    RecordedStates { path: PathBuf, speed: f64 },
 }
 
 /// Which appliance this is.
@@ -126,7 +196,45 @@ impl EdgeConfig {
         if !self.state_dir.is_absolute() {
             return fail("state_dir", "must be an absolute path");
         }
+        let camera = &self.camera;
+        if camera.name.is_empty()
+            || camera.name.len() > 64
+            || !camera
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return fail("camera.name", "must be 1 to 64 letters, digits, '-' or '_'");
+        }
+        if !(camera.speed.is_finite() && (0.1..=1000.0).contains(&camera.speed)) {
+            return fail("camera.speed", "must be between 0.1 and 1000");
+        }
+        if !(64..=7680).contains(&camera.width) || !(64..=4320).contains(&camera.height) {
+            return fail("camera.width", "frame size must be 64×64 to 7680×4320");
+        }
         Ok(())
+    }
+
+    /// Where `run` takes its rink states from: exactly one of `camera.uri` and
+    /// `camera.recorded_states`.
+    pub fn source(&self) -> Result<SourceSpec, ConfigError> {
+        match (&self.camera.uri, &self.camera.recorded_states) {
+            (Some(uri), None) => Ok(SourceSpec::Camera { uri: uri.clone() }),
+            (None, Some(path)) => Ok(SourceSpec::RecordedStates {
+                path: path.clone(),
+                speed: self.camera.speed,
+            }),
+            (None, None) => Err(ConfigError {
+                key: "camera.uri",
+                problem: "no camera: set camera.uri (rtsp://, v4l2://, file://) or \
+                          camera.recorded_states"
+                    .into(),
+            }),
+            (Some(_), Some(_)) => Err(ConfigError {
+                key: "camera.uri",
+                problem: "camera.uri and camera.recorded_states exclude each other".into(),
+            }),
+        }
     }
 
     /// The broker user name: the configured one, or the device id.

@@ -12,6 +12,7 @@ pub struct PipelineHealth {
     dropped: AtomicU64,
     records: AtomicU64,
     lag_ms: AtomicU64,
+    beats: AtomicU64,
 }
 
 /// One reading of the counters.
@@ -21,6 +22,9 @@ pub struct HealthSnapshot {
     pub dropped: u64,
     pub records: u64,
     pub lag_ms: u64,
+    /// Rises with every processed frame and every deliberate idle wait: what the watchdog
+    /// watches.
+    pub beats: u64,
 }
 
 impl PipelineHealth {
@@ -28,6 +32,12 @@ impl PipelineHealth {
     pub fn frame_processed(&self, lag_ms: u64) {
         self.frames.fetch_add(1, Ordering::Relaxed);
         self.lag_ms.store(lag_ms, Ordering::Relaxed);
+        self.beats.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The pipeline waited on purpose (nothing to capture yet) and is alive.
+    pub fn idle(&self) {
+        self.beats.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The capture's running count of dropped frames.
@@ -45,6 +55,7 @@ impl PipelineHealth {
             dropped: self.dropped.load(Ordering::Relaxed),
             records: self.records.load(Ordering::Relaxed),
             lag_ms: self.lag_ms.load(Ordering::Relaxed),
+            beats: self.beats.load(Ordering::Relaxed),
         }
     }
 }
@@ -88,13 +99,15 @@ mod tests {
         health.frame_processed(35);
         health.set_dropped(3);
         health.records_committed(2);
+        health.idle();
         assert_eq!(
             health.snapshot(),
             HealthSnapshot {
                 frames: 2,
                 dropped: 3,
                 records: 2,
-                lag_ms: 35
+                lag_ms: 35,
+                beats: 3
             }
         );
     }

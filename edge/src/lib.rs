@@ -5,6 +5,8 @@
 //! - [`calibration`]: camera calibration files, fitted from landmarks, kept in the state dir.
 //! - [`capture`]: GStreamer capture to RGB frames, bounded hand-off, restart with backoff.
 //! - [`config`]: the appliance configuration, its defaults and validation.
+//! - [`doctor`]: `doctor` — one line per check: disk, store, clock, camera, model, broker.
+//! - [`daemon`]: `run` — source → perception → engine → store → uplink, commands, watchdog.
 //! - [`model`]: a detector model folder (`model.toml` + ONNX), checked.
 //! - [`inference`]: ONNX Runtime sessions, execution providers, frame → detections.
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
@@ -17,6 +19,8 @@
 pub mod calibration;
 pub mod capture;
 pub mod config;
+pub mod daemon;
+pub mod doctor;
 pub mod eval_detector;
 pub mod health;
 pub mod inference;

@@ -44,6 +44,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the appliance: capture, perception, game events, the durable event log and the
+    /// uplink to the cloud, until SIGTERM or Ctrl-C (systemd `Type=notify`, watchdog aware).
+    Run,
+    /// Check the camera, calibration, model and execution provider, event store, disk, clock
+    /// and broker login, one line per check; fails when any check fails.
+    Doctor,
     /// Load and validate the configuration, then print the effective values as JSON (secrets
     /// live in files and are never printed).
     CheckConfig,
@@ -168,6 +174,19 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run => run_daemon(load_config(&cli.config)?),
+        Command::Doctor => {
+            let config = load_config(&cli.config)?;
+            install_tls_provider();
+            let checks = tokio::runtime::Runtime::new()?
+                .block_on(benchsight_edge::doctor::run_checks(&config));
+            for check in &checks {
+                println!("{check}");
+            }
+            let failed = checks.iter().filter(|c| !c.ok).count();
+            anyhow::ensure!(failed == 0, "{failed} of {} checks failed", checks.len());
+            Ok(())
+        }
         Command::CheckConfig => {
             let config = load_config(&cli.config)?;
             let shown = serde_json::to_value(&config).context("showing the configuration")?;
@@ -438,6 +457,50 @@ fn eval_events(truth: &Path, events: &Path, tolerance_ms: u64) -> anyhow::Result
 }
 
 /// Reads the configuration file, applies environment overrides and validates the result.
+/// rumqttc's TLS goes through rustls built without a default crypto provider: ring is chosen
+/// here, once per process.
+fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// `run`: logs to stderr (the journal), stops cleanly on SIGTERM or Ctrl-C.
+fn run_daemon(config: EdgeConfig) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    install_tls_provider();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let signals = cancel.clone();
+        tokio::spawn(async move {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot watch SIGTERM");
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping"),
+            }
+            signals.cancel();
+        });
+        benchsight_edge::daemon::run(config, cancel).await
+    })?;
+    Ok(())
+}
+
 fn load_config(path: &Path) -> anyhow::Result<EdgeConfig> {
     if !path.is_file() {
         bail!(

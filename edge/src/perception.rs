@@ -65,6 +65,16 @@ impl Perception {
         }
     }
 
+    /// A new calibration (the camera was moved or re-surveyed).
+    pub fn set_homography(&mut self, homography: Homography) {
+        self.homography = homography;
+    }
+
+    /// The jersey colours of a new game; they name the colour clusters, learnt afresh.
+    pub fn set_team_colours(&mut self, home: Option<Rgb>, away: Option<Rgb>) {
+        self.teams = TeamClassifier::new(home, away);
+    }
+
     /// Runs every stage on one frame.
     pub fn process(&mut self, frame: &Frame) -> Result<Perceived, InferenceError> {
         let geometry = match self.geometry {

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use benchsight_core::ids::{CommandId, GameId, RecordId, Seq, StoreId};
 use benchsight_core::wire::{Record, RecordChange, StartGame};
 use rand::Rng;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 /// The store's file name inside the state directory.
 pub const STORE_FILE: &str = "events.sqlite";
@@ -151,7 +151,7 @@ impl Store {
         }
         let now = unix_ms();
         let mut rng = rand::rng();
-        let tx = self.connection.transaction()?;
+        let tx = write_transaction(&mut self.connection)?;
         let mut next = last_seq(&tx)? + 1;
         let mut records = Vec::with_capacity(changes.len());
         {
@@ -325,6 +325,12 @@ impl Store {
     }
 }
 
+/// A transaction that takes the write lock up front: a deferred one that reads and then writes
+/// fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection wrote in between.
+fn write_transaction(connection: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    connection.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
 fn last_seq(connection: &Connection) -> Result<u64, StoreError> {
     let value: i64 =
         connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |row| {
@@ -380,34 +386,36 @@ fn apply_to_events(tx: &Transaction<'_>, record: &Record) -> Result<(), StoreErr
 }
 
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let applied: usize = connection
-        .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
-        .map(|v| usize::try_from(v).unwrap_or(0))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: applied,
-            known: MIGRATIONS.len(),
-        });
-    }
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let run = |connection: &mut Connection| -> rusqlite::Result<()> {
-            let tx = connection.transaction()?;
+    loop {
+        let tx = write_transaction(connection)?;
+        let applied: usize = tx
+            .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
+            .map(|v| usize::try_from(v).unwrap_or(0))?;
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: applied,
+                known: MIGRATIONS.len(),
+            });
+        }
+        let Some(&(name, sql)) = MIGRATIONS.get(applied) else {
+            return Ok(());
+        };
+        let run = |tx: Transaction<'_>| -> rusqlite::Result<()> {
             tx.execute_batch(sql)?;
             tx.pragma_update(
                 None,
                 "user_version",
-                i64::try_from(index + 1).unwrap_or(i64::MAX),
+                i64::try_from(applied + 1).unwrap_or(i64::MAX),
             )?;
             tx.commit()
         };
-        run(connection).map_err(|source| StoreError::Migration { name, source })?;
+        run(tx).map_err(|source| StoreError::Migration { name, source })?;
     }
-    Ok(())
 }
 
 fn ensure_store_id(connection: &mut Connection) -> Result<StoreId, StoreError> {
-    let tx = connection.transaction()?;
+    let tx = write_transaction(connection)?;
     let existing: Option<String> = tx
         .query_row(
             "SELECT store_id FROM store_meta WHERE singleton = 1",

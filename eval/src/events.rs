@@ -40,6 +40,28 @@ pub fn engine_config(game: &GameConfig) -> EngineConfig {
     }
 }
 
+/// Simulates game `seed` and writes its corrupted tracks as rink states, one JSON object per
+/// line — the format `benchsight-edge replay --out` writes and the daemon's recorded-states
+/// source plays. Returns the number of states written.
+pub fn write_corrupted_states(
+    game: GameConfig,
+    levels: CorruptionLevels,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<u64> {
+    let mut corruptor = Corruptor::new(levels, game.seed, game.frames_per_s);
+    let mut sim = GameSim::new(game);
+    let mut frames = 0;
+    loop {
+        serde_json::to_writer(&mut *out, &corruptor.corrupt(&sim.state()))?;
+        out.write_all(b"\n")?;
+        frames += 1;
+        if sim.is_over() {
+            return Ok(frames);
+        }
+        sim.step();
+    }
+}
+
 /// Simulates game `seed`, corrupts its tracks and runs the engine over them.
 pub fn engine_only(game: GameConfig, levels: CorruptionLevels) -> EngineRun {
     let seed = game.seed;

@@ -2,12 +2,14 @@
 //! they read the simulator's truth, which the appliance must never see (DESIGN.md §2).
 //!
 //! Module map:
+//! - [`acker`]: a stand-in for the cloud's ingest that acks as DESIGN.md §4 says (tests, bench).
 //! - [`bench`]: pipelines run side by side with their peak memory; the network alone.
 //! - [`corruption`]: true positions turned into realistic perception output (noise, drop-outs).
 //! - [`events`]: the game-event engine scored on corrupted simulator tracks (engine only).
 //! - [`games`]: held-out games rendered once into a work folder and reused.
 //! - [`tracking`]: tracking, puck and team scores of a replay against the truth.
 
+pub mod acker;
 pub mod bench;
 pub mod corruption;
 pub mod events;

@@ -109,6 +109,17 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Write a simulated game's tracks, corrupted as a perception pipeline would report them,
+    /// as rink states (JSON lines): the daemon's `camera.recorded_states` source plays them.
+    States {
+        #[arg(long)]
+        seed: u64,
+        /// Game-clock length of each period, in seconds.
+        #[arg(long, default_value_t = 360)]
+        period_seconds: u32,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Benchmark, on one video with one model and the same ONNX Runtime threads: the network
     /// alone, our full pipeline (`benchsight-edge replay`) and a Python reference pipeline
     /// (OpenCV + onnxruntime + Roboflow trackers ByteTrack): fps, time per frame outside the
@@ -150,6 +161,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             period_seconds,
             json,
         } => events(seeds, period_seconds, json.as_deref()),
+        Command::States {
+            seed,
+            period_seconds,
+            out,
+        } => {
+            let mut game = benchsight_sim::game::GameConfig::new(seed);
+            game.period_length_s = period_seconds;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let frames = benchsight_eval::events::write_corrupted_states(
+                game,
+                benchsight_eval::corruption::CorruptionLevels::default(),
+                &mut writer,
+            )?;
+            std::io::Write::flush(&mut writer)?;
+            println!("{frames} rink states in {}", out.display());
+            Ok(())
+        }
         Command::Bench {
             games,
             network,

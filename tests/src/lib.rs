@@ -1,3 +1,328 @@
 //! End-to-end tests of BenchSight across crate and process boundaries live in `tests/tests/`.
-//! This library holds nothing yet beyond this map; helpers shared by those tests (service
-//! settings, process launchers) belong here.
+//! This library holds what they share: a private Mosquitto that a test may stop and restart, the
+//! workspace's binaries, and an MQTT client that plays the cloud's command side.
+
+// Test support: a failed set-up step is a failed test, reported by the panic's message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// A binary of this workspace, built by `cargo test --workspace` next to the test executables.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` (make test)",
+        path.display()
+    );
+    path
+}
+
+/// Waits until `ready` holds, polling every 50 ms; panics with `what` after `timeout`.
+pub fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private Mosquitto on its own port, with no persistence: stopping it loses every session,
+/// as a broker that crashed and was replaced would.
+#[derive(Debug)]
+pub struct Broker {
+    pub port: u16,
+    folder: tempfile::TempDir,
+    process: Option<Child>,
+}
+
+impl Broker {
+    pub fn start() -> Self {
+        let folder = tempfile::tempdir().expect("broker folder");
+        let mut broker = Self {
+            port: free_port(),
+            folder,
+            process: None,
+        };
+        broker.resume();
+        broker
+    }
+
+    /// Starts the broker again (same port, empty state).
+    pub fn resume(&mut self) {
+        assert!(self.process.is_none(), "the broker is running");
+        let conf = self.folder.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 max_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n",
+                self.port
+            ),
+        )
+        .expect("mosquitto.conf");
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .expect("mosquitto is not installed: run scripts/bootstrap");
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting mosquitto");
+        self.process = Some(child);
+        let port = self.port;
+        wait_for("mosquitto to listen", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    /// Kills the broker (its sessions are lost).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A process that is killed when the test lets go of it.
+#[derive(Debug)]
+pub struct Process {
+    pub child: Child,
+}
+
+impl Process {
+    pub fn spawn(command: &mut Command) -> Self {
+        Self {
+            child: command.spawn().expect("spawning a workspace binary"),
+        }
+    }
+
+    /// SIGKILL, as a power cut would.
+    pub fn kill_nine(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits up to `timeout` for the exit status.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill_nine();
+    }
+}
+
+/// The cloud's command side for one appliance: publishes on its `cmd` topic and collects what
+/// comes back on `cmd_ack`.
+pub struct CommandChannel {
+    client: rumqttc::Client,
+    cmd_topic: String,
+    acks: std::sync::Arc<std::sync::Mutex<Vec<benchsight_core::wire::CommandAck>>>,
+    raw_acks: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    subscribed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for CommandChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandChannel")
+            .field("cmd_topic", &self.cmd_topic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CommandChannel {
+    pub fn connect(port: u16, tenant: &str, device: &str) -> Self {
+        use benchsight_core::wire::{self, CommandAck};
+        let mut options =
+            rumqttc::MqttOptions::new(format!("cloud-{}", free_port()), "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = rumqttc::Client::new(options, 64);
+        let prefix = format!("bs/v1/{tenant}/{device}");
+        let ack_topic = format!("{prefix}/cmd_ack");
+        let acks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let raw_acks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let subscribed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (client, acks, raw_acks, subscribed, topic) = (
+                client.clone(),
+                acks.clone(),
+                raw_acks.clone(),
+                subscribed.clone(),
+                ack_topic.clone(),
+            );
+            std::thread::spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                            let _ = client.try_subscribe(&topic, rumqttc::QoS::AtLeastOnce);
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                            subscribed.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                            raw_acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            if let Ok(ack) = wire::decode::<CommandAck>(&p.payload) {
+                                acks.lock().unwrap().push(ack);
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => {
+                            subscribed.store(false, std::sync::atomic::Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                }
+            });
+        }
+        wait_for(
+            "the command channel to subscribe",
+            Duration::from_secs(10),
+            || subscribed.load(std::sync::atomic::Ordering::SeqCst),
+        );
+        Self {
+            client,
+            cmd_topic: format!("{prefix}/cmd"),
+            acks,
+            raw_acks,
+            subscribed,
+        }
+    }
+
+    /// Publishes a raw payload on the appliance's `cmd` topic, once the channel is (again)
+    /// subscribed to the answers: a broker that lost its sessions would drop them otherwise.
+    pub fn send_raw(&self, payload: Vec<u8>) {
+        wait_for(
+            "the command channel to subscribe",
+            Duration::from_secs(30),
+            || self.subscribed.load(std::sync::atomic::Ordering::SeqCst),
+        );
+        self.client
+            .publish(&self.cmd_topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .expect("publishing a command");
+    }
+
+    pub fn send(&self, command: &benchsight_core::wire::Command) {
+        self.send_raw(benchsight_core::wire::encode(command).expect("encoding a command"));
+    }
+
+    /// Sends `command` until its ack arrives, as the cloud does: a command published while the
+    /// appliance was away from a broker that lost its session is gone, and the appliance answers
+    /// a repeated command id from its store without carrying it out again.
+    pub fn request(
+        &self,
+        command: &benchsight_core::wire::Command,
+        timeout: Duration,
+    ) -> benchsight_core::wire::CommandAck {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.send(command);
+            let found = self
+                .acks
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|a| a.cmd_id == Some(command.cmd_id))
+                .cloned();
+            let wait_until = Instant::now() + Duration::from_secs(2);
+            let mut found = found;
+            while found.is_none() && Instant::now() < wait_until {
+                std::thread::sleep(Duration::from_millis(50));
+                found = self
+                    .acks
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a.cmd_id == Some(command.cmd_id))
+                    .cloned();
+            }
+            if let Some(ack) = found {
+                return ack;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no ack of command {} within {timeout:?}",
+                command.cmd_id
+            );
+        }
+    }
+
+    /// Waits for the ack of `cmd_id`.
+    pub fn ack_of(
+        &self,
+        cmd_id: benchsight_core::ids::CommandId,
+        timeout: Duration,
+    ) -> benchsight_core::wire::CommandAck {
+        let mut found = None;
+        wait_for(&format!("the ack of command {cmd_id}"), timeout, || {
+            found = self
+                .acks
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|a| a.cmd_id == Some(cmd_id))
+                .cloned();
+            found.is_some()
+        });
+        found.expect("found")
+    }
+
+    /// Every ack received so far, in order.
+    pub fn acks(&self) -> Vec<benchsight_core::wire::CommandAck> {
+        self.acks.lock().unwrap().clone()
+    }
+
+    /// Messages received on `cmd_ack`, decodable or not.
+    pub fn raw_ack_count(&self) -> u64 {
+        self.raw_acks.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

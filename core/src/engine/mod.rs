@@ -225,6 +225,11 @@ const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
 const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
 
 impl GameEngine {
+    /// The game and settings this engine was made for.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     pub fn new(config: EngineConfig) -> Self {
         Self {
             ends: Ends {

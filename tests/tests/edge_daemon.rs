@@ -1,0 +1,461 @@
+//! The appliance daemon against a real Mosquitto: `benchsight-edge run` fed by recorded rink
+//! states (a simulated game, corrupted as perception reports it), its SQLite store compared with
+//! what a DESIGN.md §4 acker kept — through kill -9, a broker that loses its sessions, bad
+//! commands and a source that falls silent under a watchdog.
+
+// Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use benchsight_core::domain::Rgb;
+use benchsight_core::ids::{CommandId, DeviceId, GameId, StoreId, TenantId};
+use benchsight_core::wire::{self, CommandBody, Record, StartGame, TeamSetup};
+use benchsight_eval::acker::Acker;
+use benchsight_eval::corruption::CorruptionLevels;
+use benchsight_eval::events::write_corrupted_states;
+use benchsight_sim::game::GameConfig;
+use benchsight_tests::{Broker, CommandChannel, Process, wait_for, workspace_binary};
+use rand::Rng;
+
+const TENANT: &str = "league";
+const DEVICE: &str = "rink-a";
+
+/// A simulated game's rink states (written once per test into `dir`).
+fn recorded_states(dir: &Path, seed: u64, period_seconds: u32) -> PathBuf {
+    let path = dir.join(format!("states-{seed}.jsonl"));
+    let mut game = GameConfig::new(seed);
+    game.period_length_s = period_seconds;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    write_corrupted_states(game, CorruptionLevels::default(), &mut out).unwrap();
+    std::io::Write::flush(&mut out).unwrap();
+    path
+}
+
+struct Appliance {
+    config: PathBuf,
+    state_dir: PathBuf,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Appliance {
+    fn new(dir: &Path, broker_port: u16, states: &Path, speed: f64) -> Self {
+        let state_dir = dir.join("state");
+        let config = dir.join("edge.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "state_dir = {state:?}\n\
+                 [device]\ntenant = \"{TENANT}\"\nid = \"{DEVICE}\"\n\
+                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nack_timeout_s = 2\n\
+                 keep_alive_s = 5\ntelemetry_interval_s = 1\n\
+                 [camera]\nrecorded_states = {states:?}\nspeed = {speed}\n",
+                state = state_dir.display().to_string(),
+                states = states.display().to_string(),
+            ),
+        )
+        .unwrap();
+        Self {
+            config,
+            state_dir,
+            extra_env: Vec::new(),
+        }
+    }
+
+    fn start(&self) -> Process {
+        let mut command = Command::new(workspace_binary("benchsight-edge"));
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCHSIGHT_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        for (key, value) in &self.extra_env {
+            command.env(key, value);
+        }
+        Process::spawn(&mut command)
+    }
+
+    fn database(&self) -> rusqlite::Connection {
+        let path = self.state_dir.join("events.sqlite");
+        wait_for("the event store", Duration::from_secs(20), || {
+            path.is_file()
+        });
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection.busy_timeout(Duration::from_secs(10)).unwrap();
+        connection
+    }
+
+    /// (store id, every committed record) from the appliance's SQLite.
+    fn committed(&self) -> (StoreId, Vec<Record>) {
+        let db = self.database();
+        let store: String = db
+            .query_row("SELECT store_id FROM store_meta", [], |r| r.get(0))
+            .unwrap();
+        let mut statement = db
+            .prepare("SELECT payload FROM records ORDER BY seq")
+            .unwrap();
+        let records = statement
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|p| serde_json::from_str(&p.unwrap()).unwrap())
+            .collect();
+        (StoreId::parse(&store).unwrap(), records)
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.database()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .unwrap_or(0)
+    }
+
+    fn acked_through(&self) -> u64 {
+        self.database()
+            .query_row("SELECT acked_through FROM store_meta", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .unwrap_or(0)
+    }
+
+    fn integrity(&self) -> String {
+        self.database()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+fn command(body: CommandBody) -> wire::Command {
+    wire::Command {
+        cmd_id: CommandId::new(1_764_000_000_000, rand::rng().random()),
+        tenant: TenantId::parse(TENANT).unwrap(),
+        device: DeviceId::parse(DEVICE).unwrap(),
+        command: body,
+    }
+}
+
+fn start_game(game: &str) -> wire::Command {
+    let team = |name: &str, r| TeamSetup {
+        name: name.into(),
+        colour: Rgb { r, g: 20, b: 20 },
+    };
+    command(CommandBody::StartGame(StartGame {
+        game_id: GameId::parse(game).unwrap(),
+        home: team("Home", 200),
+        away: team("Away", 20),
+        home_attacks_right_p1: true,
+        period_lengths_s: vec![120, 120, 120],
+    }))
+}
+
+/// Ends the game (so no more records are produced) and waits until the acker holds, and the
+/// appliance knows it holds, every committed record.
+fn end_game_and_drain(cloud: &CommandChannel, appliance: &Appliance, acker: &Acker, game: &str) {
+    let end = command(CommandBody::EndGame {
+        game_id: GameId::parse(game).unwrap(),
+    });
+    assert!(cloud.request(&end, Duration::from_secs(60)).ok);
+    let (store, _) = appliance.committed();
+    wait_for("the backlog to drain", Duration::from_secs(60), || {
+        let last = appliance.last_seq();
+        acker.contiguous(store) >= last && appliance.acked_through() >= last
+    });
+}
+
+/// Every record the appliance committed was kept by the acker exactly as committed, once per
+/// seq and once per record id.
+fn assert_delivered_exactly(appliance: &Appliance, acker: &Acker) -> usize {
+    let (store, committed) = appliance.committed();
+    let kept = acker.kept();
+    let kept_records = kept.records.get(&store).cloned().unwrap_or_default();
+    assert_eq!(
+        kept_records.len(),
+        committed.len(),
+        "the acker kept {} of {} committed records",
+        kept_records.len(),
+        committed.len()
+    );
+    for record in &committed {
+        assert_eq!(
+            kept_records.get(&record.seq.get()),
+            Some(record),
+            "seq {} differs",
+            record.seq
+        );
+    }
+    let ids: BTreeSet<_> = kept_records.values().map(|r| r.record_id).collect();
+    assert_eq!(
+        ids.len(),
+        committed.len(),
+        "a record id arrived under two seqs"
+    );
+    committed.len()
+}
+
+#[test]
+fn kill_nine_at_random_moments_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let acker = Acker::start("127.0.0.1", broker.port).unwrap();
+    let states = recorded_states(dir.path(), 301, 120);
+    let appliance = Appliance::new(dir.path(), broker.port, &states, 40.0);
+    let mut daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    let start = start_game("kill-test");
+    cloud.send(&start);
+    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+
+    let mut rng = rand::rng();
+    let mut kills = Vec::new();
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(rng.random_range(400..2500)));
+        let before = appliance.last_seq();
+        daemon.kill_nine();
+        kills.push(before);
+        daemon = appliance.start();
+    }
+    let produced = appliance.last_seq();
+    assert!(
+        produced > kills[0] + 20,
+        "events must keep being produced across the kills: {kills:?} then {produced}"
+    );
+    // Let the restarted daemon deliver everything, then stop it cleanly.
+    end_game_and_drain(&cloud, &appliance, &acker, "kill-test");
+    let status = daemon.terminate(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "clean stop: {status:?}"
+    );
+    assert_eq!(appliance.integrity(), "ok");
+    let delivered = assert_delivered_exactly(&appliance, &acker);
+    eprintln!("{delivered} records through 6 kills at seqs {kills:?}");
+}
+
+#[test]
+fn a_broker_outage_with_lost_sessions_drains_the_backlog_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start();
+    let acker = Acker::start("127.0.0.1", broker.port).unwrap();
+    let states = recorded_states(dir.path(), 302, 120);
+    let appliance = Appliance::new(dir.path(), broker.port, &states, 40.0);
+    let _daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    let start = start_game("outage-test");
+    cloud.send(&start);
+    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+    wait_for("some records acknowledged", Duration::from_secs(30), || {
+        appliance.acked_through() > 5
+    });
+
+    broker.stop();
+    let down_at = appliance.last_seq();
+    std::thread::sleep(Duration::from_secs(4));
+    let logged_while_down = appliance.last_seq() - down_at;
+    assert!(
+        logged_while_down > 0,
+        "events keep being logged while the broker is down"
+    );
+    let acked_while_down = appliance.acked_through();
+    let arrivals_before = acker.kept().arrivals.len();
+
+    broker.resume();
+    let back = Instant::now();
+    end_game_and_drain(&cloud, &appliance, &acker, "outage-test");
+    eprintln!(
+        "{logged_while_down} records logged during the outage; drained {:.1} s after the broker came back",
+        back.elapsed().as_secs_f64()
+    );
+    // In order: after the outage, each record first arrives after every lower one.
+    let kept = acker.kept();
+    let mut seen: BTreeSet<u64> = kept.arrivals[..arrivals_before]
+        .iter()
+        .map(|&(_, seq)| seq)
+        .collect();
+    for &(_, seq) in &kept.arrivals[arrivals_before..] {
+        if seen.insert(seq) {
+            assert!(
+                seq <= acked_while_down + 1 || seen.contains(&(seq - 1)),
+                "seq {seq} arrived before seq {}",
+                seq - 1
+            );
+        }
+    }
+    assert_delivered_exactly(&appliance, &acker);
+}
+
+#[test]
+fn bad_commands_get_a_reasoned_negative_ack_and_nothing_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let states = recorded_states(dir.path(), 303, 60);
+    let appliance = Appliance::new(dir.path(), broker.port, &states, 1.0);
+    let mut daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    let ping = command(CommandBody::Ping);
+    cloud.send(&ping);
+    assert!(cloud.ack_of(ping.cmd_id, Duration::from_secs(20)).ok);
+
+    // Malformed JSON: no id to answer to, still answered.
+    let before = cloud.raw_ack_count();
+    cloud.send_raw(b"{\"v\":1,\"kind\":\"cmd\",\"body\":".to_vec());
+    wait_for(
+        "the malformed command's ack",
+        Duration::from_secs(10),
+        || cloud.raw_ack_count() > before,
+    );
+    let malformed = cloud
+        .acks()
+        .into_iter()
+        .find(|a| a.cmd_id.is_none())
+        .unwrap();
+    assert!(!malformed.ok && malformed.reason.is_some());
+
+    // An unknown command type keeps its id.
+    let unknown_id = CommandId::new(1_764_000_000_000, [7; 10]);
+    cloud.send_raw(
+        format!(
+            r#"{{"v":1,"kind":"cmd","body":{{"cmd_id":"{unknown_id}","tenant":"{TENANT}","device":"{DEVICE}","command":{{"type":"format_disk"}}}}}}"#
+        )
+        .into_bytes(),
+    );
+    let ack = cloud.ack_of(unknown_id, Duration::from_secs(10));
+    assert!(!ack.ok && ack.reason.unwrap().contains("format_disk"));
+
+    // Addressed to another tenant's appliance.
+    let mut foreign = command(CommandBody::Ping);
+    foreign.tenant = TenantId::parse("other-league").unwrap();
+    cloud.send(&foreign);
+    let ack = cloud.ack_of(foreign.cmd_id, Duration::from_secs(10));
+    assert!(!ack.ok && ack.reason.unwrap().contains("other-league"));
+
+    // Valid JSON, invalid content: a game of no periods; ending a game that is not running.
+    let mut empty = start_game("g1");
+    if let CommandBody::StartGame(start) = &mut empty.command {
+        start.period_lengths_s.clear();
+    }
+    cloud.send_raw(
+        serde_json::to_vec(&serde_json::json!({"v": 1, "kind": "cmd", "body": empty})).unwrap(),
+    );
+    let ack = cloud.ack_of(empty.cmd_id, Duration::from_secs(10));
+    assert!(!ack.ok && ack.reason.unwrap().contains("periods"));
+    let end = command(CommandBody::EndGame {
+        game_id: GameId::parse("never-started").unwrap(),
+    });
+    cloud.send(&end);
+    let ack = cloud.ack_of(end.cmd_id, Duration::from_secs(10));
+    assert!(!ack.ok && ack.reason.unwrap().contains("not being captured"));
+
+    // Still alive and obeying.
+    assert!(daemon.is_running());
+    let start = start_game("g2");
+    cloud.send(&start);
+    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(10)).ok);
+    // A redelivered command is answered the same way, not carried out twice.
+    cloud.send(&start);
+    wait_for("the repeated ack", Duration::from_secs(10), || {
+        cloud
+            .acks()
+            .iter()
+            .filter(|a| a.cmd_id == Some(start.cmd_id))
+            .count()
+            == 2
+    });
+    let other = start_game("g3");
+    cloud.send(&other);
+    let ack = cloud.ack_of(other.cmd_id, Duration::from_secs(10));
+    assert!(!ack.ok && ack.reason.unwrap().contains("g2"));
+
+    // The game context survives a restart.
+    daemon.kill_nine();
+    let _daemon = appliance.start();
+    let again = start_game("g3");
+    cloud.send(&again);
+    let ack = cloud.ack_of(again.cmd_id, Duration::from_secs(20));
+    assert!(
+        !ack.ok && ack.reason.unwrap().contains("g2"),
+        "g2 is still the running game"
+    );
+}
+
+/// Reads the fake notify socket until `until`, returning each message with its arrival time.
+fn notifications(socket: &UnixDatagram, until: Instant) -> Vec<(Instant, String)> {
+    let mut out = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < until {
+        socket
+            .set_read_timeout(Some(
+                until
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            ))
+            .unwrap();
+        if let Ok(n) = socket.recv(&mut buffer) {
+            out.push((
+                Instant::now(),
+                String::from_utf8_lossy(&buffer[..n]).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_source_that_falls_silent_stops_the_watchdog_pings() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let states = dir.path().join("short.jsonl");
+    // Five seconds of a game, then the feed stops.
+    let full = recorded_states(dir.path(), 304, 60);
+    let text = std::fs::read_to_string(&full).unwrap();
+    std::fs::write(
+        &states,
+        text.lines().take(150).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let mut appliance = Appliance::new(dir.path(), broker.port, &states, 1.0);
+    appliance.extra_env = vec![
+        ("NOTIFY_SOCKET".into(), socket_path.display().to_string()),
+        ("WATCHDOG_USEC".into(), "600000".into()),
+    ];
+    let mut daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    let start = start_game("watchdog-test");
+    cloud.send(&start);
+    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+    let started = Instant::now();
+    let messages = notifications(&socket, started + Duration::from_secs(10));
+    assert!(
+        daemon.is_running(),
+        "the daemon itself does not exit; systemd restarts it"
+    );
+    assert!(
+        messages.iter().any(|(_, m)| m.contains("READY=1")),
+        "READY=1 was sent: {messages:?}"
+    );
+    let pings: Vec<f64> = messages
+        .iter()
+        .filter(|(_, m)| m.contains("WATCHDOG=1"))
+        .map(|(at, _)| at.duration_since(started).as_secs_f64())
+        .collect();
+    assert!(
+        pings.iter().filter(|&&t| t < 4.0).count() >= 3,
+        "pings while the feed plays: {pings:?}"
+    );
+    assert!(
+        pings.iter().all(|&t| t < 7.0),
+        "no ping once the feed has been silent for a while: {pings:?}"
+    );
+}
