@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity test demo bench-sim model eval-events eval-tracking bench-perception reference-venv
+	clippy purity test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -76,6 +76,10 @@ reference-venv: ## the Python reference pipeline's environment (.venv-ref, pinne
 bench-perception: bootstrap reference-venv ## our pipeline vs the network alone vs the Python reference
 	$(CARGO) build --release --workspace --quiet
 	$(EVAL_ENV); $(EVAL) bench --model $(MODEL) --seeds 9101 --seconds 20 --threads 2
+
+bench-uplink: services ## the uplink draining a day's backlog (50 k records) through the private broker
+	$(CARGO) build --release --workspace --quiet
+	set -a; source $(SERVICES_ENV); set +a; $(EVAL) drain --records 50000
 
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim

@@ -343,6 +343,8 @@ impl<H: CommandHandler> Uplink<H> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut telemetry = tokio::time::interval(uplink.settings.telemetry_interval);
         telemetry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut commits_open = true;
+        uplink.delivery.on_committed(*committed.borrow_and_update());
         let outcome = loop {
             tokio::select! {
                 biased;
@@ -355,10 +357,10 @@ impl<H: CommandHandler> Uplink<H> {
                     }
                     None => break Ok(()),
                 },
-                changed = committed.changed() => {
-                    if changed.is_ok() {
-                        uplink.delivery.on_committed(*committed.borrow_and_update());
-                    }
+                changed = committed.changed(), if commits_open => {
+                    // A closed channel means no more commits: the last value stays valid.
+                    commits_open = changed.is_ok();
+                    uplink.delivery.on_committed(*committed.borrow_and_update());
                 }
                 _ = telemetry.tick(), if uplink.connected => {
                     if let Err(error) = uplink.publish_telemetry().await {

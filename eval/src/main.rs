@@ -120,6 +120,17 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Benchmark the uplink: a store holding COUNT records (a day of one rink is ~50 k) drained
+    /// through the broker to an acker that acks as the cloud does, next to the same payloads
+    /// published bare (no store, no acks).
+    Drain {
+        #[arg(long, default_value_t = 50_000)]
+        records: usize,
+        #[arg(long, env = "BENCHSIGHT_TEST_MQTT_HOST", default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, env = "BENCHSIGHT_TEST_MQTT_PORT")]
+        port: u16,
+    },
     /// Benchmark, on one video with one model and the same ONNX Runtime threads: the network
     /// alone, our full pipeline (`benchsight-edge replay`) and a Python reference pipeline
     /// (OpenCV + onnxruntime + Roboflow trackers ByteTrack): fps, time per frame outside the
@@ -178,6 +189,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             std::io::Write::flush(&mut writer)?;
             println!("{frames} rink states in {}", out.display());
+            Ok(())
+        }
+        Command::Drain {
+            records,
+            host,
+            port,
+        } => {
+            eprintln!("benchsight-eval: building a backlog of {records} engine records");
+            let changes = benchsight_eval::drain::backlog(records, 601);
+            let dir = std::env::temp_dir().join(format!("benchsight-drain-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let report = benchsight_eval::drain::run(&dir, &changes, &host, port);
+            std::fs::remove_dir_all(&dir).ok();
+            let report = report?;
+            let rate = |d: std::time::Duration| report.records as f64 / d.as_secs_f64();
+            println!(
+                "{} records, {:.1} MB of payload, broker {host}:{port}",
+                report.records,
+                report.payload_bytes as f64 / 1e6
+            );
+            println!("{:<44} {:>8} {:>14}", "", "seconds", "records/s");
+            println!(
+                "{:<44} {:>8.2} {:>14.0}",
+                "uplink: store → broker → acker → watermark",
+                report.uplink.as_secs_f64(),
+                rate(report.uplink)
+            );
+            println!(
+                "{:<44} {:>8.2} {:>14.0}",
+                "bare QoS 1 publish of the same payloads",
+                report.bare.as_secs_f64(),
+                rate(report.bare)
+            );
+            println!("goal: a 24 h backlog (~50 k records) in < 10 s");
             Ok(())
         }
         Command::Bench {
