@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink
+	clippy purity lint-systemd test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -46,8 +46,12 @@ clippy: ## lint, warnings are errors
 purity: ## check that benchsight-core depends on no I/O crate
 	scripts/check-core-purity
 
+lint-systemd: ## systemd-analyze verify (staged root with the built binary) and security exposure ≤ 2.0
+	$(CARGO) build --workspace --bins --quiet
+	scripts/check-systemd
+
 # The tests read the services' settings (BENCHSIGHT_TEST_*) and ORT_DYLIB_PATH from the environment.
-test: bootstrap services fmt-check clippy purity ## everything CI runs
+test: bootstrap services fmt-check clippy purity lint-systemd ## everything CI runs
 	set -a; source $(SERVICES_ENV); set +a; \
 	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
 	$(CARGO) test --workspace

@@ -93,3 +93,55 @@ fn bad_configs_fail_with_the_key_named() {
     let missing = edge(&["check-config", "--config", "/nonexistent/edge.toml"], &[]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
 }
+
+#[test]
+fn the_shipped_example_config_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/edge.toml");
+    let out = edge(&["check-config", "--config", path], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"uri\": \"rtsp://"), "{stdout}");
+    assert!(stdout.contains("\"provider\": \"tensorrt\""), "{stdout}");
+}
+
+#[test]
+fn run_refuses_a_config_without_a_camera() {
+    let state = tempfile::tempdir().unwrap();
+    let file = write_config(&format!(
+        "state_dir = {:?}\n[device]\ntenant = \"league\"\nid = \"rink-a\"\n",
+        state.path().display().to_string()
+    ));
+    let out = edge(&["run", "--config", file.path().to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("camera.uri"), "{stderr}");
+}
+
+#[test]
+fn run_refuses_a_damaged_event_store_and_says_how_to_recover() {
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(state.path().join("events.sqlite"), vec![b'x'; 8192]).unwrap();
+    let states = state.path().join("states.jsonl");
+    std::fs::write(&states, "").unwrap();
+    let file = write_config(&format!(
+        "state_dir = {:?}\n[device]\ntenant = \"league\"\nid = \"rink-a\"\n\
+         [camera]\nrecorded_states = {:?}\n",
+        state.path().display().to_string(),
+        states.display().to_string()
+    ));
+    let out = edge(&["run", "--config", file.path().to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("damaged") && stderr.contains(".recover"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(state.path().join("events.sqlite")).unwrap(),
+        vec![b'x'; 8192]
+    );
+}
