@@ -30,6 +30,30 @@ pub struct CaptureSettings {
     pub lock_step: bool,
     pub reconnect_initial: Duration,
     pub reconnect_max: Duration,
+    /// Also record the camera stream into fixed segments (live capture only).
+    pub recording: Option<RecordingSettings>,
+}
+
+/// Where and how the camera stream is recorded: MPEG-TS segments (a segment cut short by a
+/// power loss stays playable), H.264 passed through when the camera sends H.264, encoded
+/// otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingSettings {
+    pub folder: std::path::PathBuf,
+    pub segment: Duration,
+}
+
+/// A recording segment opened or closed; media times are those of the frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegmentEvent {
+    Opened {
+        path: std::path::PathBuf,
+        media_ms: u64,
+    },
+    Closed {
+        path: std::path::PathBuf,
+        media_ms: u64,
+    },
 }
 
 impl CaptureSettings {
@@ -43,6 +67,7 @@ impl CaptureSettings {
             lock_step: false,
             reconnect_initial: Duration::from_millis(250),
             reconnect_max: Duration::from_secs(10),
+            recording: None,
         }
     }
 }
@@ -92,6 +117,7 @@ pub enum CaptureEvent {
 #[derive(Debug)]
 pub struct Capture {
     events: Receiver<CaptureEvent>,
+    segments: Receiver<SegmentEvent>,
     stats: Arc<CaptureStats>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -104,26 +130,155 @@ fn launch_description(settings: &CaptureSettings) -> Result<String, CaptureError
          ! appsink name=sink sync=false max-buffers=2 drop={}",
         !settings.lock_step
     );
+    // With recording, the source's video stream is split before decoding (after `parsebin`
+    // has depayloaded / demuxed it, so that only one demuxer reads the source): one branch is
+    // decoded for perception, the other stops at H.264 (passed through) or raw video (to be
+    // encoded); its queue drops rather than ever holding back perception. The front's video pad
+    // is linked to the split in code (`attach_recorder`).
+    let branches = if settings.recording.is_some() && !settings.lock_step {
+        format!(
+            "parsebin name={RECORDING_FRONT} tee name={RECORDING_SPLIT} {RECORDING_SPLIT}. ! queue \
+             ! decodebin ! {tail} {RECORDING_SPLIT}. ! queue leaky=downstream max-size-buffers=0 \
+             max-size-bytes=0 max-size-time=5000000000 ! decodebin name={RECORDING_DECODER} \
+             caps=\"video/x-h264;video/x-raw(ANY)\""
+        )
+    } else {
+        format!("decodebin ! {tail}")
+    };
     let uri = &settings.uri;
     let quoted = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     if let Some(path) = uri.strip_prefix("file://") {
         Ok(format!(
-            "filesrc location=\"{}\" ! decodebin ! {tail}",
+            "filesrc location=\"{}\" ! {branches}",
             quoted(path)
         ))
     } else if uri.starts_with("rtsp://") {
         Ok(format!(
-            "rtspsrc location=\"{}\" protocols=tcp latency={} ! decodebin ! {tail}",
+            "rtspsrc location=\"{}\" protocols=tcp latency={} ! {branches}",
             quoted(uri),
             settings.latency_ms
         ))
     } else if let Some(device) = uri.strip_prefix("v4l2://") {
         Ok(format!(
-            "v4l2src device=\"{}\" ! decodebin ! {tail}",
+            "v4l2src device=\"{}\" ! {branches}",
             quoted(device)
         ))
     } else {
         Err(CaptureError::Uri(uri.clone()))
+    }
+}
+
+/// Names in the pipeline description of a recording capture: the demuxer / depayloader in
+/// front, the split, and the decoder of the recording branch.
+const RECORDING_FRONT: &str = "recording_front";
+const RECORDING_SPLIT: &str = "recording_split";
+const RECORDING_DECODER: &str = "recording_decoder";
+
+/// Adds the recording sink to `pipeline` and links the recording branch to it once the stream
+/// shows what it carries: H.264 is parsed and muxed as it is, raw video is encoded first.
+/// Segment names start with the run's wall-clock time, so runs never overwrite each other.
+fn attach_recorder(pipeline: &gst::Pipeline, recording: &RecordingSettings) -> Result<(), String> {
+    let (Some(front), Some(split), Some(decoder)) = (
+        pipeline.by_name(RECORDING_FRONT),
+        pipeline.by_name(RECORDING_SPLIT),
+        pipeline.by_name(RECORDING_DECODER),
+    ) else {
+        return Err("the recording branch is missing".into());
+    };
+    // The first video stream of the source feeds both branches; audio is left unlinked.
+    let front_linked = AtomicBool::new(false);
+    front.connect_pad_added(move |front, pad| {
+        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+        // Cameras that send Motion JPEG announce it as an image stream.
+        let is_video = caps
+            .structure(0)
+            .is_some_and(|s| s.name().starts_with("video/") || s.name() == "image/jpeg");
+        if !is_video || front_linked.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let linked = split
+            .static_pad("sink")
+            .ok_or_else(|| "the split has no sink pad".to_owned())
+            .and_then(|sink| pad.link(&sink).map_err(|e| e.to_string()));
+        if let Err(detail) = linked {
+            gst::element_error!(
+                front,
+                gst::CoreError::Negotiation,
+                ("cannot split the camera stream: {detail}")
+            );
+        }
+    });
+    std::fs::create_dir_all(&recording.folder).map_err(|e| e.to_string())?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let pattern = recording.folder.join(format!("{stamp}-%05d.ts"));
+    let sink = gst::ElementFactory::make("splitmuxsink")
+        .name("recorder")
+        .property("location", pattern.to_string_lossy().as_ref())
+        .property(
+            "max-size-time",
+            u64::try_from(recording.segment.as_nanos()).unwrap_or(u64::MAX),
+        )
+        .property("send-keyframe-requests", true)
+        .property_from_str("muxer-factory", "mpegtsmux")
+        .build()
+        .map_err(|e| e.to_string())?;
+    pipeline.add(&sink).map_err(|e| e.to_string())?;
+    let weak = pipeline.downgrade();
+    let linked = Arc::new(AtomicBool::new(false));
+    decoder.connect_pad_added(move |_, pad| {
+        let Some(pipeline) = weak.upgrade() else {
+            return;
+        };
+        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+        let Some(kind) = caps.structure(0).map(|s| s.name().to_string()) else {
+            return;
+        };
+        if !kind.starts_with("video/") || linked.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let chain = if kind == "video/x-h264" {
+            "h264parse config-interval=-1".to_owned()
+        } else {
+            "videoconvert ! video/x-raw,format=I420 ! x264enc tune=zerolatency \
+             speed-preset=ultrafast key-int-max=60 ! h264parse config-interval=-1"
+                .to_owned()
+        };
+        let link = || -> Result<(), String> {
+            let bin = gst::parse::bin_from_description(&chain, true).map_err(|e| e.to_string())?;
+            pipeline.add(&bin).map_err(|e| e.to_string())?;
+            bin.sync_state_with_parent().map_err(|e| e.to_string())?;
+            let sink = pipeline.by_name("recorder").ok_or("no recorder")?;
+            let sink_pad = sink.request_pad_simple("video").ok_or("no video pad")?;
+            let bin_src = bin.static_pad("src").ok_or("no src pad")?;
+            bin_src.link(&sink_pad).map_err(|e| e.to_string())?;
+            let bin_sink = bin.static_pad("sink").ok_or("no sink pad")?;
+            pad.link(&bin_sink).map_err(|e| e.to_string())?;
+            Ok(())
+        };
+        if let Err(detail) = link() {
+            gst::element_error!(
+                pipeline,
+                gst::CoreError::Negotiation,
+                ("cannot record the camera stream: {detail}")
+            );
+        }
+    });
+    Ok(())
+}
+
+/// A splitmuxsink fragment message as a segment event.
+fn segment_event(structure: &gst::StructureRef, pts_offset_ms: u64) -> Option<SegmentEvent> {
+    let path = std::path::PathBuf::from(structure.get::<String>("location").ok()?);
+    let media_ms = pts_offset_ms
+        + structure
+            .get::<gst::ClockTime>("running-time")
+            .map_or(0, |t| t.mseconds());
+    match structure.name().as_str() {
+        "splitmuxsink-fragment-opened" => Some(SegmentEvent::Opened { path, media_ms }),
+        "splitmuxsink-fragment-closed" => Some(SegmentEvent::Closed { path, media_ms }),
+        _ => None,
     }
 }
 
@@ -133,17 +288,19 @@ impl Capture {
         gst::init().map_err(|e| CaptureError::Init(e.to_string()))?;
         launch_description(&settings)?;
         let (sender, events) = sync_channel(settings.queue_frames.max(1));
+        let (segment_sender, segments) = std::sync::mpsc::channel();
         let stats = Arc::new(CaptureStats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (stats, stop) = (Arc::clone(&stats), Arc::clone(&stop));
             std::thread::Builder::new()
                 .name("capture".into())
-                .spawn(move || run(&settings, &sender, &stats, &stop))
+                .spawn(move || run(&settings, &sender, &segment_sender, &stats, &stop))
                 .map_err(|e| CaptureError::Init(e.to_string()))?
         };
         Ok(Self {
             events,
+            segments,
             stats,
             stop,
             thread: Some(thread),
@@ -153,6 +310,11 @@ impl Capture {
     /// The next frame or outcome, waiting at most `timeout`.
     pub fn next(&self, timeout: Duration) -> Option<CaptureEvent> {
         self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Recording segments opened and closed since the last call, in order.
+    pub fn segment_events(&self) -> Vec<SegmentEvent> {
+        self.segments.try_iter().collect()
     }
 
     pub fn stats(&self) -> &CaptureStats {
@@ -181,6 +343,7 @@ enum RunEnd {
 fn run(
     settings: &CaptureSettings,
     sender: &SyncSender<CaptureEvent>,
+    segments: &std::sync::mpsc::Sender<SegmentEvent>,
     stats: &CaptureStats,
     stop: &AtomicBool,
 ) {
@@ -188,7 +351,7 @@ fn run(
     let mut backoff = settings.reconnect_initial;
     let mut pts_offset_ms = 0u64;
     loop {
-        let end = run_pipeline(settings, sender, stats, stop, &mut pts_offset_ms);
+        let end = run_pipeline(settings, sender, segments, stats, stop, &mut pts_offset_ms);
         match end {
             RunEnd::Stopped => return,
             RunEnd::EndOfStream if is_file => {
@@ -221,6 +384,7 @@ fn run(
 fn run_pipeline(
     settings: &CaptureSettings,
     sender: &SyncSender<CaptureEvent>,
+    segments: &std::sync::mpsc::Sender<SegmentEvent>,
     stats: &CaptureStats,
     stop: &AtomicBool,
     pts_offset_ms: &mut u64,
@@ -242,6 +406,12 @@ fn run_pipeline(
     let Some(bus) = pipeline.bus() else {
         return RunEnd::Error("no bus".into());
     };
+    if let Some(recording) = settings.recording.as_ref().filter(|_| !settings.lock_step)
+        && let Err(detail) = attach_recorder(&pipeline, recording)
+    {
+        return RunEnd::Error(detail);
+    }
+    let mut open_segment: Option<std::path::PathBuf> = None;
     if let Err(e) = pipeline.set_state(gst::State::Playing) {
         let _ = pipeline.set_state(gst::State::Null);
         return RunEnd::Error(e.to_string());
@@ -255,17 +425,27 @@ fn run_pipeline(
             match message.view() {
                 gst::MessageView::Error(error) => {
                     let _ = pipeline.set_state(gst::State::Null);
+                    close_segment(segments, &mut open_segment, last_pts_ms);
                     return RunEnd::Error(error.error().to_string());
                 }
                 gst::MessageView::Eos(_) => {
                     let _ = pipeline.set_state(gst::State::Null);
+                    close_segment(segments, &mut open_segment, last_pts_ms);
                     return RunEnd::EndOfStream;
+                }
+                gst::MessageView::Element(element) => {
+                    forward_segment(element, segments, &mut open_segment, *pts_offset_ms);
                 }
                 _ => {}
             }
         }
         let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) else {
             if sink.is_eos() {
+                if settings.recording.is_some() && !settings.lock_step {
+                    // The recording branch may still be muxing: wait for the pipeline's own
+                    // end of stream (every sink done) so the last segment is complete.
+                    finish_recording(&bus, segments, &mut open_segment, *pts_offset_ms);
+                }
                 break RunEnd::EndOfStream;
             }
             continue;
@@ -311,12 +491,71 @@ fn run_pipeline(
     };
     *pts_offset_ms = last_pts_ms + 1;
     let _ = pipeline.set_state(gst::State::Null);
+    close_segment(segments, &mut open_segment, last_pts_ms);
     end
+}
+
+/// Passes a recorder's fragment message on as a segment event, keeping track of the open one.
+fn forward_segment(
+    element: &gst::message::Element,
+    segments: &std::sync::mpsc::Sender<SegmentEvent>,
+    open: &mut Option<std::path::PathBuf>,
+    pts_offset_ms: u64,
+) {
+    if let Some(event) = element
+        .structure()
+        .and_then(|s| segment_event(s, pts_offset_ms))
+    {
+        *open = match &event {
+            SegmentEvent::Opened { path, .. } => Some(path.clone()),
+            SegmentEvent::Closed { .. } => None,
+        };
+        let _ = segments.send(event);
+    }
+}
+
+/// Forwards the recorder's last messages until the pipeline's end of stream (or an error, or
+/// ten seconds).
+fn finish_recording(
+    bus: &gst::Bus,
+    segments: &std::sync::mpsc::Sender<SegmentEvent>,
+    open: &mut Option<std::path::PathBuf>,
+    pts_offset_ms: u64,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let Some(message) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            continue;
+        };
+        match message.view() {
+            gst::MessageView::Eos(_) | gst::MessageView::Error(_) => return,
+            gst::MessageView::Element(element) => {
+                forward_segment(element, segments, open, pts_offset_ms);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A pipeline that stops leaves its last segment as it is (MPEG-TS needs no finishing): it is
+/// reported closed at the last frame's media time.
+fn close_segment(
+    segments: &std::sync::mpsc::Sender<SegmentEvent>,
+    open: &mut Option<std::path::PathBuf>,
+    last_pts_ms: u64,
+) {
+    if let Some(path) = open.take() {
+        let _ = segments.send(SegmentEvent::Closed {
+            path,
+            media_ms: last_pts_ms,
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{record, test_video};
 
     #[test]
     fn sources_are_chosen_by_uri() {
@@ -342,6 +581,76 @@ mod tests {
         assert_eq!(
             launch_description(&settings),
             Err(CaptureError::Uri("http://cam".into()))
+        );
+    }
+
+    fn closed_segments(events: &[SegmentEvent]) -> Vec<std::path::PathBuf> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                SegmentEvent::Closed { path, .. } => Some(path.clone()),
+                SegmentEvent::Opened { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_h264_camera_is_recorded_in_segments_without_re_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("camera.mp4");
+        test_video(
+            &video,
+            7,
+            "x264enc key-int-max=15 speed-preset=ultrafast",
+            "mp4mux",
+        );
+        let (events, frames) = record(&video, &dir.path().join("rec"), Duration::from_secs(2));
+        assert!(frames > 0);
+        let closed = closed_segments(&events);
+        assert!(closed.len() >= 3, "7 s in 2-s segments: {events:?}");
+        let opened = events
+            .iter()
+            .filter(|e| matches!(e, SegmentEvent::Opened { .. }))
+            .count();
+        assert_eq!(
+            opened,
+            closed.len(),
+            "every segment opened is closed: {events:?}"
+        );
+        // Passed through: the recording holds the camera's own H.264 bytes, ~ the file's size.
+        let recorded: u64 = closed
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum();
+        let source = std::fs::metadata(&video).unwrap().len();
+        assert!(
+            recorded > source / 2 && recorded < source * 2,
+            "recorded {recorded} bytes of a {source}-byte stream"
+        );
+        assert!(
+            closed
+                .iter()
+                .all(|p| p.extension().is_some_and(|e| e == "ts"))
+        );
+    }
+
+    #[test]
+    fn a_camera_that_is_not_h264_is_encoded_for_the_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("camera.avi");
+        test_video(&video, 3, "jpegenc", "avimux");
+        let (events, _) = record(&video, &dir.path().join("rec"), Duration::from_secs(2));
+        let closed = closed_segments(&events);
+        assert!(!closed.is_empty(), "{events:?}");
+        assert!(
+            closed
+                .iter()
+                .all(|p| std::fs::metadata(p).unwrap().len() > 0),
+            "{events:?} {:?}",
+            closed
+                .iter()
+                .map(|p| std::fs::metadata(p).unwrap().len())
+                .collect::<Vec<_>>()
         );
     }
 

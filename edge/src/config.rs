@@ -25,6 +25,41 @@ pub struct EdgeConfig {
     pub camera: CameraSection,
     #[serde(default)]
     pub model: ModelSection,
+    #[serde(default)]
+    pub recording: RecordingSection,
+}
+
+/// Recording of the camera stream and the clips cut around goals and shots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingSection {
+    /// Record live cameras (rtsp://, v4l2://) into STATE_DIR/recordings; files are not recorded
+    /// again.
+    pub enabled: bool,
+    /// Segment length; segments end at the first keyframe after it.
+    pub segment_s: u64,
+    /// Disk the segments may use; the oldest are deleted beyond it (events never are).
+    pub budget_mb: u64,
+    /// A clip around each goal and shot: this long before the event…
+    pub clip_before_s: u64,
+    /// …and this long after it.
+    pub clip_after_s: u64,
+    /// Where clips are uploaded (`PUT {url}/{event_id}` with the device token); clips stay in
+    /// STATE_DIR/clips when not set.
+    pub clip_upload_url: Option<String>,
+}
+
+impl Default for RecordingSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            segment_s: 10,
+            budget_mb: 20_000,
+            clip_before_s: 8,
+            clip_after_s: 4,
+            clip_upload_url: None,
+        }
+    }
 }
 
 /// Where the daemon's frames come from.
@@ -208,6 +243,27 @@ impl EdgeConfig {
         }
         if !(camera.speed.is_finite() && (0.1..=1000.0).contains(&camera.speed)) {
             return fail("camera.speed", "must be between 0.1 and 1000");
+        }
+        let recording = &self.recording;
+        if !(2..=600).contains(&recording.segment_s) {
+            return fail("recording.segment_s", "must be between 2 and 600 seconds");
+        }
+        if recording.budget_mb < 100 {
+            return fail("recording.budget_mb", "must be at least 100 MB");
+        }
+        if recording.clip_before_s > 120 || recording.clip_after_s > 120 {
+            return fail(
+                "recording.clip_before_s",
+                "clip margins are at most 120 s each",
+            );
+        }
+        if recording.clip_before_s + recording.clip_after_s == 0 {
+            return fail("recording.clip_before_s", "a clip needs some length");
+        }
+        if let Some(url) = &recording.clip_upload_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return fail("recording.clip_upload_url", "must be an http(s):// URL");
         }
         if !(64..=7680).contains(&camera.width) || !(64..=4320).contains(&camera.height) {
             return fail("camera.width", "frame size must be 64×64 to 7680×4320");

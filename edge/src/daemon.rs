@@ -21,12 +21,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::calibration::{CalibrationError, CameraCalibration, calibration_path, load_homography};
-use crate::capture::{Capture, CaptureError, CaptureEvent, CaptureSettings};
+use crate::capture::{
+    Capture, CaptureError, CaptureEvent, CaptureSettings, RecordingSettings, SegmentEvent,
+};
 use crate::config::{ConfigError, EdgeConfig, SourceSpec};
 use crate::health::PipelineHealth;
 use crate::inference::{Detector, InferenceError, InferenceSettings, OnnxRuntime};
 use crate::model::{ModelError, ModelPackage};
 use crate::perception::Perception;
+use crate::recording::{ClipPolicy, ClipUploader, HttpClipUploader, bookkeep_segment, clip_round};
 use crate::store::{Store, StoreError, unix_ms};
 use crate::uplink::{CommandHandler, Uplink, UplinkError, UplinkSettings};
 
@@ -50,8 +53,8 @@ pub enum DaemonError {
     #[error(transparent)]
     Inference(#[from] InferenceError),
     #[error(
-        "camera `{camera}` has no usable calibration ({source}); run `benchsight-edge calibrate` \
-         or send a set_calibration command"
+        "camera `{camera}` has no usable calibration; run `benchsight-edge calibrate` or send a \
+         set_calibration command"
     )]
     Calibration {
         camera: String,
@@ -95,6 +98,10 @@ pub trait RinkStateSource: Send {
     fn media_origin_unix_ms(&self) -> Option<u64>;
     /// Frames dropped so far.
     fn dropped(&self) -> u64;
+    /// Recording segments opened and closed since the last call.
+    fn segment_events(&mut self) -> Vec<SegmentEvent> {
+        Vec::new()
+    }
 }
 
 /// A live camera through the perception stages.
@@ -124,6 +131,10 @@ impl CameraSource {
         let mut capture_settings =
             CaptureSettings::live(uri, config.camera.width, config.camera.height);
         capture_settings.latency_ms = config.camera.latency_ms;
+        capture_settings.recording = records(config, uri).then(|| RecordingSettings {
+            folder: config.state_dir.join("recordings"),
+            segment: Duration::from_secs(config.recording.segment_s),
+        });
         Ok(Self {
             capture: Capture::start(capture_settings)?,
             perception: Perception::new(detector, homography, None, None),
@@ -176,6 +187,108 @@ impl RinkStateSource for CameraSource {
             .stats()
             .dropped
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn segment_events(&mut self) -> Vec<SegmentEvent> {
+        self.capture.segment_events()
+    }
+}
+
+/// A camera that starts once it is calibrated: until a calibration exists (from `calibrate`
+/// or a `set_calibration` command) the pipeline idles — healthy, so the watchdog does not
+/// restart a daemon that is waiting to be told where the rink is.
+#[derive(Debug)]
+pub struct CalibratedCamera {
+    config: EdgeConfig,
+    uri: String,
+    camera: Option<CameraSource>,
+    game: Option<GameSession>,
+}
+
+impl CalibratedCamera {
+    /// Starts the camera now when it is calibrated (any failure then is fatal), else waits.
+    pub fn new(config: &EdgeConfig, uri: &str) -> Result<Self, DaemonError> {
+        let calibrated = calibration_path(&config.state_dir, &config.camera.name).is_file();
+        let camera = if calibrated {
+            Some(CameraSource::start(config, uri)?)
+        } else {
+            tracing::warn!(
+                camera = %config.camera.name,
+                "no calibration yet: waiting for `benchsight-edge calibrate` or a set_calibration command"
+            );
+            None
+        };
+        Ok(Self {
+            config: config.clone(),
+            uri: uri.to_owned(),
+            camera,
+            game: None,
+        })
+    }
+}
+
+impl RinkStateSource for CalibratedCamera {
+    fn game_changed(&mut self, game: Option<&GameSession>) -> Result<(), DaemonError> {
+        self.game = game.cloned();
+        match &mut self.camera {
+            Some(camera) => camera.game_changed(game),
+            None => Ok(()),
+        }
+    }
+
+    fn calibration_changed(&mut self, calibration: &CameraCalibration) {
+        if let Some(camera) = &mut self.camera {
+            camera.calibration_changed(calibration);
+            return;
+        }
+        match CameraSource::start(&self.config, &self.uri) {
+            Ok(mut camera) => {
+                if let Err(error) = camera.game_changed(self.game.as_ref()) {
+                    tracing::error!(%error, "cannot hand the game to the camera");
+                }
+                tracing::info!(camera = %self.config.camera.name, "calibrated: the camera starts");
+                self.camera = Some(camera);
+            }
+            Err(error) => tracing::error!(%error, "the calibrated camera cannot start"),
+        }
+    }
+
+    fn next(&mut self, timeout: Duration) -> Result<SourceEvent, DaemonError> {
+        match &mut self.camera {
+            Some(camera) => camera.next(timeout),
+            None => {
+                std::thread::sleep(timeout);
+                Ok(SourceEvent::Idle)
+            }
+        }
+    }
+
+    fn media_origin_unix_ms(&self) -> Option<u64> {
+        self.camera.as_ref()?.media_origin_unix_ms()
+    }
+
+    fn dropped(&self) -> u64 {
+        self.camera.as_ref().map_or(0, RinkStateSource::dropped)
+    }
+
+    fn segment_events(&mut self) -> Vec<SegmentEvent> {
+        self.camera
+            .as_mut()
+            .map_or_else(Vec::new, RinkStateSource::segment_events)
+    }
+}
+
+/// Whether the daemon records `uri`: live cameras only (a file is a recording already).
+fn records(config: &EdgeConfig, uri: &str) -> bool {
+    config.recording.enabled && !uri.starts_with("file://")
+}
+
+/// The clip policy of a recording daemon.
+fn clip_policy(config: &EdgeConfig) -> ClipPolicy {
+    ClipPolicy {
+        before: Duration::from_secs(config.recording.clip_before_s),
+        after: Duration::from_secs(config.recording.clip_after_s),
+        folder: config.state_dir.join("clips"),
     }
 }
 
@@ -373,6 +486,8 @@ struct Pipeline {
     committed: watch::Sender<u64>,
     health: Arc<PipelineHealth>,
     engine: Option<GameEngine>,
+    /// When recording: the clip policy and the recordings' disk budget in bytes.
+    recording: Option<(ClipPolicy, u64)>,
 }
 
 impl Pipeline {
@@ -400,6 +515,7 @@ impl Pipeline {
                 SourceEvent::Silent => {}
             }
             self.health.set_dropped(self.source.dropped());
+            self.bookkeep_recording()?;
         }
         Ok(())
     }
@@ -437,17 +553,90 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Enters the recording's segments in the store and prunes beyond the budget.
+    fn bookkeep_recording(&mut self) -> Result<(), DaemonError> {
+        let Some((_, budget)) = &self.recording else {
+            return Ok(());
+        };
+        for event in self.source.segment_events() {
+            let media_ms = match &event {
+                SegmentEvent::Opened { media_ms, .. } | SegmentEvent::Closed { media_ms, .. } => {
+                    *media_ms
+                }
+            };
+            let origin = self
+                .source
+                .media_origin_unix_ms()
+                .unwrap_or_else(|| unix_ms().saturating_sub(media_ms));
+            for path in bookkeep_segment(&mut self.store, &event, origin, *budget)? {
+                tracing::info!(path = %path.display(), "pruned a recording segment (disk budget)");
+            }
+        }
+        Ok(())
+    }
+
     fn commit(&mut self, changes: &[RecordChange]) -> Result<(), DaemonError> {
         if changes.is_empty() {
             return Ok(());
         }
-        let records = self.store.commit(changes)?;
+        let clips = match (&self.recording, self.source.media_origin_unix_ms()) {
+            (Some((policy, _)), Some(origin)) => changes
+                .iter()
+                .filter_map(|change| match change {
+                    RecordChange::Event(event) => policy
+                        .window(event, origin)
+                        .map(|(from, to)| (event.event_id, event.game_id.clone(), from, to)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let records = self.store.commit_with_clips(changes, &clips)?;
         if let Some(last) = records.last() {
             self.committed.send_replace(last.seq.get());
         }
         self.health.records_committed(records.len() as u64);
         Ok(())
     }
+}
+
+/// The device token (the broker password), which also authorises clip uploads.
+fn clip_token(config: &EdgeConfig) -> Option<String> {
+    let path = config.broker.password_file.as_ref()?;
+    std::fs::read_to_string(path)
+        .map(|t| t.trim().to_owned())
+        .map_err(
+            |error| tracing::warn!(path = %path.display(), %error, "cannot read the device token"),
+        )
+        .ok()
+}
+
+/// The clip queue's thread: every second, cuts what is recorded and uploads what is cut.
+fn spawn_clip_worker(
+    mut store: Store,
+    policy: ClipPolicy,
+    mut uploader: Option<HttpClipUploader>,
+    stop: CancellationToken,
+) -> Result<std::thread::JoinHandle<()>, DaemonError> {
+    std::thread::Builder::new()
+        .name("clips".into())
+        .spawn(move || {
+            while !stop.is_cancelled() {
+                let uploader = uploader.as_mut().map(|u| u as &mut dyn ClipUploader);
+                match clip_round(&mut store, &policy, uploader) {
+                    Ok((0, 0)) => {}
+                    Ok((cut, uploaded)) => tracing::info!(cut, uploaded, "clips"),
+                    Err(error) => tracing::error!(%error, "the clip queue failed"),
+                }
+                for _ in 0..10 {
+                    if stop.is_cancelled() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })
+        .map_err(|e| DaemonError::Pipeline(e.to_string()))
 }
 
 /// The systemd watchdog period, when the service manager asked for pings (`WATCHDOG_USEC`,
@@ -542,7 +731,7 @@ pub async fn run(config: EdgeConfig, cancel: CancellationToken) -> Result<(), Da
     let settings = UplinkSettings::from_config(&config, versions(&config))?;
 
     let source: Box<dyn RinkStateSource> = match &source_spec {
-        SourceSpec::Camera { uri } => Box::new(CameraSource::start(&config, uri)?),
+        SourceSpec::Camera { uri } => Box::new(CalibratedCamera::new(&config, uri)?),
         SourceSpec::RecordedStates { path, speed } => Box::new(RecordedStates::new(path, *speed)?),
     };
     let pipeline = Pipeline {
@@ -553,6 +742,13 @@ pub async fn run(config: EdgeConfig, cancel: CancellationToken) -> Result<(), Da
         committed: committed_tx,
         health: Arc::clone(&health),
         engine: None,
+        recording: match &source_spec {
+            SourceSpec::Camera { uri } if records(&config, uri) => Some((
+                clip_policy(&config),
+                config.recording.budget_mb.saturating_mul(1 << 20),
+            )),
+            _ => None,
+        },
     };
     let stop = cancel.child_token();
     let pipeline_stop = stop.clone();
@@ -594,6 +790,22 @@ pub async fn run(config: EdgeConfig, cancel: CancellationToken) -> Result<(), Da
             outcome
         })
     };
+    let clips = match &source_spec {
+        SourceSpec::Camera { uri } if records(&config, uri) => {
+            let uploader = config
+                .recording
+                .clip_upload_url
+                .as_ref()
+                .map(|url| HttpClipUploader::new(url, clip_token(&config)));
+            Some(spawn_clip_worker(
+                Store::open_in(&state_dir)?,
+                clip_policy(&config),
+                uploader,
+                stop.clone(),
+            )?)
+        }
+        _ => None,
+    };
     let watchdog = watchdog_period()
         .map(|period| tokio::spawn(watchdog(period, Arc::clone(&health), stop.clone())));
     notify(&[sd_notify::NotifyState::Ready]);
@@ -610,6 +822,9 @@ pub async fn run(config: EdgeConfig, cancel: CancellationToken) -> Result<(), Da
         .map_err(|e| DaemonError::Pipeline(e.to_string()))?;
     if let Some(watchdog) = watchdog {
         let _ = watchdog.await;
+    }
+    if let Some(clips) = clips {
+        let _ = tokio::task::spawn_blocking(move || clips.join()).await;
     }
     pipeline?;
     let report = uplink?;

@@ -12,6 +12,7 @@
 //! - [`eval_detector`]: a model's precision, recall and AP50 through the deployed path.
 //! - [`health`]: pipeline progress counters (watchdog, telemetry), disk space, temperature.
 //! - [`perception`]: the stages wired: frame → detections → tracks → rink state.
+//! - [`recording`]: recorded segments in the store, pruning by disk budget, clips cut and uploaded.
 //! - [`replay`]: a recorded game through the perception stages in lock-step.
 //! - [`store`]: the durable event log (SQLite): outbox, watermark, games, commands, clips.
 //! - [`uplink`]: the store-and-forward MQTT uplink: batches, acks, resends, status, commands.
@@ -26,6 +27,10 @@ pub mod health;
 pub mod inference;
 pub mod model;
 pub mod perception;
+pub mod recording;
 pub mod replay;
 pub mod store;
 pub mod uplink;
+
+#[cfg(test)]
+mod test_support;

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use benchsight_core::ids::{CommandId, GameId, RecordId, Seq, StoreId};
+use benchsight_core::ids::{CommandId, EventId, GameId, RecordId, Seq, StoreId};
 use benchsight_core::wire::{Record, RecordChange, StartGame};
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -146,6 +146,16 @@ impl Store {
     /// Commits `changes` as consecutive records in one durable transaction and returns them
     /// with their `seq`. Nothing is committed when any of them cannot be.
     pub fn commit(&mut self, changes: &[RecordChange]) -> Result<Vec<Record>, StoreError> {
+        self.commit_with_clips(changes, &[])
+    }
+
+    /// [`Store::commit`], queueing in the same transaction the clips of the committed events:
+    /// `(event, game, window start, window end)`, the window in wall-clock ms.
+    pub fn commit_with_clips(
+        &mut self,
+        changes: &[RecordChange],
+        clips: &[(EventId, GameId, u64, u64)],
+    ) -> Result<Vec<Record>, StoreError> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
@@ -185,6 +195,9 @@ impl Store {
                 apply_to_events(&tx, &record)?;
                 records.push(record);
                 next += 1;
+            }
+            for (event, game, from, to) in clips {
+                media::queue_clip(&tx, *event, game, *from, *to)?;
             }
         }
         tx.commit()?;
@@ -314,6 +327,12 @@ impl Store {
         Ok(())
     }
 
+    /// The raw connection, for tests that need to reach past the API (e.g. to make a retry due).
+    #[cfg(test)]
+    pub(crate) fn sql(&self) -> &Connection {
+        &self.connection
+    }
+
     /// Runs `PRAGMA integrity_check` now (tests, `doctor`).
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         let rows: Vec<String> = self
@@ -341,13 +360,18 @@ fn last_seq(connection: &Connection) -> Result<u64, StoreError> {
 
 /// Events may arrive for a game the appliance was not told about (a camera left running): such
 /// a game gets a row of its own so the foreign key holds, with an empty context.
-fn ensure_game_row(tx: &Transaction<'_>, game: Option<&str>, now: u64) -> Result<(), StoreError> {
+fn ensure_game_row(
+    connection: &Connection,
+    game: Option<&str>,
+    now: u64,
+) -> Result<(), StoreError> {
     if let Some(game) = game {
-        tx.prepare_cached(
-            "INSERT INTO games (game_id, context, started_unix_ms) VALUES (?1, '{}', ?2)
+        connection
+            .prepare_cached(
+                "INSERT INTO games (game_id, context, started_unix_ms) VALUES (?1, '{}', ?2)
              ON CONFLICT (game_id) DO NOTHING",
-        )?
-        .execute(params![game, sql_u64(now)])?;
+            )?
+            .execute(params![game, sql_u64(now)])?;
     }
     Ok(())
 }
@@ -437,6 +461,9 @@ fn ensure_store_id(connection: &mut Connection) -> Result<StoreId, StoreError> {
     tx.commit()?;
     Ok(id)
 }
+
+mod media;
+pub use media::{ClipJob, Segment};
 
 #[cfg(test)]
 mod tests;

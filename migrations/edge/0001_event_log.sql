@@ -58,25 +58,29 @@ CREATE TABLE commands (
     reason           TEXT
 ) STRICT;
 
--- Recorded video segments, oldest pruned first when the disk budget is exceeded.
+-- Recorded video segments (MPEG-TS), oldest pruned first when the disk budget is exceeded.
+-- Times: wall clock (Unix ms) for finding a clip's footage across restarts, media time (the
+-- frames' timeline of one capture run) for cutting inside a segment.
 CREATE TABLE recordings (
     path             TEXT    PRIMARY KEY,
-    game_id          TEXT    REFERENCES games (game_id),
     started_unix_ms  INTEGER NOT NULL,
+    ended_unix_ms    INTEGER,
     media_start_ms   INTEGER NOT NULL,
     media_end_ms     INTEGER,
     bytes            INTEGER NOT NULL DEFAULT 0,
     pruned_unix_ms   INTEGER
 ) STRICT;
+CREATE INDEX recordings_by_time ON recordings (started_unix_ms);
 
--- Clips cut around goals and shots, and their upload queue.
+-- Clips cut around goals and shots (the window in wall-clock time), and their upload queue.
 CREATE TABLE clips (
     event_id         TEXT    PRIMARY KEY,
     game_id          TEXT    REFERENCES games (game_id),
-    media_start_ms   INTEGER NOT NULL,
-    media_end_ms     INTEGER NOT NULL,
+    window_start_unix_ms INTEGER NOT NULL,
+    window_end_unix_ms   INTEGER NOT NULL CHECK (window_end_unix_ms > window_start_unix_ms),
     state            TEXT    NOT NULL CHECK (state IN ('waiting', 'cut', 'uploaded', 'failed')),
     path             TEXT,
+    bytes            INTEGER,
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_unix_ms INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT

@@ -459,3 +459,104 @@ fn a_source_that_falls_silent_stops_the_watchdog_pings() {
         "no ping once the feed has been silent for a while: {pings:?}"
     );
 }
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn a_live_camera_is_perceived_and_recorded_in_segments() {
+    use benchsight_sim::recording::{RenderJob, render_game};
+    use benchsight_sim::rtsp::VirtualCamera;
+
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("game.mp4");
+    let job = RenderJob {
+        game: GameConfig::new(9602),
+        seconds: 14,
+        profile: "heldout".into(),
+        width: 1280,
+        height: 720,
+    };
+    let summary = render_game(&job, &video, &dir.path().join("truth.json"), |_, _| {}).unwrap();
+    let landmarks = dir.path().join("calibration.json");
+    std::fs::write(
+        &landmarks,
+        serde_json::to_string(&summary.calibration).unwrap(),
+    )
+    .unwrap();
+    let state_dir = dir.path().join("state");
+    let calibrated = Command::new(workspace_binary("benchsight-edge"))
+        .args(["calibrate", "--camera", "main", "--landmarks"])
+        .arg(&landmarks)
+        .arg("--state-dir")
+        .arg(&state_dir)
+        .output()
+        .unwrap();
+    assert!(calibrated.status.success(), "{calibrated:?}");
+
+    let camera = VirtualCamera::serve(&video, "127.0.0.1", 0, "rink").unwrap();
+    let broker = Broker::start();
+    let library = std::env::var("ORT_DYLIB_PATH").unwrap_or_else(|_| {
+        repo()
+            .join(".cache/onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+            .display()
+            .to_string()
+    });
+    let config = dir.path().join("camera.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = {state:?}\n\
+             [device]\ntenant = \"{TENANT}\"\nid = \"{DEVICE}\"\n\
+             [broker]\nhost = \"127.0.0.1\"\nport = {port}\n\
+             [camera]\nuri = {uri:?}\n\
+             [model]\npath = {model:?}\nonnxruntime = {library:?}\nthreads = 1\n\
+             [recording]\nsegment_s = 2\nbudget_mb = 100\n",
+            state = state_dir.display().to_string(),
+            port = broker.port,
+            uri = camera.url(),
+            model = repo().join("models/bs-det-2").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut appliance = Appliance::new(dir.path(), broker.port, Path::new("/dev/null"), 1.0);
+    appliance.config = config;
+    appliance.state_dir = state_dir.clone();
+    let mut daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    let start = start_game("camera-test");
+    assert!(cloud.request(&start, Duration::from_secs(60)).ok);
+
+    let closed_segments = || -> Vec<(String, i64)> {
+        let db = appliance.database();
+        let mut statement = db
+            .prepare("SELECT path, bytes FROM recordings WHERE ended_unix_ms IS NOT NULL ORDER BY started_unix_ms")
+            .unwrap();
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    wait_for("three recorded segments", Duration::from_secs(60), || {
+        closed_segments().len() >= 3
+    });
+    assert!(daemon.is_running());
+    let status = daemon.terminate(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "clean stop: {status:?}"
+    );
+    let segments = closed_segments();
+    for (path, bytes) in &segments {
+        assert!(path.starts_with(&state_dir.join("recordings").display().to_string()));
+        assert_eq!(
+            std::fs::metadata(path).unwrap().len() as i64,
+            *bytes,
+            "{path}"
+        );
+        assert!(*bytes > 10_000, "{path} holds {bytes} bytes");
+    }
+    assert_eq!(appliance.integrity(), "ok");
+}
