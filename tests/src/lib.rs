@@ -53,15 +53,24 @@ pub struct Broker {
     pub port: u16,
     folder: tempfile::TempDir,
     process: Option<Child>,
+    /// Listener settings added to the plain configuration (TLS, authentication).
+    listener_settings: String,
 }
 
 impl Broker {
     pub fn start() -> Self {
+        Self::start_with("allow_anonymous true\n")
+    }
+
+    /// A broker whose listener takes `listener_settings` (e.g. `cafile`, `certfile`,
+    /// `require_certificate`).
+    pub fn start_with(listener_settings: &str) -> Self {
         let folder = tempfile::tempdir().expect("broker folder");
         let mut broker = Self {
             port: free_port(),
             folder,
             process: None,
+            listener_settings: listener_settings.to_owned(),
         };
         broker.resume();
         broker
@@ -74,9 +83,9 @@ impl Broker {
         std::fs::write(
             &conf,
             format!(
-                "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n",
-                self.port
+                "per_listener_settings true\npersistence false\nmax_queued_messages 0\n\
+                 max_inflight_messages 0\nlog_dest none\nlistener {} 127.0.0.1\n{}",
+                self.port, self.listener_settings
             ),
         )
         .expect("mosquitto.conf");
@@ -162,14 +171,105 @@ impl Drop for Process {
     }
 }
 
+/// One message seen by a [`Subscriber`].
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+    pub at: Instant,
+}
+
+/// An MQTT client subscribed to one topic filter, keeping every message it receives. It
+/// resubscribes after the broker comes back.
+pub struct Subscriber {
+    client: rumqttc::Client,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    subscribed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber").finish_non_exhaustive()
+    }
+}
+
+impl Subscriber {
+    pub fn connect(port: u16, filter: &str) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut options =
+            rumqttc::MqttOptions::new(format!("watch-{}", free_port()), "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = rumqttc::Client::new(options, 64);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let subscribed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (client, seen, subscribed, filter) = (
+                client.clone(),
+                seen.clone(),
+                subscribed.clone(),
+                filter.to_owned(),
+            );
+            std::thread::spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                            let _ = client.try_subscribe(&filter, rumqttc::QoS::AtLeastOnce);
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                            subscribed.store(true, SeqCst);
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                            seen.lock().unwrap().push(Seen {
+                                topic: p.topic.clone(),
+                                payload: p.payload.to_vec(),
+                                retain: p.retain,
+                                at: Instant::now(),
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(_) => {
+                            subscribed.store(false, SeqCst);
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                }
+            });
+        }
+        let subscriber = Self {
+            client,
+            seen,
+            subscribed,
+        };
+        subscriber.wait_subscribed();
+        subscriber
+    }
+
+    fn wait_subscribed(&self) {
+        wait_for("the subscription", Duration::from_secs(30), || {
+            self.subscribed.load(std::sync::atomic::Ordering::SeqCst)
+        });
+    }
+
+    /// Every message so far, in order of arrival.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Publishes once subscribed (again), so that answers are not missed.
+    pub fn publish(&self, topic: &str, payload: Vec<u8>) {
+        self.wait_subscribed();
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .expect("publishing");
+    }
+}
+
 /// The cloud's command side for one appliance: publishes on its `cmd` topic and collects what
 /// comes back on `cmd_ack`.
 pub struct CommandChannel {
-    client: rumqttc::Client,
+    answers: Subscriber,
     cmd_topic: String,
-    acks: std::sync::Arc<std::sync::Mutex<Vec<benchsight_core::wire::CommandAck>>>,
-    raw_acks: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    subscribed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for CommandChannel {
@@ -182,77 +282,28 @@ impl std::fmt::Debug for CommandChannel {
 
 impl CommandChannel {
     pub fn connect(port: u16, tenant: &str, device: &str) -> Self {
-        use benchsight_core::wire::{self, CommandAck};
-        let mut options =
-            rumqttc::MqttOptions::new(format!("cloud-{}", free_port()), "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(5));
-        let (client, mut connection) = rumqttc::Client::new(options, 64);
         let prefix = format!("bs/v1/{tenant}/{device}");
-        let ack_topic = format!("{prefix}/cmd_ack");
-        let acks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let raw_acks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let subscribed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        {
-            let (client, acks, raw_acks, subscribed, topic) = (
-                client.clone(),
-                acks.clone(),
-                raw_acks.clone(),
-                subscribed.clone(),
-                ack_topic.clone(),
-            );
-            std::thread::spawn(move || {
-                for event in connection.iter() {
-                    match event {
-                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
-                            let _ = client.try_subscribe(&topic, rumqttc::QoS::AtLeastOnce);
-                        }
-                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
-                            subscribed.store(true, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                            raw_acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            if let Ok(ack) = wire::decode::<CommandAck>(&p.payload) {
-                                acks.lock().unwrap().push(ack);
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(_) => {
-                            subscribed.store(false, std::sync::atomic::Ordering::SeqCst);
-                            std::thread::sleep(Duration::from_millis(100));
-                        }
-                    }
-                }
-            });
-        }
-        wait_for(
-            "the command channel to subscribe",
-            Duration::from_secs(10),
-            || subscribed.load(std::sync::atomic::Ordering::SeqCst),
-        );
         Self {
-            client,
+            answers: Subscriber::connect(port, &format!("{prefix}/cmd_ack")),
             cmd_topic: format!("{prefix}/cmd"),
-            acks,
-            raw_acks,
-            subscribed,
         }
     }
 
     /// Publishes a raw payload on the appliance's `cmd` topic, once the channel is (again)
     /// subscribed to the answers: a broker that lost its sessions would drop them otherwise.
     pub fn send_raw(&self, payload: Vec<u8>) {
-        wait_for(
-            "the command channel to subscribe",
-            Duration::from_secs(30),
-            || self.subscribed.load(std::sync::atomic::Ordering::SeqCst),
-        );
-        self.client
-            .publish(&self.cmd_topic, rumqttc::QoS::AtLeastOnce, false, payload)
-            .expect("publishing a command");
+        self.answers.publish(&self.cmd_topic, payload);
     }
 
     pub fn send(&self, command: &benchsight_core::wire::Command) {
         self.send_raw(benchsight_core::wire::encode(command).expect("encoding a command"));
+    }
+
+    fn find(
+        &self,
+        cmd_id: benchsight_core::ids::CommandId,
+    ) -> Option<benchsight_core::wire::CommandAck> {
+        self.acks().into_iter().find(|a| a.cmd_id == Some(cmd_id))
     }
 
     /// Sends `command` until its ack arrives, as the cloud does: a command published while the
@@ -266,27 +317,12 @@ impl CommandChannel {
         let deadline = Instant::now() + timeout;
         loop {
             self.send(command);
-            let found = self
-                .acks
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|a| a.cmd_id == Some(command.cmd_id))
-                .cloned();
             let wait_until = Instant::now() + Duration::from_secs(2);
-            let mut found = found;
-            while found.is_none() && Instant::now() < wait_until {
+            while Instant::now() < wait_until {
+                if let Some(ack) = self.find(command.cmd_id) {
+                    return ack;
+                }
                 std::thread::sleep(Duration::from_millis(50));
-                found = self
-                    .acks
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .find(|a| a.cmd_id == Some(command.cmd_id))
-                    .cloned();
-            }
-            if let Some(ack) = found {
-                return ack;
             }
             assert!(
                 Instant::now() < deadline,
@@ -304,25 +340,23 @@ impl CommandChannel {
     ) -> benchsight_core::wire::CommandAck {
         let mut found = None;
         wait_for(&format!("the ack of command {cmd_id}"), timeout, || {
-            found = self
-                .acks
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|a| a.cmd_id == Some(cmd_id))
-                .cloned();
+            found = self.find(cmd_id);
             found.is_some()
         });
         found.expect("found")
     }
 
-    /// Every ack received so far, in order.
+    /// Every decodable ack received so far, in order.
     pub fn acks(&self) -> Vec<benchsight_core::wire::CommandAck> {
-        self.acks.lock().unwrap().clone()
+        self.answers
+            .seen()
+            .iter()
+            .filter_map(|m| benchsight_core::wire::decode(&m.payload).ok())
+            .collect()
     }
 
     /// Messages received on `cmd_ack`, decodable or not.
     pub fn raw_ack_count(&self) -> u64 {
-        self.raw_acks.load(std::sync::atomic::Ordering::SeqCst)
+        self.answers.seen().len() as u64
     }
 }

@@ -19,7 +19,7 @@ use benchsight_eval::acker::Acker;
 use benchsight_eval::corruption::CorruptionLevels;
 use benchsight_eval::events::write_corrupted_states;
 use benchsight_sim::game::GameConfig;
-use benchsight_tests::{Broker, CommandChannel, Process, wait_for, workspace_binary};
+use benchsight_tests::{Broker, CommandChannel, Process, Subscriber, wait_for, workspace_binary};
 use rand::Rng;
 
 const TENANT: &str = "league";
@@ -559,4 +559,402 @@ fn a_live_camera_is_perceived_and_recorded_in_segments() {
         assert!(*bytes > 10_000, "{path} holds {bytes} bytes");
     }
     assert_eq!(appliance.integrity(), "ok");
+}
+
+/// The device states published on the status topic so far.
+fn states(watcher: &Subscriber) -> Vec<(wire::DeviceState, bool)> {
+    watcher
+        .seen()
+        .iter()
+        .filter(|m| m.topic.ends_with("/status"))
+        .map(|m| {
+            (
+                wire::decode::<wire::Status>(&m.payload).unwrap().state,
+                m.retain,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_is_retained_with_a_last_will_and_telemetry_reports_health() {
+    use wire::DeviceState::{Offline, Online};
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let states_file = recorded_states(dir.path(), 305, 60);
+    let appliance = Appliance::new(dir.path(), broker.port, &states_file, 5.0);
+    let watcher = Subscriber::connect(broker.port, &format!("bs/v1/{TENANT}/{DEVICE}/#"));
+    let mut daemon = appliance.start();
+    let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
+    assert!(
+        cloud
+            .request(&start_game("telemetry-test"), Duration::from_secs(30))
+            .ok
+    );
+    wait_for(
+        "two telemetry reports of a running pipeline",
+        Duration::from_secs(20),
+        || {
+            watcher
+                .seen()
+                .iter()
+                .filter(|m| m.topic.ends_with("/telemetry"))
+                .filter_map(|m| wire::decode::<wire::Telemetry>(&m.payload).ok())
+                .filter(|t| t.frames_per_s > 10.0 && t.disk_total_bytes > 0)
+                .count()
+                >= 2
+        },
+    );
+    let telemetry = watcher
+        .seen()
+        .iter()
+        .filter(|m| m.topic.ends_with("/telemetry"))
+        .filter_map(|m| wire::decode::<wire::Telemetry>(&m.payload).ok())
+        .next_back()
+        .unwrap();
+    assert_eq!(telemetry.versions.daemon, env!("CARGO_PKG_VERSION"));
+    assert_eq!(states(&watcher).last(), Some(&(Online, false)));
+
+    // A newcomer learns the state from the retained message.
+    let late = Subscriber::connect(broker.port, &format!("bs/v1/{TENANT}/{DEVICE}/status"));
+    wait_for("the retained status", Duration::from_secs(10), || {
+        states(&late) == [(Online, true)]
+    });
+
+    // Killed: the broker publishes the Last Will once the keep-alive runs out.
+    daemon.kill_nine();
+    wait_for("the last will", Duration::from_secs(20), || {
+        states(&watcher)
+            .last()
+            .is_some_and(|(state, _)| *state == Offline)
+    });
+    // Back, then stopped cleanly: online, then offline said by the daemon itself at once.
+    let mut daemon = appliance.start();
+    wait_for("online again", Duration::from_secs(20), || {
+        states(&watcher)
+            .last()
+            .is_some_and(|(state, _)| *state == Online)
+    });
+    let stopping = Instant::now();
+    assert!(
+        daemon
+            .terminate(Duration::from_secs(20))
+            .is_some_and(|s| s.success())
+    );
+    wait_for("offline on a clean stop", Duration::from_secs(3), || {
+        states(&watcher)
+            .last()
+            .is_some_and(|(state, _)| *state == Offline)
+    });
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn doctor_prints_one_line_per_check_and_fails_on_a_dead_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start();
+    let states_file = recorded_states(dir.path(), 306, 60);
+    let appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let doctor = || {
+        Command::new(workspace_binary("benchsight-edge"))
+            .arg("--config")
+            .arg(&appliance.config)
+            .arg("doctor")
+            .output()
+            .unwrap()
+    };
+    let healthy = doctor();
+    let report = String::from_utf8_lossy(&healthy.stdout).into_owned();
+    assert!(
+        healthy.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&healthy.stderr)
+    );
+    for check in [
+        "disk",
+        "store",
+        "clock",
+        "calibration",
+        "camera",
+        "model",
+        "broker",
+    ] {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(check)),
+            "{check} in:\n{report}"
+        );
+    }
+    broker.stop();
+    let sick = doctor();
+    let report = String::from_utf8_lossy(&sick.stdout).into_owned();
+    assert!(!sick.status.success());
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
+        "{report}"
+    );
+    assert!(String::from_utf8_lossy(&sick.stderr).contains("1 of 7 checks failed"));
+}
+
+/// A CA, a broker certificate for `localhost` and a client certificate for the device, made with
+/// the openssl tool into `dir`.
+fn certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "[server]\nsubjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n\
+         [client]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "ca.key",
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-sha256",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=BenchSight test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        "ca.pem",
+    ]);
+    for (name, subject) in [("server", "/CN=localhost"), ("client", "/CN=rink-a")] {
+        openssl(&[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &format!("{name}.sec1"),
+        ]);
+        openssl(&[
+            "pkcs8",
+            "-topk8",
+            "-nocrypt",
+            "-in",
+            &format!("{name}.sec1"),
+            "-out",
+            &format!("{name}.key"),
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &format!("{name}.key"),
+            "-subj",
+            subject,
+            "-out",
+            &format!("{name}.csr"),
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-sha256",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            name,
+            "-out",
+            &format!("{name}.pem"),
+        ]);
+    }
+}
+
+#[test]
+fn the_uplink_logs_in_over_tls_with_a_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    certificates(&pki);
+    // Mosquitto started as root drops to its own user, which must be able to read these.
+    use std::os::unix::fs::PermissionsExt;
+    for path in [dir.path(), pki.as_path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for entry in std::fs::read_dir(&pki).unwrap() {
+        std::fs::set_permissions(
+            entry.unwrap().path(),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let file = |name: &str| pki.join(name).display().to_string();
+    // A second, plain listener lets the test watch what the appliance publishes over TLS.
+    let observer_port = benchsight_tests::free_port();
+    let broker = Broker::start_with(&format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
+         use_identity_as_username true\nallow_anonymous false\n\
+         listener {observer_port} 127.0.0.1\nallow_anonymous true\n",
+        file("ca.pem"),
+        file("server.pem"),
+        file("server.key")
+    ));
+    let states_file = recorded_states(dir.path(), 307, 60);
+    let mut appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let config = std::fs::read_to_string(&appliance.config).unwrap().replace(
+        "host = \"127.0.0.1\"",
+        &format!(
+            "host = \"localhost\"\nca_file = {:?}\nclient_cert_file = {:?}\nclient_key_file = {:?}",
+            file("ca.pem"),
+            file("client.pem"),
+            file("client.key")
+        ),
+    );
+    appliance.config = dir.path().join("tls.toml");
+    std::fs::write(&appliance.config, config).unwrap();
+    let watcher = Subscriber::connect(observer_port, &format!("bs/v1/{TENANT}/{DEVICE}/status"));
+    let _daemon = appliance.start();
+    wait_for(
+        "the appliance online over TLS",
+        Duration::from_secs(30),
+        || {
+            states(&watcher)
+                .last()
+                .is_some_and(|(state, _)| *state == wire::DeviceState::Online)
+        },
+    );
+    // `doctor` logs in with the same credentials and says so.
+    let doctor = Command::new(workspace_binary("benchsight-edge"))
+        .arg("--config")
+        .arg(&appliance.config)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&doctor.stdout).into_owned();
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains("broker") && l.contains("localhost")),
+        "{report}"
+    );
+    // Without the client certificate the broker refuses the login.
+    let anonymous = std::fs::read_to_string(&appliance.config)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("client_"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let refused_config = dir.path().join("no-cert.toml");
+    std::fs::write(&refused_config, anonymous).unwrap();
+    let refused = Command::new(workspace_binary("benchsight-edge"))
+        .arg("--config")
+        .arg(&refused_config)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&refused.stdout).into_owned();
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_uplink_logs_in_with_its_device_token() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let passwords = dir.path().join("passwd");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-b", "-c"])
+        .arg(&passwords)
+        .args([DEVICE, "s3cret-token"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    std::fs::set_permissions(&passwords, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let observer_port = benchsight_tests::free_port();
+    let broker = Broker::start_with(&format!(
+        "allow_anonymous false\npassword_file {}\nlistener {observer_port} 127.0.0.1\nallow_anonymous true\n",
+        passwords.display()
+    ));
+    let states_file = recorded_states(dir.path(), 308, 60);
+    let mut appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let token = dir.path().join("device-token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let with_token = |name: &str, token: &Path| {
+        let config = std::fs::read_to_string(dir.path().join("edge.toml"))
+            .unwrap()
+            .replace(
+                "host = \"127.0.0.1\"",
+                &format!(
+                    "host = \"127.0.0.1\"\npassword_file = {:?}",
+                    token.display().to_string()
+                ),
+            );
+        let path = dir.path().join(name);
+        std::fs::write(&path, config).unwrap();
+        path
+    };
+    appliance.config = with_token("token.toml", &token);
+    let watcher = Subscriber::connect(observer_port, &format!("bs/v1/{TENANT}/{DEVICE}/status"));
+    let _daemon = appliance.start();
+    wait_for(
+        "the appliance online with its token",
+        Duration::from_secs(30),
+        || {
+            states(&watcher)
+                .last()
+                .is_some_and(|(state, _)| *state == wire::DeviceState::Online)
+        },
+    );
+    let wrong = dir.path().join("wrong-token");
+    std::fs::write(&wrong, "guess").unwrap();
+    let refused = Command::new(workspace_binary("benchsight-edge"))
+        .arg("--config")
+        .arg(with_token("wrong.toml", &wrong))
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&refused.stdout).into_owned();
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
+        "{report}"
+    );
 }
