@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 /// The store's file name inside the state directory.
 pub const STORE_FILE: &str = "events.sqlite";
 
-/// The migrations, in order; `PRAGMA user_version` holds how many were applied.
+/// The migrations, in order of their names; `schema_migrations` lists those applied.
 const MIGRATIONS: &[(&str, &str)] = &[(
     "0001_event_log",
     include_str!("../../migrations/edge/0001_event_log.sql"),
@@ -34,20 +34,16 @@ pub enum StoreError {
     },
     #[error(
         "the event store {path} is damaged ({detail}). Stop the service, move the file and its \
-         -wal/-shm companions aside, try `sqlite3 OLD .recover | sqlite3 {path}` to salvage it; \
-         only delete it when its events are known to be in the cloud (docs: README, \"Event \
-         store recovery\")"
+         -wal/-shm companions aside, salvage it with `sqlite3 OLD .dump | sqlite3 {path}` \
+         (or `.recover`); only delete it once its events are known to be in the cloud (README, \
+         \"Event store recovery\")"
     )]
     Corrupt { path: PathBuf, detail: String },
     #[error(
-        "the event store {path} was written by a newer release (schema {found}, this build knows \
-         {known}); refusing to touch it"
+        "the event store {path} was written by a newer release (it has migration {migration}, \
+         unknown to this build); refusing to touch it"
     )]
-    TooNew {
-        path: PathBuf,
-        found: usize,
-        known: usize,
-    },
+    TooNew { path: PathBuf, migration: String },
     #[error("migration {name} failed: {source}")]
     Migration {
         name: &'static str,
@@ -409,28 +405,40 @@ fn apply_to_events(tx: &Transaction<'_>, record: &Record) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Applies the migrations this build knows and the store lacks. Applied ones are listed in the
+/// `schema_migrations` table — a table, not `PRAGMA user_version`, so that a store salvaged with
+/// `sqlite3 .dump` keeps its schema history.
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             name TEXT PRIMARY KEY,
+             applied_unix_ms INTEGER NOT NULL
+         ) STRICT",
+    )?;
     loop {
         let tx = write_transaction(connection)?;
-        let applied: usize = tx
-            .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
-            .map(|v| usize::try_from(v).unwrap_or(0))?;
-        if applied > MIGRATIONS.len() {
+        let applied: Vec<String> = tx
+            .prepare("SELECT name FROM schema_migrations ORDER BY name")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let known = |name: &String| MIGRATIONS.iter().any(|(known, _)| known == name);
+        if let Some(unknown) = applied.iter().find(|name| !known(name)) {
             return Err(StoreError::TooNew {
                 path: path.to_owned(),
-                found: applied,
-                known: MIGRATIONS.len(),
+                migration: unknown.clone(),
             });
         }
-        let Some(&(name, sql)) = MIGRATIONS.get(applied) else {
+        let Some(&(name, sql)) = MIGRATIONS
+            .iter()
+            .find(|(name, _)| !applied.iter().any(|a| a == name))
+        else {
             return Ok(());
         };
         let run = |tx: Transaction<'_>| -> rusqlite::Result<()> {
             tx.execute_batch(sql)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(applied + 1).unwrap_or(i64::MAX),
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_unix_ms) VALUES (?1, ?2)",
+                params![name, sql_u64(unix_ms())],
             )?;
             tx.commit()
         };

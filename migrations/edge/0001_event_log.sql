@@ -1,5 +1,5 @@
 -- The appliance's event store, version 1. Applied once, in one transaction, by
--- `benchsight-edge` at start (PRAGMA user_version records the last migration applied).
+-- `benchsight-edge` at start (the table schema_migrations lists the migrations applied).
 
 -- The store incarnation (DESIGN.md §4): one row, created with the database. A re-created
 -- database gets a new store_id, so its restarted seq is never mistaken for duplicates.

@@ -173,7 +173,7 @@ fn a_damaged_file_is_refused_with_the_recovery_steps() {
     std::fs::write(&path, &garbage).unwrap();
     let error = Store::open(&path).unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
-    assert!(error.to_string().contains(".recover"), "{error}");
+    assert!(error.to_string().contains(".dump"), "{error}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         garbage,
@@ -187,10 +187,64 @@ fn a_store_from_a_newer_release_is_left_alone() {
     let path = dir.path().join(STORE_FILE);
     drop(Store::open(&path).unwrap());
     let connection = Connection::open(&path).unwrap();
-    connection.pragma_update(None, "user_version", 99).unwrap();
+    connection
+        .execute(
+            "INSERT INTO schema_migrations (name, applied_unix_ms) VALUES ('0002_from_the_future', 0)",
+            [],
+        )
+        .unwrap();
     drop(connection);
     assert!(matches!(
         Store::open(&path),
-        Err(StoreError::TooNew { found: 99, .. })
+        Err(StoreError::TooNew { migration, .. }) if migration == "0002_from_the_future"
     ));
+}
+
+#[test]
+fn a_store_salvaged_with_the_sqlite_shell_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.sqlite");
+    let (id, records) = {
+        let mut store = Store::open(&old).unwrap();
+        let records = store
+            .commit(&[
+                RecordChange::Event(event("g1", 1, 100)),
+                RecordChange::Event(event("g1", 2, 200)),
+            ])
+            .unwrap();
+        store.mark_acked(1).unwrap();
+        (store.store_id(), records)
+    };
+    let dump = std::process::Command::new("sqlite3")
+        .arg(&old)
+        .arg(".dump")
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "{dump:?}");
+    let salvaged = dir.path().join(STORE_FILE);
+    let mut restore = std::process::Command::new("sqlite3")
+        .arg(&salvaged)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(restore.stdin.as_mut().unwrap(), &dump.stdout).unwrap();
+    drop(restore.stdin.take());
+    assert!(restore.wait().unwrap().success());
+
+    let mut store = Store::open(&salvaged).unwrap();
+    assert_eq!(
+        store.store_id(),
+        id,
+        "same incarnation: nothing is sent twice as new"
+    );
+    assert_eq!(store.acked_through().unwrap(), 1);
+    assert_eq!(store.records_from(1, 10).unwrap(), records);
+    assert_eq!(
+        store
+            .commit(&[RecordChange::Event(event("g1", 3, 300))])
+            .unwrap()[0]
+            .seq
+            .get(),
+        3
+    );
 }
