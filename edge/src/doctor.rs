@@ -185,16 +185,7 @@ async fn broker(config: &EdgeConfig) -> Result<String, String> {
         settings.port,
     );
     options.set_clean_session(true);
-    if let Some(password) = &settings.password {
-        options.set_credentials(&settings.username, password);
-    }
-    if let Some(tls) = &settings.tls {
-        options.set_transport(rumqttc::Transport::tls(
-            tls.ca_pem.clone(),
-            tls.client_auth.clone(),
-            None,
-        ));
-    }
+    settings.apply_login(&mut options);
     let (client, mut eventloop) = AsyncClient::new(options, 4);
     let answer = tokio::time::timeout(Duration::from_secs(10), async {
         loop {

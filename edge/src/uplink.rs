@@ -195,6 +195,12 @@ impl UplinkSettings {
                 QoS::AtLeastOnce,
                 true,
             ));
+        self.apply_login(&mut options);
+        Ok(options)
+    }
+
+    /// Sets the device's credentials and TLS on `options` (the uplink's and `doctor`'s).
+    pub fn apply_login(&self, options: &mut MqttOptions) {
         if let Some(password) = &self.password {
             options.set_credentials(&self.username, password);
         }
@@ -205,7 +211,6 @@ impl UplinkSettings {
                 None,
             ));
         }
-        Ok(options)
     }
 
     fn status(&self, state: DeviceState) -> Result<Vec<u8>, UplinkError> {

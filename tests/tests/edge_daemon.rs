@@ -111,22 +111,19 @@ impl Appliance {
         (StoreId::parse(&store).unwrap(), records)
     }
 
-    fn last_seq(&self) -> u64 {
+    /// One number from the appliance's store (0 while it cannot be read).
+    fn number(&self, sql: &str) -> u64 {
         self.database()
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|v| v as u64)
-            .unwrap_or(0)
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map_or(0, |v| v as u64)
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.number("SELECT COALESCE(MAX(seq), 0) FROM records")
     }
 
     fn acked_through(&self) -> u64 {
-        self.database()
-            .query_row("SELECT acked_through FROM store_meta", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|v| v as u64)
-            .unwrap_or(0)
+        self.number("SELECT acked_through FROM store_meta")
     }
 
     fn integrity(&self) -> String {
@@ -213,8 +210,7 @@ fn kill_nine_at_random_moments_loses_and_doubles_nothing() {
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let start = start_game("kill-test");
-    cloud.send(&start);
-    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+    assert!(cloud.request(&start, Duration::from_secs(60)).ok);
 
     let mut rng = rand::rng();
     let mut kills = Vec::new();
@@ -252,8 +248,7 @@ fn a_broker_outage_with_lost_sessions_drains_the_backlog_in_order() {
     let _daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let start = start_game("outage-test");
-    cloud.send(&start);
-    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+    assert!(cloud.request(&start, Duration::from_secs(60)).ok);
     wait_for("some records acknowledged", Duration::from_secs(30), || {
         appliance.acked_through() > 5
     });
@@ -303,8 +298,8 @@ fn bad_commands_get_a_reasoned_negative_ack_and_nothing_breaks() {
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let ping = command(CommandBody::Ping);
-    cloud.send(&ping);
-    assert!(cloud.ack_of(ping.cmd_id, Duration::from_secs(20)).ok);
+    // The first command is repeated until the appliance, still starting, subscribes.
+    assert!(cloud.request(&ping, Duration::from_secs(60)).ok);
 
     // Malformed JSON: no id to answer to, still answered.
     let before = cloud.raw_ack_count();
@@ -380,8 +375,7 @@ fn bad_commands_get_a_reasoned_negative_ack_and_nothing_breaks() {
     daemon.kill_nine();
     let _daemon = appliance.start();
     let again = start_game("g3");
-    cloud.send(&again);
-    let ack = cloud.ack_of(again.cmd_id, Duration::from_secs(20));
+    let ack = cloud.request(&again, Duration::from_secs(60));
     assert!(
         !ack.ok && ack.reason.unwrap().contains("g2"),
         "g2 is still the running game"
@@ -433,8 +427,7 @@ fn a_source_that_falls_silent_stops_the_watchdog_pings() {
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let start = start_game("watchdog-test");
-    cloud.send(&start);
-    assert!(cloud.ack_of(start.cmd_id, Duration::from_secs(20)).ok);
+    assert!(cloud.request(&start, Duration::from_secs(60)).ok);
     let started = Instant::now();
     let messages = notifications(&socket, started + Duration::from_secs(10));
     assert!(
@@ -576,6 +569,37 @@ fn states(watcher: &Subscriber) -> Vec<(wire::DeviceState, bool)> {
         .collect()
 }
 
+/// Waits until the last status published is `state`.
+fn wait_for_state(watcher: &Subscriber, state: wire::DeviceState, what: &str) {
+    wait_for(what, Duration::from_secs(30), || {
+        states(watcher)
+            .last()
+            .is_some_and(|(last, _)| *last == state)
+    });
+}
+
+/// Runs `benchsight-edge doctor`: (success, the report on stdout, stderr).
+fn doctor(config: &Path) -> (bool, String, String) {
+    let out = Command::new(workspace_binary("benchsight-edge"))
+        .arg("--config")
+        .arg(config)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// True when the report has a line for `check` with `verdict` ("ok" or "FAIL").
+fn reports(report: &str, verdict: &str, check: &str) -> bool {
+    report
+        .lines()
+        .any(|l| l.starts_with(verdict) && l.contains(check))
+}
+
 #[test]
 fn status_is_retained_with_a_last_will_and_telemetry_reports_health() {
     use wire::DeviceState::{Offline, Online};
@@ -622,20 +646,12 @@ fn status_is_retained_with_a_last_will_and_telemetry_reports_health() {
         states(&late) == [(Online, true)]
     });
 
-    // Killed: the broker publishes the Last Will once the keep-alive runs out.
+    // Killed: the connection drops without a DISCONNECT, and the broker publishes the Last Will.
     daemon.kill_nine();
-    wait_for("the last will", Duration::from_secs(20), || {
-        states(&watcher)
-            .last()
-            .is_some_and(|(state, _)| *state == Offline)
-    });
+    wait_for_state(&watcher, Offline, "the last will");
     // Back, then stopped cleanly: online, then offline said by the daemon itself at once.
     let mut daemon = appliance.start();
-    wait_for("online again", Duration::from_secs(20), || {
-        states(&watcher)
-            .last()
-            .is_some_and(|(state, _)| *state == Online)
-    });
+    wait_for_state(&watcher, Online, "online again");
     let stopping = Instant::now();
     assert!(
         daemon
@@ -656,21 +672,8 @@ fn doctor_prints_one_line_per_check_and_fails_on_a_dead_broker() {
     let mut broker = Broker::start();
     let states_file = recorded_states(dir.path(), 306, 60);
     let appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
-    let doctor = || {
-        Command::new(workspace_binary("benchsight-edge"))
-            .arg("--config")
-            .arg(&appliance.config)
-            .arg("doctor")
-            .output()
-            .unwrap()
-    };
-    let healthy = doctor();
-    let report = String::from_utf8_lossy(&healthy.stdout).into_owned();
-    assert!(
-        healthy.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&healthy.stderr)
-    );
+    let (ok, report, stderr) = doctor(&appliance.config);
+    assert!(ok, "{report}\n{stderr}");
     for check in [
         "disk",
         "store",
@@ -680,24 +683,13 @@ fn doctor_prints_one_line_per_check_and_fails_on_a_dead_broker() {
         "model",
         "broker",
     ] {
-        assert!(
-            report
-                .lines()
-                .any(|l| l.starts_with("ok") && l.contains(check)),
-            "{check} in:\n{report}"
-        );
+        assert!(reports(&report, "ok", check), "{check} in:\n{report}");
     }
     broker.stop();
-    let sick = doctor();
-    let report = String::from_utf8_lossy(&sick.stdout).into_owned();
-    assert!(!sick.status.success());
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
-        "{report}"
-    );
-    assert!(String::from_utf8_lossy(&sick.stderr).contains("1 of 7 checks failed"));
+    let (ok, report, stderr) = doctor(&appliance.config);
+    assert!(!ok);
+    assert!(reports(&report, "FAIL", "broker"), "{report}");
+    assert!(stderr.contains("1 of 7 checks failed"), "{stderr}");
 }
 
 /// A CA, a broker certificate for `localhost` and a client certificate for the device, made with
@@ -845,29 +837,14 @@ fn the_uplink_logs_in_over_tls_with_a_client_certificate() {
     std::fs::write(&appliance.config, config).unwrap();
     let watcher = Subscriber::connect(observer_port, &format!("bs/v1/{TENANT}/{DEVICE}/status"));
     let _daemon = appliance.start();
-    wait_for(
+    wait_for_state(
+        &watcher,
+        wire::DeviceState::Online,
         "the appliance online over TLS",
-        Duration::from_secs(30),
-        || {
-            states(&watcher)
-                .last()
-                .is_some_and(|(state, _)| *state == wire::DeviceState::Online)
-        },
     );
     // `doctor` logs in with the same credentials and says so.
-    let doctor = Command::new(workspace_binary("benchsight-edge"))
-        .arg("--config")
-        .arg(&appliance.config)
-        .arg("doctor")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&doctor.stdout).into_owned();
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("ok") && l.contains("broker") && l.contains("localhost")),
-        "{report}"
-    );
+    let (_, report, _) = doctor(&appliance.config);
+    assert!(reports(&report, "ok", "localhost"), "{report}");
     // Without the client certificate the broker refuses the login.
     let anonymous = std::fs::read_to_string(&appliance.config)
         .unwrap()
@@ -877,19 +854,8 @@ fn the_uplink_logs_in_over_tls_with_a_client_certificate() {
         .join("\n");
     let refused_config = dir.path().join("no-cert.toml");
     std::fs::write(&refused_config, anonymous).unwrap();
-    let refused = Command::new(workspace_binary("benchsight-edge"))
-        .arg("--config")
-        .arg(&refused_config)
-        .arg("doctor")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&refused.stdout).into_owned();
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
-        "{report}"
-    );
+    let (ok, report, _) = doctor(&refused_config);
+    assert!(!ok && reports(&report, "FAIL", "broker"), "{report}");
 }
 
 #[test]
@@ -933,28 +899,13 @@ fn the_uplink_logs_in_with_its_device_token() {
     appliance.config = with_token("token.toml", &token);
     let watcher = Subscriber::connect(observer_port, &format!("bs/v1/{TENANT}/{DEVICE}/status"));
     let _daemon = appliance.start();
-    wait_for(
+    wait_for_state(
+        &watcher,
+        wire::DeviceState::Online,
         "the appliance online with its token",
-        Duration::from_secs(30),
-        || {
-            states(&watcher)
-                .last()
-                .is_some_and(|(state, _)| *state == wire::DeviceState::Online)
-        },
     );
     let wrong = dir.path().join("wrong-token");
     std::fs::write(&wrong, "guess").unwrap();
-    let refused = Command::new(workspace_binary("benchsight-edge"))
-        .arg("--config")
-        .arg(with_token("wrong.toml", &wrong))
-        .arg("doctor")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&refused.stdout).into_owned();
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains("broker")),
-        "{report}"
-    );
+    let (ok, report, _) = doctor(&with_token("wrong.toml", &wrong));
+    assert!(!ok && reports(&report, "FAIL", "broker"), "{report}");
 }
