@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use benchsight_core::domain::Rgb;
 use benchsight_core::ids::{CommandId, DeviceId, GameId, StoreId, TenantId};
-use benchsight_core::wire::{self, CommandBody, Record, StartGame, TeamSetup};
+use benchsight_core::wire::{self, CommandBody, Record, RecordChange, StartGame, TeamSetup};
 use benchsight_eval::acker::Acker;
 use benchsight_eval::corruption::CorruptionLevels;
 use benchsight_eval::events::write_corrupted_states;
@@ -196,6 +196,24 @@ fn assert_delivered_exactly(appliance: &Appliance, acker: &Acker) -> usize {
         ids.len(),
         committed.len(),
         "a record id arrived under two seqs"
+    );
+    // Deduplicated by event id, each new event is there once (amendments and retractions
+    // share their event's id by design).
+    let new_events: Vec<_> = kept_records
+        .values()
+        .filter(|r| matches!(r.change, RecordChange::Event(_)))
+        .map(|r| r.change.event_id())
+        .collect();
+    let unique: BTreeSet<_> = new_events.iter().collect();
+    assert_eq!(
+        unique.len(),
+        new_events.len(),
+        "an event was committed twice"
+    );
+    eprintln!(
+        "{} records kept once each from {} arrivals (resends included)",
+        committed.len(),
+        kept.arrivals.iter().filter(|(s, _)| *s == store).count()
     );
     committed.len()
 }
