@@ -148,6 +148,10 @@ pub struct GameEvent {
     pub source: Source,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The goal this event (a pass or zone entry) set up, when a tracker linked it
+    /// (`assistToGoalIdx`): where the passer's `AssistPrimary` / `AssistSecondary` counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assist_to_goal: Option<EventId>,
 }
 
 impl GameEvent {

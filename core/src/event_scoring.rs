@@ -243,6 +243,7 @@ mod tests {
             confidence: Confidence::CERTAIN,
             source: Source::Auto,
             evidence: None,
+            assist_to_goal: None,
         }
     }
 

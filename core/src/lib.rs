@@ -23,6 +23,8 @@
 //! - [`rink_state`]: tracks and puck placed on the rink through the homography (`RinkState`).
 //! - [`engine`]: the game-event engine — rink states in, BenchSight events (and corrections) out.
 //! - [`event_scoring`]: derived events matched to a true log — precision, recall, F1 per kind.
+//! - [`tracker`]: BenchSight tracker save files read into events, rosters and line stints.
+//! - [`stats`]: the ETL — events and stints into team, player and goalie game statistics.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -43,8 +45,10 @@ pub mod puck_finder;
 pub mod puck_tracking;
 pub mod rink;
 pub mod rink_state;
+pub mod stats;
 pub mod teams;
 pub mod topic;
+pub mod tracker;
 pub mod tracking;
 pub mod vocabulary;
 pub mod wire;

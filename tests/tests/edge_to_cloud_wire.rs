@@ -41,6 +41,7 @@ fn goal(seq: u64) -> Record {
         confidence: Confidence::new(0.97).unwrap(),
         source: Source::Auto,
         evidence: None,
+        assist_to_goal: None,
     };
     Record {
         seq: Seq::new(seq).unwrap(),

@@ -1453,6 +1453,7 @@ impl GameEngine {
                     track_ids: Vec::new(),
                     puck_positions: Vec::new(),
                 }),
+                assist_to_goal: None,
             },
             ends: self.ends,
         }

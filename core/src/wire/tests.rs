@@ -122,6 +122,7 @@ fn arb_event() -> impl Strategy<Value = GameEvent> {
                         track_ids,
                         puck_positions,
                     }),
+                    assist_to_goal: None,
                 }
             },
         )
@@ -199,6 +200,7 @@ fn sample_batch() -> EventBatch {
             track_ids: vec![17, 4],
             puck_positions: vec![],
         }),
+        assist_to_goal: None,
     };
     EventBatch {
         store: store(),

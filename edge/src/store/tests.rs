@@ -23,6 +23,7 @@ fn event(game: &str, n: u8, at_ms: u64) -> GameEvent {
         confidence: Confidence::new(0.8).unwrap(),
         source: Source::Auto,
         evidence: None,
+        assist_to_goal: None,
     }
 }
 

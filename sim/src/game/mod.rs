@@ -1666,6 +1666,7 @@ impl GameSim {
             confidence: Confidence::CERTAIN,
             source: Source::Auto,
             evidence: None,
+            assist_to_goal: None,
         });
     }
 }
