@@ -26,6 +26,9 @@ pub struct DatabaseSection {
     pub url: String,
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// The schema owner, used by `migrate` only; `url` when not set.
+    #[serde(default)]
+    pub owner_url: Option<String>,
 }
 
 fn default_max_connections() -> u32 {
@@ -110,6 +113,7 @@ impl CloudConfig {
     pub fn redacted(&self) -> CloudConfig {
         let mut shown = self.clone();
         shown.database.url = mask_url_password(&self.database.url);
+        shown.database.owner_url = self.database.owner_url.as_deref().map(mask_url_password);
         shown
     }
 }

@@ -3,7 +3,17 @@
 //!
 //! Module map:
 //! - [`config`]: the service configuration, its defaults, validation and redaction.
+//! - [`db`]: PostgreSQL pools, migrations, tenant-scoped transactions (row-level security).
+//! - [`events`]: storing events and their players with UNNEST inserts, idempotently.
+//! - [`etl`]: a game's derived statistics recomputed from what is stored.
+//! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
+//! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
 pub mod config;
+pub mod db;
+pub mod etl;
+pub mod events;
+pub mod import;
 pub mod ingest;
+pub mod stats;

@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use benchsight_cloud::config::CloudConfig;
+use benchsight_cloud::db::{Database, create_tenant};
+use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::stats::stored_stats;
+use benchsight_core::ids::{GameId, TenantId};
+use benchsight_core::tracker::read_tracker_file;
 use clap::{Parser, Subcommand};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -35,6 +40,37 @@ enum Command {
     /// Load and validate the configuration, then print the effective values as JSON (the
     /// database password is masked).
     CheckConfig,
+    /// Apply the database migrations (migrations/cloud) as the schema owner
+    /// (`database.owner_url`, else `database.url`).
+    Migrate,
+    /// Create a tenant (nothing happens when it exists).
+    CreateTenant {
+        tenant: String,
+        /// Display name; the id when not given.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Import a BenchSight tracker save file into a tenant: teams, players, the game, its events
+    /// and stints, then its statistics. Importing the same file again changes nothing.
+    ImportTracker {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Print a game's stored team, player and goalie statistics.
+    Stats {
+        game: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StatsFormat {
+    Json,
+    Table,
 }
 
 fn main() -> ExitCode {
@@ -58,7 +94,81 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&shown)?);
             Ok(())
         }
+        Command::Migrate => {
+            let config = load_config(&cli.config)?;
+            let url = config
+                .database
+                .owner_url
+                .as_ref()
+                .unwrap_or(&config.database.url);
+            block_on(async {
+                Database::connect(url, 1).await?.migrate().await?;
+                println!("database migrated");
+                Ok(())
+            })
+        }
+        Command::CreateTenant { tenant, name } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                create_tenant(&db, &tenant, name.as_deref().unwrap_or(tenant.as_str())).await?;
+                println!("tenant {tenant} exists");
+                Ok(())
+            })
+        }
+        Command::ImportTracker { file, tenant } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let game = read_tracker_file(&text, &tenant)
+                .with_context(|| format!("reading {}", file.display()))?;
+            for skipped in &game.skipped {
+                eprintln!("benchsight-cloud: skipped {skipped}");
+            }
+            block_on(async {
+                let db = Database::connect(&config.database.url, 2).await?;
+                let report = import_tracker(&db, &tenant, &game).await?;
+                println!(
+                    "game {}: {} of {} events added, {} stints added ({} – {})",
+                    game.game_id,
+                    report.events_added,
+                    report.events_total,
+                    report.stints_added,
+                    game.home.name,
+                    game.away.name
+                );
+                Ok(())
+            })
+        }
+        Command::Stats {
+            game,
+            tenant,
+            format,
+        } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let game = GameId::parse(&game).context("game")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                let stats = stored_stats(&db, &tenant, &game).await?;
+                match format {
+                    StatsFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+                    StatsFormat::Table => print!("{}", stats.table()),
+                }
+                Ok(())
+            })
+        }
     }
+}
+
+/// Runs one command's database work on a small runtime.
+fn block_on(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
 }
 
 /// Reads the configuration file, applies environment overrides and validates the result.

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{GameClock, Period, ReviewBand, Team};
 use crate::event::{GameEvent, PlayerRole};
@@ -23,7 +23,7 @@ use crate::ids::EventId;
 use crate::vocabulary::{Detail, EventType};
 
 /// One player's place in a line stint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StintSlot {
     pub team: Team,
     /// `F1`, `D2`, `G`, …
@@ -32,7 +32,7 @@ pub struct StintSlot {
 }
 
 /// An interval during which the players on the ice stay the same.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stint {
     pub period: Period,
     pub start: Option<GameClock>,
@@ -50,7 +50,7 @@ pub struct PlayerKey {
 }
 
 /// A team's figures for one game.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamStats {
     pub goals: u32,
     /// Shot events of every outcome.
@@ -67,7 +67,7 @@ pub struct TeamStats {
 }
 
 /// A skater's (or goalie's) figures for one game.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlayerStats {
     pub goals: u32,
     pub primary_assists: u32,
@@ -87,7 +87,7 @@ pub struct PlayerStats {
 }
 
 /// A goalie's figures for one game.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct GoalieStats {
     pub saves: u32,
     pub goals_against: u32,

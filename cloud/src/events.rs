@@ -1,0 +1,134 @@
+//! Storing events: one UNNEST insert per table (COPY is refused under row-level security),
+//! idempotent on the event id, with each event's players alongside.
+
+use benchsight_core::event::GameEvent;
+use benchsight_core::ids::TenantId;
+use sqlx::{Postgres, Transaction};
+
+use crate::db::DbError;
+use crate::etl::team_text;
+
+fn zone_text(zone: benchsight_core::domain::Zone) -> &'static str {
+    use benchsight_core::domain::Zone;
+    match zone {
+        Zone::Offensive => "o",
+        Zone::Defensive => "d",
+        Zone::Neutral => "n",
+    }
+}
+
+fn review_status(event: &GameEvent) -> &'static str {
+    use benchsight_core::domain::ReviewBand;
+    match event.confidence.review_band() {
+        ReviewBand::Accepted => "accepted",
+        ReviewBand::NeedsReview => "needs_review",
+        ReviewBand::Hidden => "hidden",
+    }
+}
+
+/// Inserts `events` of `tenant` (those already stored are left as they are) and returns how
+/// many were new.
+pub async fn insert_events(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: &TenantId,
+    device: Option<&str>,
+    events: &[GameEvent],
+) -> Result<u64, DbError> {
+    // One array per column, bound to UNNEST.
+    let (mut ids, mut games, mut types, mut d1, mut d2, mut teams) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let (mut periods, mut clocks, mut media, mut zones) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut xs, mut ys, mut confidences, mut reviews, mut payloads) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        ids.push(event.event_id.as_uuid());
+        games.push(event.game_id.as_str());
+        types.push(event.event_type.as_str());
+        d1.push(event.detail1.as_ref().map(|d| d.as_str().to_owned()));
+        d2.push(event.detail2.as_ref().map(|d| d.as_str().to_owned()));
+        teams.push(event.team.map(team_text));
+        periods.push(i16::from(event.period.number()));
+        clocks.push(
+            event
+                .clock
+                .map(|c| i32::try_from(c.remaining_ms()).unwrap_or(i32::MAX)),
+        );
+        media.push(
+            event
+                .media_time_ms
+                .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX)),
+        );
+        zones.push(event.zone.map(zone_text));
+        xs.push(event.puck.map(|p| p.x_ft()));
+        ys.push(event.puck.map(|p| p.y_ft()));
+        confidences.push(event.confidence.get());
+        reviews.push(review_status(event));
+        payloads.push(serde_json::to_value(event).map_err(|e| DbError::Corrupt(e.to_string()))?);
+    }
+    let added = sqlx::query(
+        "INSERT INTO event (tenant_id, device_id, event_id, game_id, event_type, detail1, detail2,
+             team, period, clock_ms, media_time_ms, zone, puck_x, puck_y, confidence,
+             review_status, payload)
+         SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::smallint[], $10::int[], $11::bigint[], $12::text[],
+             $13::float8[], $14::float8[], $15::real[], $16::text[], $17::jsonb[])
+         ON CONFLICT (tenant_id, event_id) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(device)
+    .bind(&ids)
+    .bind(&games)
+    .bind(&types)
+    .bind(&d1)
+    .bind(&d2)
+    .bind(&teams)
+    .bind(&periods)
+    .bind(&clocks)
+    .bind(&media)
+    .bind(&zones)
+    .bind(&xs)
+    .bind(&ys)
+    .bind(&confidences)
+    .bind(&reviews)
+    .bind(&payloads)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+
+    let (mut p_ids, mut p_roles, mut p_teams, mut p_numbers, mut p_tracks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        for player in &event.players {
+            p_ids.push(event.event_id.as_uuid());
+            p_roles.push(player.role.to_string());
+            p_teams.push(team_text(player.team));
+            p_numbers.push(player.number.map(|n| i16::try_from(n).unwrap_or(i16::MAX)));
+            p_tracks.push(
+                player
+                    .track_id
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            );
+        }
+    }
+    sqlx::query(
+        "INSERT INTO event_player (tenant_id, event_id, role, team, number, track_id)
+         SELECT $1, * FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::bigint[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(&p_ids)
+    .bind(&p_roles)
+    .bind(&p_teams)
+    .bind(&p_numbers)
+    .bind(&p_tracks)
+    .execute(&mut **tx)
+    .await?;
+    Ok(added)
+}

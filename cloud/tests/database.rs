@@ -1,0 +1,189 @@
+//! The cloud's database against the private PostgreSQL of `scripts/services`: migrations, row-level
+//! security as the unprivileged service role, and the tracker import through the ETL.
+
+// Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use benchsight_cloud::db::{Database, create_tenant};
+use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::stats::stored_stats;
+use benchsight_core::ids::{GameId, TenantId};
+use benchsight_core::tracker::read_tracker_file;
+
+/// A fresh database with the schema, and pools as the owner and as the service role.
+async fn fresh_database(name: &str) -> (Database, Database) {
+    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
+        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let base = admin.rsplit_once('/').unwrap().0.to_owned();
+    // One database per test, replaced on the next run (it holds nothing worth keeping).
+    let database = format!("bs_test_{name}");
+    let server = Database::connect(&admin, 1).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database}"
+    )))
+    .execute(server.pool())
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(server.pool())
+        .await
+        .unwrap();
+    let owner = Database::connect(&format!("{base}/{database}"), 2)
+        .await
+        .unwrap();
+    owner.migrate().await.unwrap();
+    // The service's login role: a member of benchsight_app, owning nothing, no BYPASSRLS.
+    sqlx::query(
+        "DO $$ BEGIN CREATE ROLE bs_test_service LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE benchsight_app;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .execute(owner.pool())
+    .await
+    .unwrap();
+    let service_url = format!("{base}/{database}").replacen("postgres@", "bs_test_service@", 1);
+    assert!(service_url.contains("bs_test_service@"), "{service_url}");
+    (owner, Database::connect(&service_url, 4).await.unwrap())
+}
+
+fn tracker_file(id: u32) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/benchsight/games")
+        .join(format!("{id}.json"));
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[tokio::test]
+async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_nothing() {
+    let (_owner, db) = fresh_database("import").await;
+    let tenant = TenantId::parse("league").unwrap();
+    create_tenant(&db, &tenant, "League").await.unwrap();
+    // (G, shot events, SOG, missed, blocked, faceoff wins, saves), VOCABULARY.md.
+    let expected = [
+        (
+            18969,
+            [[4, 71, 40, 13, 16, 26, 21], [3, 43, 23, 8, 9, 20, 37]],
+        ),
+        (
+            18981,
+            [[2, 59, 34, 10, 15, 18, 13], [1, 37, 14, 10, 11, 22, 32]],
+        ),
+    ];
+    for (id, teams) in expected {
+        let game = read_tracker_file(&tracker_file(id), &tenant).unwrap();
+        let first = import_tracker(&db, &tenant, &game).await.unwrap();
+        assert_eq!(first.events_added, first.events_total);
+        let again = import_tracker(&db, &tenant, &game).await.unwrap();
+        assert_eq!(
+            (again.events_added, again.stints_added),
+            (0, 0),
+            "re-import changes nothing"
+        );
+        let stats = stored_stats(&db, &tenant, &GameId::parse(&id.to_string()).unwrap())
+            .await
+            .unwrap();
+        let got: Vec<[u32; 7]> = stats
+            .teams
+            .iter()
+            .map(|t| {
+                let s = &t.stats;
+                [
+                    s.goals,
+                    s.shot_events,
+                    s.shots_on_goal,
+                    s.missed,
+                    s.blocked,
+                    s.faceoff_wins,
+                    s.saves,
+                ]
+            })
+            .collect();
+        assert_eq!(got, teams, "game {id}");
+        let stint_seconds: i64 = sqlx::query_scalar(
+            "SELECT SUM(duration_s)::bigint FROM stint WHERE tenant_id = $1 AND game_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_one(&mut *db.tenant(&tenant).await.unwrap())
+        .await
+        .unwrap();
+        assert_eq!(stint_seconds, 3240, "game {id}");
+    }
+}
+
+#[tokio::test]
+async fn the_service_role_sees_and_writes_only_its_tenant() {
+    let (_owner, db) = fresh_database("rls").await;
+    let (a, b) = (
+        TenantId::parse("tenant-a").unwrap(),
+        TenantId::parse("tenant-b").unwrap(),
+    );
+    create_tenant(&db, &a, "A").await.unwrap();
+    create_tenant(&db, &b, "B").await.unwrap();
+    let game = read_tracker_file(&tracker_file(19038), &b).unwrap();
+    import_tracker(&db, &b, &game).await.unwrap();
+
+    let count = |tenant: TenantId, table: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.tenant(&tenant).await.unwrap();
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            n
+        }
+    };
+    for table in [
+        "tenant",
+        "game",
+        "event",
+        "event_player",
+        "stint",
+        "team_game_stats",
+    ] {
+        assert!(count(b.clone(), table).await > 0, "{table} as B");
+        assert_eq!(
+            count(a.clone(), table).await,
+            if table == "tenant" { 1 } else { 0 },
+            "{table} as A"
+        );
+    }
+    // No tenant set: nothing at all.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // Writing B's rows as A is refused by the policy.
+    let mut tx = db.tenant(&a).await.unwrap();
+    let refused =
+        sqlx::query("INSERT INTO team (tenant_id, team_id, name) VALUES ('tenant-b', 'x', 'X')")
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+    assert!(
+        refused.to_string().contains("row-level security"),
+        "{refused}"
+    );
+    drop(tx);
+    // And A cannot touch B's existing rows either.
+    let mut tx = db.tenant(&a).await.unwrap();
+    let changed = sqlx::query("UPDATE event SET confidence = 0 WHERE tenant_id = 'tenant-b'")
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 0);
+    // The service role owns nothing and cannot bypass the policies.
+    let (bypass, owns): (bool, i64) = sqlx::query_as(
+        "SELECT rolbypassrls, (SELECT COUNT(*) FROM pg_tables WHERE tableowner = current_user)
+         FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert!(!bypass && owns == 0);
+}
