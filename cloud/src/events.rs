@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 use crate::db::DbError;
 use crate::etl::team_text;
 
-fn zone_text(zone: benchsight_core::domain::Zone) -> &'static str {
+pub(crate) fn zone_text(zone: benchsight_core::domain::Zone) -> &'static str {
     use benchsight_core::domain::Zone;
     match zone {
         Zone::Offensive => "o",
@@ -17,7 +17,7 @@ fn zone_text(zone: benchsight_core::domain::Zone) -> &'static str {
     }
 }
 
-fn review_status(event: &GameEvent) -> &'static str {
+pub(crate) fn review_status(event: &GameEvent) -> &'static str {
     use benchsight_core::domain::ReviewBand;
     match event.confidence.review_band() {
         ReviewBand::Accepted => "accepted",
@@ -26,14 +26,28 @@ fn review_status(event: &GameEvent) -> &'static str {
     }
 }
 
+/// Where appliance events came from: the device, its store incarnation and each event's `seq`
+/// (parallel to the events).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub device: &'a str,
+    pub store: uuid::Uuid,
+    pub seqs: &'a [i64],
+}
+
 /// Inserts `events` of `tenant` (those already stored are left as they are) and returns how
 /// many were new.
 pub async fn insert_events(
     tx: &mut Transaction<'static, Postgres>,
     tenant: &TenantId,
-    device: Option<&str>,
     events: &[GameEvent],
+    origin: Option<Origin<'_>>,
 ) -> Result<u64, DbError> {
+    let device = origin.map(|o| o.device);
+    let stores: Vec<Option<uuid::Uuid>> = events.iter().map(|_| origin.map(|o| o.store)).collect();
+    let seqs: Vec<Option<i64>> = (0..events.len())
+        .map(|i| origin.and_then(|o| o.seqs.get(i).copied()))
+        .collect();
     // One array per column, bound to UNNEST.
     let (mut ids, mut games, mut types, mut d1, mut d2, mut teams) = (
         Vec::new(),
@@ -75,11 +89,12 @@ pub async fn insert_events(
     let added = sqlx::query(
         "INSERT INTO event (tenant_id, device_id, event_id, game_id, event_type, detail1, detail2,
              team, period, clock_ms, media_time_ms, zone, puck_x, puck_y, confidence,
-             review_status, payload)
+             review_status, payload, store_id, seq)
          SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
              $8::text[], $9::smallint[], $10::int[], $11::bigint[], $12::text[],
-             $13::float8[], $14::float8[], $15::real[], $16::text[], $17::jsonb[])
-         ON CONFLICT (tenant_id, event_id) DO NOTHING",
+             $13::float8[], $14::float8[], $15::real[], $16::text[], $17::jsonb[], $18::uuid[],
+             $19::bigint[])
+         ON CONFLICT DO NOTHING",
     )
     .bind(tenant.as_str())
     .bind(device)
@@ -98,6 +113,8 @@ pub async fn insert_events(
     .bind(&confidences)
     .bind(&reviews)
     .bind(&payloads)
+    .bind(&stores)
+    .bind(&seqs)
     .execute(&mut **tx)
     .await?
     .rows_affected();

@@ -112,7 +112,7 @@ pub async fn import_tracker(
             .await?;
         }
     }
-    let events_added = crate::events::insert_events(&mut tx, tenant, None, &game.events).await?;
+    let events_added = crate::events::insert_events(&mut tx, tenant, &game.events, None).await?;
     let mut stints_added = 0;
     for (index, stint) in game.stints.iter().enumerate() {
         let body = serde_json::to_value(stint).map_err(|e| DbError::Corrupt(e.to_string()))?;

@@ -7,6 +7,7 @@
 //! - [`events`]: storing events and their players with UNNEST inserts, idempotently.
 //! - [`etl`]: a game's derived statistics recomputed from what is stored.
 //! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
+//! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
@@ -17,3 +18,4 @@ pub mod events;
 pub mod import;
 pub mod ingest;
 pub mod stats;
+pub mod worker;

@@ -10,6 +10,7 @@ use benchsight_cloud::config::CloudConfig;
 use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::import::import_tracker;
 use benchsight_cloud::stats::stored_stats;
+use benchsight_cloud::worker::{IngestSettings, run_ingest};
 use benchsight_core::ids::{GameId, TenantId};
 use benchsight_core::tracker::read_tracker_file;
 use clap::{Parser, Subcommand};
@@ -57,6 +58,9 @@ enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Run the ingest worker: store the fleet's event batches exactly once, acknowledge them,
+    /// dead-letter bad messages and keep the games' statistics current, until SIGTERM / Ctrl-C.
+    Ingest,
     /// Print a game's stored team, player and goalie statistics.
     Stats {
         game: String,
@@ -142,6 +146,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        Command::Ingest => {
+            let config = load_config(&cli.config)?;
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let password = config
+                .broker
+                .password_file
+                .as_ref()
+                .map(|p| {
+                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+                })
+                .transpose()?;
+            let settings = IngestSettings {
+                host: config.broker.host.clone(),
+                port: config.broker.port,
+                credentials: config
+                    .broker
+                    .username
+                    .clone()
+                    .zip(password.map(|p| p.trim().to_owned())),
+                share_group: config.broker.share_group.clone(),
+                client_id: format!("ingest-{}", hostname()),
+                etl_debounce: std::time::Duration::from_secs(2),
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?
+                .block_on(async {
+                    let db =
+                        Database::connect(&config.database.url, config.database.max_connections)
+                            .await?;
+                    let cancel = tokio_util::sync::CancellationToken::new();
+                    let stop = cancel.clone();
+                    let mut term =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = term.recv() => {}
+                            _ = tokio::signal::ctrl_c() => {}
+                        }
+                        stop.cancel();
+                    });
+                    let report = run_ingest(db, settings, cancel).await?;
+                    tracing::info!(?report, "ingest stopped");
+                    Ok(())
+                })
+        }
         Command::Stats {
             game,
             tenant,
@@ -161,6 +218,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// This machine's name, for a stable MQTT client id across restarts.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "cloud".into())
 }
 
 /// Runs one command's database work on a small runtime.

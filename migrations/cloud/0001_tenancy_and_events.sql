@@ -55,6 +55,21 @@ CREATE TABLE device_store (
     FOREIGN KEY (tenant_id, device_id) REFERENCES device
 );
 
+-- Every record a device delivered, once per (store, seq): the ledger that makes ingest
+-- idempotent and from which the contiguous ack is computed. Rejected records count too.
+CREATE TABLE device_record (
+    tenant_id   TEXT NOT NULL,
+    device_id   TEXT NOT NULL,
+    store_id    UUID NOT NULL,
+    seq         BIGINT NOT NULL,
+    record_id   UUID NOT NULL,
+    event_id    UUID NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('event', 'amendment', 'retraction')),
+    outcome     TEXT NOT NULL CHECK (outcome IN ('stored', 'rejected')),
+    PRIMARY KEY (tenant_id, device_id, store_id, seq),
+    FOREIGN KEY (tenant_id, device_id, store_id) REFERENCES device_store
+);
+
 CREATE TABLE team (
     tenant_id   TEXT NOT NULL REFERENCES tenant,
     team_id     TEXT NOT NULL,
@@ -77,8 +92,9 @@ CREATE TABLE game (
     tenant_id   TEXT NOT NULL REFERENCES tenant,
     game_id     TEXT NOT NULL,
     rink_id     TEXT,
-    home_team   TEXT NOT NULL,
-    away_team   TEXT NOT NULL,
+    -- Unknown while an appliance reports a game the cloud did not schedule.
+    home_team   TEXT,
+    away_team   TEXT,
     home_attacks_right_p1 BOOLEAN NOT NULL DEFAULT true,
     period_lengths_s INTEGER[] NOT NULL,
     status      TEXT NOT NULL DEFAULT 'scheduled'
@@ -212,7 +228,7 @@ DO $$
 DECLARE
     t TEXT;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['tenant', 'rink', 'device', 'device_store', 'team', 'player', 'game',
+    FOREACH t IN ARRAY ARRAY['tenant', 'rink', 'device', 'device_store', 'device_record', 'team', 'player', 'game',
         'roster', 'event', 'event_player', 'stint', 'team_game_stats', 'player_game_stats',
         'goalie_game_stats', 'ingest_reject', 'audit_log']
     LOOP

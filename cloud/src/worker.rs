@@ -1,0 +1,206 @@
+//! The ingest worker: a shared subscription (`$share/{group}/bs/v1/+/+/events`) so several cloud
+//! processes split the fleet's messages; each batch stored exactly once, then acknowledged to
+//! its device with the store's contiguous watermark; bad messages dead-lettered; the statistics
+//! of touched games recomputed once their events settle (debounced).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use benchsight_core::delivery::Backoff;
+use benchsight_core::ids::{GameId, TenantId};
+use benchsight_core::topic::TopicKind;
+use benchsight_core::wire::{self, Ack, MAX_PAYLOAD_BYTES};
+use rand::Rng;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Database;
+use crate::etl::recompute_game;
+use crate::ingest::{IncomingBatch, IngestError, dead_letter, store_batch};
+
+/// Where the worker listens.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    pub host: String,
+    pub port: u16,
+    pub credentials: Option<(String, String)>,
+    pub share_group: String,
+    /// Stable per process: with a persistent session the broker keeps unacknowledged messages
+    /// for a worker that restarts.
+    pub client_id: String,
+    /// A game's statistics are recomputed once no event touched it for this long.
+    pub etl_debounce: Duration,
+}
+
+/// Counters of one worker run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub batches: u64,
+    pub new_records: u64,
+    pub dead_letters: u64,
+    pub recomputed_games: u64,
+}
+
+/// Runs until `cancel`.
+pub async fn run_ingest(
+    db: Database,
+    settings: IngestSettings,
+    cancel: CancellationToken,
+) -> Result<IngestReport, IngestError> {
+    let mut options = MqttOptions::new(&settings.client_id, &settings.host, settings.port);
+    options
+        .set_keep_alive(Duration::from_secs(30))
+        .set_clean_session(false)
+        .set_manual_acks(true)
+        .set_max_packet_size(MAX_PAYLOAD_BYTES + 4096, MAX_PAYLOAD_BYTES + 4096);
+    if let Some((user, password)) = &settings.credentials {
+        options.set_credentials(user, password);
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    let filter = TopicKind::Events.shared_filter(&settings.share_group);
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+    let mut stale: BTreeMap<(TenantId, GameId), Instant> = BTreeMap::new();
+    let mut report = IngestReport::default();
+    let mut etl_tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        let polled = tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = etl_tick.tick() => {
+                report.recomputed_games += recompute_settled(&db, &mut stale, settings.etl_debounce).await;
+                continue;
+            }
+            polled = eventloop.poll() => polled,
+        };
+        match polled {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff.reset();
+                if let Err(error) = client.subscribe(&filter, QoS::AtLeastOnce).await {
+                    tracing::error!(%error, "cannot subscribe");
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                report.batches += 1;
+                match handle(&db, &client, &publish).await {
+                    Ok(Handled::Stored { new_records, games }) => {
+                        report.new_records += new_records;
+                        let now = Instant::now();
+                        for game in games {
+                            stale.insert(game, now);
+                        }
+                    }
+                    Ok(Handled::DeadLettered) => report.dead_letters += 1,
+                    Err(error) => {
+                        // Not acknowledged: the broker redelivers it, and the device resends
+                        // after its ack timeout in any case.
+                        tracing::error!(%error, topic = %publish.topic, "cannot store a batch");
+                        continue;
+                    }
+                }
+                if let Err(error) = client.ack(&publish).await {
+                    tracing::warn!(%error, "cannot acknowledge a message to the broker");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "broker connection");
+                let delay = backoff.next_delay(rand::rng().random());
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+    report.recomputed_games += recompute_settled(&db, &mut stale, Duration::ZERO).await;
+    let _ = client.disconnect().await;
+    Ok(report)
+}
+
+enum Handled {
+    Stored {
+        new_records: u64,
+        games: Vec<(TenantId, GameId)>,
+    },
+    DeadLettered,
+}
+
+/// Stores one message and answers its device, or dead-letters it.
+async fn handle(
+    db: &Database,
+    client: &AsyncClient,
+    publish: &Publish,
+) -> Result<Handled, IngestError> {
+    let incoming = match IncomingBatch::from_message(&publish.topic, &publish.payload) {
+        Ok(incoming) => incoming,
+        Err(rejection) => {
+            tracing::warn!(topic = %publish.topic, %rejection, "dead-lettered a message");
+            dead_letter(db, &publish.topic, &publish.payload, &rejection.to_string()).await?;
+            return Ok(Handled::DeadLettered);
+        }
+    };
+    let outcome = match store_batch(db, &incoming).await {
+        Ok(outcome) => outcome,
+        Err(error @ IngestError::Unauthorised { .. }) => {
+            tracing::warn!(topic = %publish.topic, %error, "dead-lettered a message");
+            dead_letter(db, &publish.topic, &publish.payload, &error.to_string()).await?;
+            return Ok(Handled::DeadLettered);
+        }
+        Err(error) => return Err(error),
+    };
+    let ack = Ack {
+        store: incoming.batch.store,
+        through_seq: outcome.through_seq,
+    };
+    match wire::encode(&ack) {
+        Ok(payload) => {
+            let topic = incoming.topic.with_kind(TopicKind::Ack).to_string();
+            if let Err(error) = client
+                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .await
+            {
+                tracing::warn!(%error, "cannot publish an ack");
+            }
+        }
+        Err(error) => tracing::error!(%error, "cannot encode an ack"),
+    }
+    let tenant = incoming.topic.tenant.clone();
+    Ok(Handled::Stored {
+        new_records: outcome.new_records,
+        games: outcome
+            .games
+            .into_iter()
+            .map(|game| (tenant.clone(), game))
+            .collect(),
+    })
+}
+
+/// Recomputes the games untouched for `debounce`; returns how many.
+async fn recompute_settled(
+    db: &Database,
+    stale: &mut BTreeMap<(TenantId, GameId), Instant>,
+    debounce: Duration,
+) -> u64 {
+    let settled: Vec<(TenantId, GameId)> = stale
+        .iter()
+        .filter(|(_, touched)| touched.elapsed() >= debounce)
+        .map(|(key, _)| key.clone())
+        .collect();
+    let mut done = 0;
+    for (tenant, game) in settled {
+        let outcome = async {
+            let mut tx = db.tenant(&tenant).await?;
+            recompute_game(&mut tx, &tenant, &game).await?;
+            tx.commit().await?;
+            Ok::<_, crate::db::DbError>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                stale.remove(&(tenant, game));
+                done += 1;
+            }
+            Err(error) => tracing::error!(%error, %game, "cannot recompute a game's statistics"),
+        }
+    }
+    done
+}
