@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity lint-systemd test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink
+	clippy purity lint-systemd test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -84,6 +84,10 @@ bench-perception: bootstrap reference-venv ## our pipeline vs the network alone 
 bench-uplink: services ## the uplink draining a day's backlog (50 k records) through the private broker
 	$(CARGO) build --release --workspace --quiet
 	set -a; source $(SERVICES_ENV); set +a; $(EVAL) drain --records 50000
+
+bench-ingest: services ## the cloud's ingest (20 k events via the broker) next to a raw UNNEST insert; ETL speed
+	$(CARGO) build --release --workspace --quiet
+	set -a; source $(SERVICES_ENV); set +a; $(EVAL) ingest-bench --events 20000
 
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim

@@ -74,3 +74,63 @@ pub async fn create_tenant(db: &Database, tenant: &TenantId, name: &str) -> Resu
     tx.commit().await?;
     Ok(())
 }
+
+/// Names a database or role may take when this code makes them: lower-case letters, digits
+/// and '_' (they are spliced into DDL, which takes no parameters).
+fn plain_identifier(name: &str) -> Result<&str, DbError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(DbError::Corrupt(format!(
+            "{name:?} is not a plain identifier"
+        )))
+    }
+}
+
+/// Creates (or re-creates) database `name` on the server of `admin_url` (a superuser), applies
+/// the schema as its owner and makes sure the login role `service_role` exists as a member of
+/// `benchsight_app`. Returns pools as the owner and as the service role. For development,
+/// tests, benchmarks and the demo; production databases are provisioned by their operators.
+pub async fn provision_database(
+    admin_url: &str,
+    name: &str,
+    service_role: &str,
+) -> Result<(Database, Database), DbError> {
+    let (name, role) = (plain_identifier(name)?, plain_identifier(service_role)?);
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} names no database")))?;
+    let server = Database::connect(admin_url, 1).await?;
+    for ddl in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(ddl))
+            .execute(server.pool())
+            .await?;
+    }
+    let owner = Database::connect(&format!("{base}/{name}"), 2).await?;
+    owner.migrate().await?;
+    // Roles are cluster-wide; several databases may be provisioned at once.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DO $$ BEGIN CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE benchsight_app;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    )))
+    .execute(owner.pool())
+    .await?;
+    let user_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} is not a URL")))?;
+    let host = base[user_end..]
+        .rsplit_once('@')
+        .map_or(&base[user_end..], |(_, host)| host);
+    let service_url = format!("{}{role}@{host}/{name}", &base[..user_end]);
+    Ok((owner, Database::connect(&service_url, 4).await?))
+}

@@ -7,6 +7,7 @@
 //! - [`corruption`]: true positions turned into realistic perception output (noise, drop-outs).
 //! - [`drain`]: the uplink draining a day's backlog through a real broker, next to bare MQTT.
 //! - [`events`]: the game-event engine scored on corrupted simulator tracks (engine only).
+//! - [`ingest_bench`]: the cloud's ingest next to a raw UNNEST insert; the ETL's speed.
 //! - [`games`]: held-out games rendered once into a work folder and reused.
 //! - [`tracking`]: tracking, puck and team scores of a replay against the truth.
 
@@ -16,4 +17,5 @@ pub mod corruption;
 pub mod drain;
 pub mod events;
 pub mod games;
+pub mod ingest_bench;
 pub mod tracking;

@@ -131,6 +131,23 @@ enum Command {
         #[arg(long, env = "BENCHSIGHT_TEST_MQTT_PORT")]
         port: u16,
     },
+    /// Benchmark the cloud's ingest: COUNT engine events through the broker and the ingest
+    /// worker, next to a raw UNNEST insert of the same rows; and the ETL over the real
+    /// hand-tracked games next to BenchSight's Python ETL (303 s for 4 games).
+    IngestBench {
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// A superuser URL of the PostgreSQL server (a database bs_bench_ingest is re-created).
+        #[arg(long, env = "BENCHSIGHT_TEST_PG_ADMIN_URL")]
+        admin_url: String,
+        #[arg(long, env = "BENCHSIGHT_TEST_MQTT_HOST", default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, env = "BENCHSIGHT_TEST_MQTT_PORT")]
+        port: u16,
+        /// The hand-tracked games.
+        #[arg(long, default_value = "../shared/data/benchsight/games")]
+        games: PathBuf,
+    },
     /// Benchmark, on one video with one model and the same ONNX Runtime threads: the network
     /// alone, our full pipeline (`benchsight-edge replay`) and a Python reference pipeline
     /// (OpenCV + onnxruntime + Roboflow trackers ByteTrack): fps, time per frame outside the
@@ -189,6 +206,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             std::io::Write::flush(&mut writer)?;
             println!("{frames} rink states in {}", out.display());
+            Ok(())
+        }
+        Command::IngestBench {
+            events,
+            admin_url,
+            host,
+            port,
+            games,
+        } => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&games)
+                .with_context(|| format!("reading {}", games.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?
+                .block_on(benchsight_eval::ingest_bench::run(
+                    &admin_url, &host, port, events, &paths,
+                ))?;
+            let rate = |d: std::time::Duration| report.events as f64 / d.as_secs_f64();
+            println!("{} events in {} batches", report.events, report.batches);
+            println!("{:<52} {:>8} {:>10}", "", "seconds", "events/s");
+            println!(
+                "{:<52} {:>8.2} {:>10.0}",
+                "ingest: broker → worker → ledger, events, watermark",
+                report.ingest.as_secs_f64(),
+                rate(report.ingest)
+            );
+            println!(
+                "{:<52} {:>8.2} {:>10.0}",
+                "raw UNNEST insert of the same rows and batches",
+                report.raw_insert.as_secs_f64(),
+                rate(report.raw_insert)
+            );
+            println!(
+                "ingest / raw: {:.2}× (goal ≥ 0.5×)",
+                report.raw_insert.as_secs_f64() / report.ingest.as_secs_f64()
+            );
+            let per_game_python = 303.0 / 4.0;
+            let etl_per_game = report.etl.as_secs_f64() / report.games.max(1) as f64;
+            let import_per_game = report.import_with_etl.as_secs_f64() / report.games.max(1) as f64;
+            println!(
+                "ETL over {} hand-tracked games: {:.3} ms per game (pure), {:.1} ms per game \
+                 imported with the ETL through PostgreSQL; BenchSight's Python ETL: {per_game_python:.1} s \
+                 per game → {:.0}× / {:.0}× faster (goal ≥ 300×)",
+                report.games,
+                etl_per_game * 1e3,
+                import_per_game * 1e3,
+                per_game_python / etl_per_game,
+                per_game_python / import_per_game
+            );
             Ok(())
         }
         Command::Drain {
