@@ -11,7 +11,7 @@ use benchsight_core::ids::{GameId, TenantId};
 use benchsight_core::topic::TopicKind;
 use benchsight_core::wire::{self, Ack, MAX_PAYLOAD_BYTES};
 use rand::Rng;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Database;
@@ -56,64 +56,112 @@ pub async fn run_ingest(
     if let Some((user, password)) = &settings.credentials {
         options.set_credentials(user, password);
     }
-    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    let (client, eventloop) = AsyncClient::new(options, 256);
     let filter = TopicKind::Events.shared_filter(&settings.share_group);
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+    // The event loop is driven by a task of its own, so that awaiting the client (acks to the
+    // broker and to devices) never waits on a loop nobody polls.
+    let (links, mut incoming) = tokio::sync::mpsc::channel(64);
+    let stop_connection = CancellationToken::new();
+    let connection = tokio::spawn(drive_connection(eventloop, links, stop_connection.clone()));
     let mut stale: BTreeMap<(TenantId, GameId), Instant> = BTreeMap::new();
     let mut report = IngestReport::default();
     let mut etl_tick = tokio::time::interval(Duration::from_millis(250));
     loop {
-        let polled = tokio::select! {
+        let link = tokio::select! {
             () = cancel.cancelled() => break,
             _ = etl_tick.tick() => {
                 report.recomputed_games += recompute_settled(&db, &mut stale, settings.etl_debounce).await;
                 continue;
             }
-            polled = eventloop.poll() => polled,
+            link = incoming.recv() => match link {
+                Some(link) => link,
+                None => break,
+            },
         };
-        match polled {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                backoff.reset();
+        let publish = match link {
+            Link::Up => {
                 if let Err(error) = client.subscribe(&filter, QoS::AtLeastOnce).await {
                     tracing::error!(%error, "cannot subscribe");
                 }
+                continue;
             }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                report.batches += 1;
-                match handle(&db, &client, &publish).await {
-                    Ok(Handled::Stored { new_records, games }) => {
-                        report.new_records += new_records;
-                        let now = Instant::now();
-                        for game in games {
-                            stale.insert(game, now);
-                        }
-                    }
-                    Ok(Handled::DeadLettered) => report.dead_letters += 1,
-                    Err(error) => {
-                        // Not acknowledged: the broker redelivers it, and the device resends
-                        // after its ack timeout in any case.
-                        tracing::error!(%error, topic = %publish.topic, "cannot store a batch");
-                        continue;
-                    }
-                }
-                if let Err(error) = client.ack(&publish).await {
-                    tracing::warn!(%error, "cannot acknowledge a message to the broker");
+            Link::Message(publish) => publish,
+        };
+        report.batches += 1;
+        match handle(&db, &client, &publish).await {
+            Ok(Handled::Stored { new_records, games }) => {
+                report.new_records += new_records;
+                let now = Instant::now();
+                for game in games {
+                    stale.insert(game, now);
                 }
             }
-            Ok(_) => {}
+            Ok(Handled::DeadLettered) => report.dead_letters += 1,
+            Err(error) => {
+                // Not acknowledged: the broker redelivers it, and the device resends after its
+                // ack timeout in any case.
+                tracing::error!(%error, topic = %publish.topic, "cannot store a batch");
+                continue;
+            }
+        }
+        if let Err(error) = client.ack(&publish).await {
+            tracing::warn!(%error, "cannot acknowledge a message to the broker");
+        }
+    }
+    report.recomputed_games += recompute_settled(&db, &mut stale, Duration::ZERO).await;
+    // Disconnect while the loop still runs, so the broker hears it.
+    if client.disconnect().await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while incoming.recv().await.is_some() {}
+        })
+        .await;
+    }
+    stop_connection.cancel();
+    let _ = connection.await;
+    Ok(report)
+}
+
+/// What the connection task hands the worker.
+#[derive(Debug)]
+enum Link {
+    Up,
+    Message(Publish),
+}
+
+/// Polls rumqttc's event loop (connecting, reconnecting with back-off and jitter) and passes
+/// connections and messages on; a full channel holds the loop back, and so the broker.
+async fn drive_connection(
+    mut eventloop: EventLoop,
+    links: tokio::sync::mpsc::Sender<Link>,
+    stop: CancellationToken,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+    loop {
+        let polled = tokio::select! {
+            () = stop.cancelled() => return,
+            polled = eventloop.poll() => polled,
+        };
+        let link = match polled {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff.reset();
+                Link::Up
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => Link::Message(publish),
+            Ok(_) => continue,
             Err(error) => {
                 tracing::warn!(%error, "broker connection");
                 let delay = backoff.next_delay(rand::rng().random());
                 tokio::select! {
-                    () = cancel.cancelled() => break,
-                    () = tokio::time::sleep(delay) => {}
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(delay) => continue,
                 }
             }
+        };
+        tokio::select! {
+            () = stop.cancelled() => return,
+            sent = links.send(link) => if sent.is_err() { return },
         }
     }
-    report.recomputed_games += recompute_settled(&db, &mut stale, Duration::ZERO).await;
-    let _ = client.disconnect().await;
-    Ok(report)
 }
 
 enum Handled {
