@@ -23,7 +23,7 @@ pub struct IncomingBatch {
 pub enum Rejection {
     #[error("bad topic: {0}")]
     Topic(#[from] TopicError),
-    #[error("a {0} message arrived where event batches were expected")]
+    #[error("a {0} message arrived where it is not expected")]
     NotEvents(TopicKind),
     #[error("bad payload: {0}")]
     Payload(#[from] DecodeError),
@@ -59,6 +59,8 @@ pub struct BatchOutcome {
 pub enum IngestError {
     #[error("device {device} is not registered (or is revoked) in tenant {tenant}")]
     Unauthorised { tenant: String, device: String },
+    #[error("{0}")]
+    Rejected(Rejection),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -325,3 +327,74 @@ pub async fn dead_letter(
 
 /// The dead-letter tenant of messages whose topic names no tenant.
 pub const UNROUTED_TENANT: &str = "_unrouted";
+
+/// A device's health message (`status` or `telemetry`), decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceReport {
+    Status(wire::Status),
+    Telemetry(wire::Telemetry),
+}
+
+impl DeviceReport {
+    /// Parses a message received on a `status` or `telemetry` topic.
+    pub fn from_message(topic: &str, payload: &[u8]) -> Result<(Topic, Self), Rejection> {
+        let topic = Topic::parse(topic)?;
+        let report = match topic.kind {
+            TopicKind::Status => DeviceReport::Status(wire::decode(payload)?),
+            TopicKind::Telemetry => DeviceReport::Telemetry(wire::decode(payload)?),
+            other => return Err(Rejection::NotEvents(other)),
+        };
+        Ok((topic, report))
+    }
+}
+
+/// Records a device's status or telemetry on its row (last seen now). An unregistered device
+/// is refused like its events are.
+pub async fn store_device_report(
+    db: &Database,
+    topic: &Topic,
+    report: &DeviceReport,
+) -> Result<(), IngestError> {
+    let mut tx = db.tenant(&topic.tenant).await?;
+    let json = |value: serde_json::Result<serde_json::Value>| {
+        value.map_err(|e| IngestError::Db(DbError::Corrupt(e.to_string())))
+    };
+    let updated = match report {
+        DeviceReport::Status(status) => {
+            let state = match status.state {
+                wire::DeviceState::Online => "online",
+                wire::DeviceState::Offline => "offline",
+            };
+            sqlx::query(
+                "UPDATE device SET status = $3, versions = COALESCE($4, versions), last_seen = now()
+                 WHERE tenant_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(topic.tenant.as_str())
+            .bind(topic.device.as_str())
+            .bind(state)
+            .bind(status.versions.as_ref().map(serde_json::to_value).transpose().map_err(|e| IngestError::Db(DbError::Corrupt(e.to_string())))?)
+            .execute(&mut *tx)
+            .await?
+        }
+        DeviceReport::Telemetry(telemetry) => {
+            sqlx::query(
+                "UPDATE device SET telemetry = $3, versions = $4, last_seen = now()
+                 WHERE tenant_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(topic.tenant.as_str())
+            .bind(topic.device.as_str())
+            .bind(json(serde_json::to_value(telemetry))?)
+            .bind(json(serde_json::to_value(&telemetry.versions))?)
+            .execute(&mut *tx)
+            .await?
+        }
+    };
+    if updated.rows_affected() != 1 {
+        return Err(IngestError::Unauthorised {
+            tenant: topic.tenant.to_string(),
+            device: topic.device.to_string(),
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::Database;
 use crate::etl::recompute_game;
-use crate::ingest::{IncomingBatch, IngestError, dead_letter, store_batch};
+use crate::ingest::{
+    DeviceReport, IncomingBatch, IngestError, dead_letter, store_batch, store_device_report,
+};
 
 /// Where the worker listens.
 #[derive(Debug, Clone)]
@@ -57,7 +59,10 @@ pub async fn run_ingest(
         options.set_credentials(user, password);
     }
     let (client, eventloop) = AsyncClient::new(options, 256);
-    let filter = TopicKind::Events.shared_filter(&settings.share_group);
+    let filters: Vec<String> = [TopicKind::Events, TopicKind::Status, TopicKind::Telemetry]
+        .into_iter()
+        .map(|kind| kind.shared_filter(&settings.share_group))
+        .collect();
     // The event loop is driven by a task of its own, so that awaiting the client (acks to the
     // broker and to devices) never waits on a loop nobody polls.
     let (links, mut incoming) = tokio::sync::mpsc::channel(64);
@@ -80,8 +85,10 @@ pub async fn run_ingest(
         };
         let publish = match link {
             Link::Up => {
-                if let Err(error) = client.subscribe(&filter, QoS::AtLeastOnce).await {
-                    tracing::error!(%error, "cannot subscribe");
+                for filter in &filters {
+                    if let Err(error) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                        tracing::error!(%error, %filter, "cannot subscribe");
+                    }
                 }
                 continue;
             }
@@ -178,6 +185,9 @@ async fn handle(
     client: &AsyncClient,
     publish: &Publish,
 ) -> Result<Handled, IngestError> {
+    if !publish.topic.ends_with("/events") {
+        return handle_device_report(db, publish).await;
+    }
     let incoming = match IncomingBatch::from_message(&publish.topic, &publish.payload) {
         Ok(incoming) => incoming,
         Err(rejection) => {
@@ -220,6 +230,26 @@ async fn handle(
             .map(|game| (tenant.clone(), game))
             .collect(),
     })
+}
+
+/// A device's status or telemetry onto its row, or a dead letter.
+async fn handle_device_report(db: &Database, publish: &Publish) -> Result<Handled, IngestError> {
+    let stored = match DeviceReport::from_message(&publish.topic, &publish.payload) {
+        Ok((topic, report)) => store_device_report(db, &topic, &report).await,
+        Err(rejection) => Err(IngestError::Rejected(rejection)),
+    };
+    match stored {
+        Ok(()) => Ok(Handled::Stored {
+            new_records: 0,
+            games: Vec::new(),
+        }),
+        Err(error @ (IngestError::Unauthorised { .. } | IngestError::Rejected(_))) => {
+            tracing::warn!(topic = %publish.topic, %error, "dead-lettered a message");
+            dead_letter(db, &publish.topic, &publish.payload, &error.to_string()).await?;
+            Ok(Handled::DeadLettered)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Recomputes the games untouched for `debounce`; returns how many.

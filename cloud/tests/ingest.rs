@@ -321,7 +321,17 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
     let good = device("rink-1", &mut rng).batches[0].clone();
-    // Malformed JSON; a device nobody registered; a registered device named under another tenant.
+    let online = wire::encode(&wire::Status {
+        state: wire::DeviceState::Online,
+        versions: Some(wire::Versions {
+            daemon: "9.9.9".into(),
+            model: None,
+            onnxruntime: None,
+        }),
+    })
+    .unwrap();
+    // Malformed JSON; a device nobody registered; a registered device named under another
+    // tenant; then a registered device's status (kept on its row), and an unknown one's.
     for (topic, payload) in [
         (
             format!("bs/v1/{TENANT}/rink-1/events"),
@@ -329,6 +339,8 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         ),
         (format!("bs/v1/{TENANT}/rink-9/events"), good.clone()),
         ("bs/v1/other-league/rink-1/events".to_owned(), good),
+        (format!("bs/v1/{TENANT}/rink-1/status"), online.clone()),
+        (format!("bs/v1/{TENANT}/rink-8/status"), online),
     ] {
         client
             .publish(topic, QoS::AtLeastOnce, false, payload)
@@ -347,7 +359,7 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         }
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count(TENANT).await < 2 || count("other-league").await < 1 {
+    while count(TENANT).await < 3 || count("other-league").await < 1 {
         assert!(Instant::now() < deadline, "dead letters did not arrive");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -366,4 +378,15 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         .await
         .unwrap();
     assert_eq!(stored, 0, "nothing from a bad message is stored");
+    assert!(reasons.iter().any(|r| r.contains("rink-8")), "{reasons:?}");
+    let (status, daemon): (String, Option<String>) = sqlx::query_as(
+        "SELECT status, versions->>'daemon' FROM device WHERE device_id = 'rink-1' AND last_seen IS NOT NULL",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), daemon.as_deref()),
+        ("online", Some("9.9.9"))
+    );
 }
