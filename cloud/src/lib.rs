@@ -8,6 +8,7 @@
 //! - [`etl`]: a game's derived statistics recomputed from what is stored.
 //! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
 //! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
+//! - [`provision`]: devices with hashed one-time tokens, their broker logins and ACL, revocation.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
@@ -17,5 +18,6 @@ pub mod etl;
 pub mod events;
 pub mod import;
 pub mod ingest;
+pub mod provision;
 pub mod stats;
 pub mod worker;

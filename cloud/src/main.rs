@@ -9,9 +9,11 @@ use anyhow::{Context, bail};
 use benchsight_cloud::config::CloudConfig;
 use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::provision::{broker_acl, create_device, revoke_device};
 use benchsight_cloud::stats::stored_stats;
 use benchsight_cloud::worker::{IngestSettings, run_ingest};
-use benchsight_core::ids::{GameId, TenantId};
+use benchsight_core::ids::{DeviceId, GameId, TenantId};
+use benchsight_core::topic::Topic;
 use benchsight_core::tracker::read_tracker_file;
 use clap::{Parser, Subcommand};
 use figment::Figment;
@@ -61,6 +63,30 @@ enum Command {
     /// Run the ingest worker: store the fleet's event batches exactly once, acknowledge them,
     /// dead-letter bad messages and keep the games' statistics current, until SIGTERM / Ctrl-C.
     Ingest,
+    /// Register a device (or give it a new token): prints its broker user name and one-time
+    /// token, and adds the login to Mosquitto's password file (reload the broker afterwards).
+    CreateDevice {
+        device: String,
+        #[arg(long)]
+        tenant: String,
+        /// Mosquitto's password file (created when missing).
+        #[arg(long)]
+        broker_passwords: PathBuf,
+    },
+    /// Revoke a device: its broker login is deleted (reload the broker) and ingest refuses it.
+    RevokeDevice {
+        device: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        broker_passwords: PathBuf,
+    },
+    /// Print the broker ACL that confines each device to its own topics.
+    BrokerAcl {
+        /// The broker user of the cloud services.
+        #[arg(long, default_value = "benchsight-cloud")]
+        cloud_user: String,
+    },
     /// Print a game's stored team, player and goalie statistics.
     Stats {
         game: String,
@@ -145,6 +171,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 Ok(())
             })
+        }
+        Command::CreateDevice {
+            device,
+            tenant,
+            broker_passwords,
+        } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let device = DeviceId::parse(&device).context("device")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                let token = create_device(&db, &tenant, &device, &broker_passwords).await?;
+                println!("broker user: {}", Topic::broker_username(&tenant, &device));
+                println!("token (shown once; put it in the appliance's password_file): {token}");
+                Ok(())
+            })
+        }
+        Command::RevokeDevice {
+            device,
+            tenant,
+            broker_passwords,
+        } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let device = DeviceId::parse(&device).context("device")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                revoke_device(&db, &tenant, &device, &broker_passwords).await?;
+                println!(
+                    "device {tenant}/{device} revoked; reload the broker (SIGHUP) to drop its login"
+                );
+                Ok(())
+            })
+        }
+        Command::BrokerAcl { cloud_user } => {
+            print!("{}", broker_acl(&cloud_user));
+            Ok(())
         }
         Command::Ingest => {
             let config = load_config(&cli.config)?;

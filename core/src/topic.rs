@@ -149,6 +149,12 @@ impl Topic {
         format!("{TOPIC_PREFIX}/{tenant}/{device}/")
     }
 
+    /// The broker user name of a device: `{tenant}/{device}`, unique across tenants, and what
+    /// the broker's ACL patterns (`bs/v1/%u/...`) expand into the device's own prefix.
+    pub fn broker_username(tenant: &TenantId, device: &DeviceId) -> String {
+        format!("{tenant}/{device}")
+    }
+
     /// The same device's topic of another kind.
     pub fn with_kind(&self, kind: TopicKind) -> Topic {
         Topic {

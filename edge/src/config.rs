@@ -293,12 +293,12 @@ impl EdgeConfig {
         }
     }
 
-    /// The broker user name: the configured one, or the device id.
-    pub fn broker_username(&self) -> &str {
-        self.broker
-            .username
-            .as_deref()
-            .unwrap_or(self.device.id.as_str())
+    /// The broker user name: the configured one, or `{tenant}/{device}` as the cloud
+    /// provisions it.
+    pub fn broker_username(&self) -> String {
+        self.broker.username.clone().unwrap_or_else(|| {
+            benchsight_core::topic::Topic::broker_username(&self.device.tenant, &self.device.id)
+        })
     }
 }
 
@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(config.broker.port, 1883);
         assert_eq!(config.broker.ack_timeout_s, 30);
         assert_eq!(config.state_dir, PathBuf::from("/var/lib/benchsight"));
-        assert_eq!(config.broker_username(), "rink-a");
+        assert_eq!(config.broker_username(), "league/rink-a");
         assert_eq!(config.validate(), Ok(()));
     }
 

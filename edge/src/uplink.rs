@@ -161,7 +161,7 @@ impl UplinkSettings {
             device: config.device.id.clone(),
             host: broker.host.clone(),
             port: broker.port,
-            username: config.broker_username().to_owned(),
+            username: config.broker_username(),
             password,
             tls,
             keep_alive: Duration::from_secs(broker.keep_alive_s),

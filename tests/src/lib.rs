@@ -108,6 +108,18 @@ impl Broker {
         });
     }
 
+    /// Makes the broker re-read its password and ACL files (SIGHUP).
+    pub fn reload(&self) {
+        if let Some(child) = &self.process {
+            let status = Command::new("kill")
+                .arg("-HUP")
+                .arg(child.id().to_string())
+                .status()
+                .expect("kill -HUP");
+            assert!(status.success());
+        }
+    }
+
     /// Kills the broker (its sessions are lost).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.process.take() {

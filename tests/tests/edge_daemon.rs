@@ -886,7 +886,7 @@ fn the_uplink_logs_in_with_its_device_token() {
     let made = Command::new("mosquitto_passwd")
         .args(["-b", "-c"])
         .arg(&passwords)
-        .args([DEVICE, "s3cret-token"])
+        .args([&format!("{TENANT}/{DEVICE}"), "s3cret-token"])
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
