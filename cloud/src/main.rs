@@ -65,22 +65,9 @@ enum Command {
     Ingest,
     /// Register a device (or give it a new token): prints its broker user name and one-time
     /// token, and adds the login to Mosquitto's password file (reload the broker afterwards).
-    CreateDevice {
-        device: String,
-        #[arg(long)]
-        tenant: String,
-        /// Mosquitto's password file (created when missing).
-        #[arg(long)]
-        broker_passwords: PathBuf,
-    },
+    CreateDevice(DeviceArgs),
     /// Revoke a device: its broker login is deleted (reload the broker) and ingest refuses it.
-    RevokeDevice {
-        device: String,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        broker_passwords: PathBuf,
-    },
+    RevokeDevice(DeviceArgs),
     /// Print the broker ACL that confines each device to its own topics.
     BrokerAcl {
         /// The broker user of the cloud services.
@@ -95,6 +82,26 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: StatsFormat,
     },
+}
+
+/// Which device, and the broker's password file its login goes into.
+#[derive(Debug, clap::Args)]
+struct DeviceArgs {
+    device: String,
+    #[arg(long)]
+    tenant: String,
+    /// Mosquitto's password file (created when missing).
+    #[arg(long)]
+    broker_passwords: PathBuf,
+}
+
+impl DeviceArgs {
+    fn ids(&self) -> anyhow::Result<(TenantId, DeviceId)> {
+        Ok((
+            TenantId::parse(&self.tenant).context("tenant")?,
+            DeviceId::parse(&self.device).context("device")?,
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -172,33 +179,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        Command::CreateDevice {
-            device,
-            tenant,
-            broker_passwords,
-        } => {
+        Command::CreateDevice(args) => {
             let config = load_config(&cli.config)?;
-            let tenant = TenantId::parse(&tenant).context("tenant")?;
-            let device = DeviceId::parse(&device).context("device")?;
+            let (tenant, device) = args.ids()?;
             block_on(async {
                 let db = Database::connect(&config.database.url, 1).await?;
-                let token = create_device(&db, &tenant, &device, &broker_passwords).await?;
+                let token = create_device(&db, &tenant, &device, &args.broker_passwords).await?;
                 println!("broker user: {}", Topic::broker_username(&tenant, &device));
                 println!("token (shown once; put it in the appliance's password_file): {token}");
                 Ok(())
             })
         }
-        Command::RevokeDevice {
-            device,
-            tenant,
-            broker_passwords,
-        } => {
+        Command::RevokeDevice(args) => {
             let config = load_config(&cli.config)?;
-            let tenant = TenantId::parse(&tenant).context("tenant")?;
-            let device = DeviceId::parse(&device).context("device")?;
+            let (tenant, device) = args.ids()?;
             block_on(async {
                 let db = Database::connect(&config.database.url, 1).await?;
-                revoke_device(&db, &tenant, &device, &broker_passwords).await?;
+                revoke_device(&db, &tenant, &device, &args.broker_passwords).await?;
                 println!(
                     "device {tenant}/{device} revoked; reload the broker (SIGHUP) to drop its login"
                 );
