@@ -229,20 +229,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .block_on(benchsight_eval::ingest_bench::run(
                     &admin_url, &host, port, events, &paths,
                 ))?;
-            let rate = |d: std::time::Duration| report.events as f64 / d.as_secs_f64();
             println!("{} events in {} batches", report.events, report.batches);
-            println!("{:<52} {:>8} {:>10}", "", "seconds", "events/s");
-            println!(
-                "{:<52} {:>8.2} {:>10.0}",
-                "ingest: broker → worker → ledger, events, watermark",
-                report.ingest.as_secs_f64(),
-                rate(report.ingest)
-            );
-            println!(
-                "{:<52} {:>8.2} {:>10.0}",
-                "raw UNNEST insert of the same rows and batches",
-                report.raw_insert.as_secs_f64(),
-                rate(report.raw_insert)
+            print_rates(
+                "events/s",
+                report.events,
+                &[
+                    (
+                        "ingest: broker → worker → ledger, events, watermark",
+                        report.ingest,
+                    ),
+                    (
+                        "raw UNNEST insert of the same rows and batches",
+                        report.raw_insert,
+                    ),
+                ],
             );
             println!(
                 "ingest / raw: {:.2}× (goal ≥ 0.5×)",
@@ -275,24 +275,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = benchsight_eval::drain::run(&dir, &changes, &host, port);
             std::fs::remove_dir_all(&dir).ok();
             let report = report?;
-            let rate = |d: std::time::Duration| report.records as f64 / d.as_secs_f64();
             println!(
                 "{} records, {:.1} MB of payload, broker {host}:{port}",
                 report.records,
                 report.payload_bytes as f64 / 1e6
             );
-            println!("{:<44} {:>8} {:>14}", "", "seconds", "records/s");
-            println!(
-                "{:<44} {:>8.2} {:>14.0}",
-                "uplink: store → broker → acker → watermark",
-                report.uplink.as_secs_f64(),
-                rate(report.uplink)
-            );
-            println!(
-                "{:<44} {:>8.2} {:>14.0}",
-                "bare QoS 1 publish of the same payloads",
-                report.bare.as_secs_f64(),
-                rate(report.bare)
+            print_rates(
+                "records/s",
+                report.records,
+                &[
+                    ("uplink: store → broker → acker → watermark", report.uplink),
+                    ("bare QoS 1 publish of the same payloads", report.bare),
+                ],
             );
             println!("goal: a 24 h backlog (~50 k records) in < 10 s");
             Ok(())
@@ -303,6 +297,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             python,
             reference,
         } => bench(&games, &network, &python, &reference),
+    }
+}
+
+/// A benchmark's rows side by side: seconds and `count` per second for each measured way.
+fn print_rates(unit: &str, count: u64, rows: &[(&str, std::time::Duration)]) {
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0);
+    println!("{:<width$} {:>8} {:>12}", "", "seconds", unit);
+    for (label, took) in rows {
+        let seconds = took.as_secs_f64();
+        println!(
+            "{label:<width$} {seconds:>8.2} {:>12.0}",
+            count as f64 / seconds.max(1e-9)
+        );
     }
 }
 
