@@ -15,6 +15,8 @@ pub struct TeamLine {
     pub team: String,
     pub name: String,
     pub stats: TeamStats,
+    /// Expected goals: the sum over the team's shots that have a location; `None` when none has.
+    pub xg: Option<f64>,
 }
 
 /// One player's line.
@@ -72,8 +74,11 @@ pub async fn stored_stats(
     game: &GameId,
 ) -> Result<StoredStats, DbError> {
     let mut tx = db.tenant(tenant).await?;
-    let teams: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
-        "SELECT s.team, t.name, s.stats FROM team_game_stats s
+    let teams: Vec<(String, String, serde_json::Value, Option<f64>)> = sqlx::query_as(
+        "SELECT s.team, t.name, s.stats,
+             (SELECT sum(x.xg) FROM shot x
+              WHERE x.tenant_id = s.tenant_id AND x.game_id = s.game_id AND x.team = s.team)
+         FROM team_game_stats s
          JOIN game g ON g.tenant_id = s.tenant_id AND g.game_id = s.game_id
          JOIN team t ON t.tenant_id = g.tenant_id
              AND t.team_id = CASE s.team WHEN 'home' THEN g.home_team ELSE g.away_team END
@@ -85,11 +90,12 @@ pub async fn stored_stats(
     .await?;
     let teams = teams
         .into_iter()
-        .map(|(team, name, stats)| {
+        .map(|(team, name, stats, xg)| {
             Ok(TeamLine {
                 team,
                 name,
                 stats: decode(stats)?,
+                xg,
             })
         })
         .collect::<Result<_, DbError>>()?;
@@ -120,14 +126,14 @@ impl StoredStats {
         let _ = writeln!(out, "game {}", self.game);
         let _ = writeln!(
             out,
-            "{:<24} {:>3} {:>5} {:>4} {:>6} {:>7} {:>5} {:>5} {:>5}",
-            "team", "G", "shots", "SOG", "missed", "blocked", "corsi", "FOW", "saves"
+            "{:<24} {:>3} {:>5} {:>4} {:>6} {:>7} {:>5} {:>5} {:>5} {:>5}",
+            "team", "G", "shots", "SOG", "missed", "blocked", "corsi", "FOW", "saves", "xG"
         );
         for line in &self.teams {
             let t = &line.stats;
             let _ = writeln!(
                 out,
-                "{:<24} {:>3} {:>5} {:>4} {:>6} {:>7} {:>5} {:>5} {:>5}",
+                "{:<24} {:>3} {:>5} {:>4} {:>6} {:>7} {:>5} {:>5} {:>5} {:>5}",
                 format!("{} ({})", line.name, line.team),
                 t.goals,
                 t.shot_events,
@@ -136,7 +142,8 @@ impl StoredStats {
                 t.blocked,
                 t.corsi,
                 t.faceoff_wins,
-                t.saves
+                t.saves,
+                line.xg.map_or("–".into(), |x| format!("{x:.2}"))
             );
         }
         let _ = writeln!(

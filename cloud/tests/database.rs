@@ -77,7 +77,51 @@ async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_
         .await
         .unwrap();
         assert_eq!(stint_seconds, 3240, "game {id}");
+        // One shot-chart row per shot event; these files record no puck positions, so no xG.
+        let (shots, with_xg): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(xg) FROM shot WHERE tenant_id = $1 AND game_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_one(&mut *db.tenant(&tenant).await.unwrap())
+        .await
+        .unwrap();
+        let shot_events: u32 = stats.teams.iter().map(|t| t.stats.shot_events).sum();
+        assert_eq!((shots, with_xg), (i64::from(shot_events), 0), "game {id}");
+        assert!(stats.teams.iter().all(|t| t.xg.is_none()));
     }
+}
+
+#[tokio::test]
+async fn located_shots_get_distance_angle_and_xg() {
+    let (_owner, db) = fresh_database("shots").await;
+    let tenant = TenantId::parse("league").unwrap();
+    create_tenant(&db, &tenant, "League").await.unwrap();
+    let game = read_tracker_file(&tracker_file(19038), &tenant).unwrap();
+    import_tracker(&db, &tenant, &game).await.unwrap();
+    let rows: Vec<(f64, f64, f64, f64, f64)> = sqlx::query_as(
+        "SELECT x_ft, y_ft, distance_ft, angle_deg, xg FROM shot
+         WHERE tenant_id = $1 AND game_id = '19038' ORDER BY distance_ft",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(&mut *db.tenant(&tenant).await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 3, "19038 has three located shots");
+    for (x, y, distance, angle, xg) in &rows {
+        let expected = (89.0 - x.abs()).hypot(*y);
+        assert!((distance - expected).abs() < 1e-9, "{x},{y}: {distance}");
+        assert!((0.0..=180.0).contains(angle));
+        assert!(*xg > 0.0 && *xg < 0.5, "{xg}");
+    }
+    // Nearer shots are worth more here (none is from a sharp angle).
+    assert!(rows.windows(2).all(|w| w[0].4 >= w[1].4), "{rows:?}");
+    let stats = stored_stats(&db, &tenant, &GameId::parse("19038").unwrap())
+        .await
+        .unwrap();
+    let total: f64 = stats.teams.iter().filter_map(|t| t.xg).sum();
+    let expected: f64 = rows.iter().map(|r| r.4).sum();
+    assert!((total - expected).abs() < 1e-9);
 }
 
 #[tokio::test]
@@ -111,6 +155,7 @@ async fn the_service_role_sees_and_writes_only_its_tenant() {
         "event_player",
         "stint",
         "team_game_stats",
+        "shot",
     ] {
         assert!(count(b.clone(), table).await > 0, "{table} as B");
         assert_eq!(

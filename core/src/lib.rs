@@ -25,6 +25,7 @@
 //! - [`event_scoring`]: derived events matched to a true log — precision, recall, F1 per kind.
 //! - [`tracker`]: BenchSight tracker save files read into events, rosters and line stints.
 //! - [`stats`]: the ETL — events and stints into team, player and goalie game statistics.
+//! - [`shots`]: the ETL's shot chart — distance, angle, rebound, rush and xG of every shot.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
 //! - [`wire`]: versioned JSON envelopes of the edge ↔ cloud protocol.
 
@@ -45,6 +46,7 @@ pub mod puck_finder;
 pub mod puck_tracking;
 pub mod rink;
 pub mod rink_state;
+pub mod shots;
 pub mod stats;
 pub mod teams;
 pub mod topic;

@@ -217,6 +217,9 @@ pub struct ShotGeometry {
     /// Angle off the rink's long axis as seen from the net: 0° straight in front, 90° level with
     /// the goal line, above 90° from behind the net.
     pub angle_deg: f64,
+    /// The angle the net mouth (post to post) fills as seen from the shot: large in the slot,
+    /// small from far out or from a sharp angle, zero on the goal line beside the net.
+    pub mouth_angle_deg: f64,
 }
 
 impl ShotGeometry {
@@ -225,9 +228,13 @@ impl ShotGeometry {
         // Distance out from the goal line towards centre ice, positive in front of the net.
         let out_ft = (net.x_ft - point.x_ft) * net_end.sign();
         let across_ft = point.y_ft.abs();
+        // The posts as seen from the shot, `out_ft` ahead and `across_ft ± 3` to the side.
+        let (near, far) = (across_ft - NET_HALF_WIDTH_FT, across_ft + NET_HALF_WIDTH_FT);
+        let mouth = (near.atan2(out_ft.abs()) - far.atan2(out_ft.abs())).abs();
         ShotGeometry {
             distance_ft: out_ft.hypot(across_ft),
             angle_deg: across_ft.atan2(out_ft).to_degrees(),
+            mouth_angle_deg: mouth.to_degrees(),
         }
     }
 }
@@ -393,6 +400,12 @@ mod tests {
         assert!((goal_line.distance_ft - 20.0).abs() < 1e-9);
         let behind = ShotGeometry::towards(pt(95.0, 5.0), End::Right);
         assert!(behind.angle_deg > 90.0);
+        // Straight out 20 ft the mouth fills 2·atan(3/20); level with the goal line, nothing.
+        let expected = 2.0 * (3.0_f64 / 20.0).atan().to_degrees();
+        assert!((slot.mouth_angle_deg - expected).abs() < 1e-9);
+        assert!(goal_line.mouth_angle_deg.abs() < 1e-9);
+        let straight = ShotGeometry::towards(pt(89.0 - wide.distance_ft, 0.0), End::Right);
+        assert!(wide.mouth_angle_deg < straight.mouth_angle_deg);
     }
 
     #[test]
