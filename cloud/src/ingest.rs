@@ -328,28 +328,31 @@ pub async fn dead_letter(
 /// The dead-letter tenant of messages whose topic names no tenant.
 pub const UNROUTED_TENANT: &str = "_unrouted";
 
-/// A device's health message (`status` or `telemetry`), decoded.
+/// A device's message other than events (`status`, `telemetry` or `cmd_ack`), decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceReport {
     Status(wire::Status),
     Telemetry(wire::Telemetry),
+    CommandAck(wire::CommandAck),
 }
 
 impl DeviceReport {
-    /// Parses a message received on a `status` or `telemetry` topic.
+    /// Parses a message received on a `status`, `telemetry` or `cmd_ack` topic.
     pub fn from_message(topic: &str, payload: &[u8]) -> Result<(Topic, Self), Rejection> {
         let topic = Topic::parse(topic)?;
         let report = match topic.kind {
             TopicKind::Status => DeviceReport::Status(wire::decode(payload)?),
             TopicKind::Telemetry => DeviceReport::Telemetry(wire::decode(payload)?),
+            TopicKind::CmdAck => DeviceReport::CommandAck(wire::decode(payload)?),
             other => return Err(Rejection::NotEvents(other)),
         };
         Ok((topic, report))
     }
 }
 
-/// Records a device's status or telemetry on its row (last seen now). An unregistered device
-/// is refused like its events are.
+/// Records a device's status or telemetry on its row (last seen now), or its answer to a command
+/// on the command's row (kept even for a command the cloud has no record of sending). An
+/// unregistered or revoked device is refused like its events are.
 pub async fn store_device_report(
     db: &Database,
     topic: &Topic,
@@ -387,6 +390,43 @@ pub async fn store_device_report(
             .bind(json(serde_json::to_value(&telemetry.versions))?)
             .execute(&mut *tx)
             .await?
+        }
+        DeviceReport::CommandAck(ack) => {
+            let seen = sqlx::query(
+                "UPDATE device SET last_seen = now()
+                 WHERE tenant_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(topic.tenant.as_str())
+            .bind(topic.device.as_str())
+            .execute(&mut *tx)
+            .await?;
+            match &ack.cmd_id {
+                Some(cmd_id) if seen.rows_affected() == 1 => {
+                    sqlx::query(
+                        "INSERT INTO device_command
+                             (tenant_id, device_id, cmd_id, acked_at, ack_ok, ack_reason)
+                         VALUES ($1, $2, $3, now(), $4, $5)
+                         ON CONFLICT (tenant_id, device_id, cmd_id) DO UPDATE
+                         SET acked_at = now(), ack_ok = excluded.ack_ok,
+                             ack_reason = excluded.ack_reason",
+                    )
+                    .bind(topic.tenant.as_str())
+                    .bind(topic.device.as_str())
+                    .bind(cmd_id.as_uuid())
+                    .bind(ack.ok)
+                    .bind(ack.reason.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(_) => {}
+                None => tracing::warn!(
+                    tenant = %topic.tenant,
+                    device = %topic.device,
+                    reason = ack.reason.as_deref().unwrap_or(""),
+                    "the device refused a command too malformed to name"
+                ),
+            }
+            seen
         }
     };
     if updated.rows_affected() != 1 {

@@ -59,10 +59,15 @@ pub async fn run_ingest(
         options.set_credentials(user, password);
     }
     let (client, eventloop) = AsyncClient::new(options, 256);
-    let filters: Vec<String> = [TopicKind::Events, TopicKind::Status, TopicKind::Telemetry]
-        .into_iter()
-        .map(|kind| kind.shared_filter(&settings.share_group))
-        .collect();
+    let filters: Vec<String> = [
+        TopicKind::Events,
+        TopicKind::Status,
+        TopicKind::Telemetry,
+        TopicKind::CmdAck,
+    ]
+    .into_iter()
+    .map(|kind| kind.shared_filter(&settings.share_group))
+    .collect();
     // The event loop is driven by a task of its own, so that awaiting the client (acks to the
     // broker and to devices) never waits on a loop nobody polls.
     let (links, mut incoming) = tokio::sync::mpsc::channel(64);
@@ -232,7 +237,7 @@ async fn handle(
     })
 }
 
-/// A device's status or telemetry onto its row, or a dead letter.
+/// A device's status, telemetry or command ack onto its rows, or a dead letter.
 async fn handle_device_report(db: &Database, publish: &Publish) -> Result<Handled, IngestError> {
     let stored = match DeviceReport::from_message(&publish.topic, &publish.payload) {
         Ok((topic, report)) => store_device_report(db, &topic, &report).await,

@@ -15,7 +15,7 @@ use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::worker::{IngestSettings, run_ingest};
 use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
 use benchsight_core::event::GameEvent;
-use benchsight_core::ids::{EventId, GameId, RecordId, Seq, StoreId, TenantId};
+use benchsight_core::ids::{CommandId, EventId, GameId, RecordId, Seq, StoreId, TenantId};
 use benchsight_core::vocabulary::{Detail, EventType};
 use benchsight_core::wire::{self, Ack, EventBatch, Record, RecordChange};
 use rand::seq::SliceRandom;
@@ -330,8 +330,21 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         }),
     })
     .unwrap();
+    let (done, refused) = (
+        CommandId::new(1_764_000_000_000, [1; 10]),
+        CommandId::new(1_764_000_000_001, [2; 10]),
+    );
+    let ack = |cmd_id, ok, reason: Option<&str>| {
+        wire::encode(&wire::CommandAck {
+            cmd_id: Some(cmd_id),
+            ok,
+            reason: reason.map(str::to_owned),
+        })
+        .unwrap()
+    };
     // Malformed JSON; a device nobody registered; a registered device named under another
-    // tenant; then a registered device's status (kept on its row), and an unknown one's.
+    // tenant; then a registered device's status (kept on its row), and an unknown one's; the
+    // registered device's answers to two commands, and an unknown device's answer.
     for (topic, payload) in [
         (
             format!("bs/v1/{TENANT}/rink-1/events"),
@@ -341,6 +354,18 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         ("bs/v1/other-league/rink-1/events".to_owned(), good),
         (format!("bs/v1/{TENANT}/rink-1/status"), online.clone()),
         (format!("bs/v1/{TENANT}/rink-8/status"), online),
+        (
+            format!("bs/v1/{TENANT}/rink-1/cmd_ack"),
+            ack(done, true, None),
+        ),
+        (
+            format!("bs/v1/{TENANT}/rink-1/cmd_ack"),
+            ack(refused, false, Some("no calibration")),
+        ),
+        (
+            format!("bs/v1/{TENANT}/rink-8/cmd_ack"),
+            ack(done, true, None),
+        ),
     ] {
         client
             .publish(topic, QoS::AtLeastOnce, false, payload)
@@ -359,7 +384,7 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
         }
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count(TENANT).await < 3 || count("other-league").await < 1 {
+    while count(TENANT).await < 4 || count("other-league").await < 1 {
         assert!(Instant::now() < deadline, "dead letters did not arrive");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -388,5 +413,25 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
     assert_eq!(
         (status.as_str(), daemon.as_deref()),
         ("online", Some("9.9.9"))
+    );
+    let acks: Vec<(String, uuid::Uuid, bool, Option<String>)> = sqlx::query_as(
+        "SELECT device_id, cmd_id, ack_ok, ack_reason FROM device_command
+         WHERE acked_at IS NOT NULL ORDER BY cmd_id",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        acks,
+        vec![
+            ("rink-1".into(), done.as_uuid(), true, None),
+            (
+                "rink-1".into(),
+                refused.as_uuid(),
+                false,
+                Some("no calibration".into())
+            ),
+        ],
+        "the unknown device's ack is dead-lettered, not kept"
     );
 }

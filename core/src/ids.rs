@@ -236,6 +236,10 @@ impl CommandId {
     pub fn parse(value: &str) -> Result<Self, IdError> {
         parse_uuid("command id", value).map(Self)
     }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
 }
 
 fn parse_uuid(kind: &'static str, value: &str) -> Result<Uuid, IdError> {
