@@ -16,6 +16,8 @@ pub struct CloudConfig {
     pub broker: BrokerSection,
     #[serde(default)]
     pub http: HttpSection,
+    #[serde(default)]
+    pub broker_admin: BrokerAdminSection,
 }
 
 /// The PostgreSQL the service runs against, as the unprivileged service role.
@@ -57,6 +59,17 @@ impl Default for BrokerSection {
             share_group: "ingest".into(),
         }
     }
+}
+
+/// The broker files that provisioning maintains (on the broker's host).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerAdminSection {
+    /// Mosquitto's `password_file`, where device logins are added and deleted.
+    pub password_file: Option<PathBuf>,
+    /// Mosquitto's `pid_file`: the broker gets SIGHUP after each change, so a new or revoked
+    /// login takes effect at once.
+    pub pid_file: Option<PathBuf>,
 }
 
 /// Where the HTTP API and dashboard listen.

@@ -4,6 +4,8 @@
 //! only; application code still filters by tenant — RLS is the floor, not the only wall.
 
 use benchsight_core::ids::TenantId;
+
+use crate::audit::{self, Actor};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
@@ -63,14 +65,33 @@ impl Database {
     }
 }
 
-/// Creates a tenant (idempotent).
-pub async fn create_tenant(db: &Database, tenant: &TenantId, name: &str) -> Result<(), DbError> {
+/// Creates a tenant (idempotent: an existing tenant is left as it is, and nothing is audited).
+pub async fn create_tenant(
+    db: &Database,
+    tenant: &TenantId,
+    name: &str,
+    actor: &Actor,
+) -> Result<(), DbError> {
     let mut tx = db.tenant(tenant).await?;
-    sqlx::query("INSERT INTO tenant (tenant_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(tenant.as_str())
-        .bind(name)
-        .execute(&mut *tx)
+    let created =
+        sqlx::query("INSERT INTO tenant (tenant_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(tenant.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if created == 1 {
+        let detail = serde_json::json!({ "name": name });
+        audit::record(
+            &mut tx,
+            tenant,
+            actor,
+            "tenant.create",
+            tenant.as_str(),
+            detail,
+        )
         .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

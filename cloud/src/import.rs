@@ -8,11 +8,12 @@ use benchsight_core::ids::TenantId;
 use benchsight_core::tracker::{TeamSheet, TrackerGame};
 use sqlx::{Postgres, Transaction};
 
+use crate::audit::{self, Actor};
 use crate::db::{Database, DbError};
 use crate::etl::{recompute_game, team_text};
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ImportReport {
     pub events_added: u64,
     pub events_total: u64,
@@ -68,11 +69,13 @@ async fn upsert_team(
     Ok(team_id)
 }
 
-/// Imports `game` into `tenant` (the tenant must exist).
+/// Imports `game` into `tenant` (the tenant must exist). An import that adds anything is
+/// audited; a repeated one changes nothing, the audit log included.
 pub async fn import_tracker(
     db: &Database,
     tenant: &TenantId,
     game: &TrackerGame,
+    actor: &Actor,
 ) -> Result<ImportReport, DbError> {
     let mut tx = db.tenant(tenant).await?;
     let home = upsert_team(&mut tx, tenant, &game.home).await?;
@@ -135,10 +138,23 @@ pub async fn import_tracker(
         .rows_affected();
     }
     recompute_game(&mut tx, tenant, &game.game_id).await?;
-    tx.commit().await?;
-    Ok(ImportReport {
+    let report = ImportReport {
         events_added,
         events_total: game.events.len() as u64,
         stints_added,
-    })
+    };
+    if events_added + stints_added > 0 {
+        let detail = serde_json::to_value(report).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        audit::record(
+            &mut tx,
+            tenant,
+            actor,
+            "game.import",
+            game.game_id.as_str(),
+            detail,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
 }

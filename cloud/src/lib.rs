@@ -2,17 +2,21 @@
 //! a fleet of appliances, stores them per tenant, runs the ETL and serves the API and dashboard.
 //!
 //! Module map:
+//! - [`audit`]: the audit log, written in the transaction of the change it records.
 //! - [`config`]: the service configuration, its defaults, validation and redaction.
+//! - [`credentials`]: one-time tokens and API keys as argon2 hashes; roles.
 //! - [`db`]: PostgreSQL pools, migrations, tenant-scoped transactions (row-level security).
 //! - [`events`]: storing events and their players with UNNEST inserts, idempotently.
 //! - [`etl`]: a game's derived statistics recomputed from what is stored.
 //! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
 //! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
-//! - [`provision`]: devices with hashed one-time tokens, their broker logins and ACL, revocation.
+//! - [`provision`]: rinks; devices with their broker logins and ACL; revocation with a broker reload.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
+pub mod audit;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod etl;
 pub mod events;

@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use benchsight_cloud::audit::Actor;
 use benchsight_cloud::config::CloudConfig;
+use benchsight_cloud::credentials::{Role, create_api_key, revoke_api_key};
 use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::import::import_tracker;
-use benchsight_cloud::provision::{broker_acl, create_device, revoke_device};
+use benchsight_cloud::provision::{
+    BrokerFiles, broker_acl, create_device, create_rink, revoke_device,
+};
 use benchsight_cloud::stats::stored_stats;
 use benchsight_cloud::worker::{IngestSettings, run_ingest};
-use benchsight_core::ids::{DeviceId, GameId, TenantId};
+use benchsight_core::ids::{DeviceId, GameId, RinkId, TenantId};
 use benchsight_core::topic::Topic;
 use benchsight_core::tracker::read_tracker_file;
 use clap::{Parser, Subcommand};
@@ -63,11 +67,44 @@ enum Command {
     /// Run the ingest worker: store the fleet's event batches exactly once, acknowledge them,
     /// dead-letter bad messages and keep the games' statistics current, until SIGTERM / Ctrl-C.
     Ingest,
+    /// Register a rink (or rename it).
+    CreateRink {
+        rink: String,
+        #[arg(long)]
+        tenant: String,
+        /// Display name; the id when not given.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Register a device (or give it a new token): prints its broker user name and one-time
-    /// token, and adds the login to Mosquitto's password file (reload the broker afterwards).
-    CreateDevice(DeviceArgs),
-    /// Revoke a device: its broker login is deleted (reload the broker) and ingest refuses it.
+    /// token and adds the login to Mosquitto's password file; the broker is reloaded when its
+    /// pid file is configured (`broker_admin.pid_file`).
+    CreateDevice {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// The rink the appliance stands at (registered with create-rink).
+        #[arg(long)]
+        rink: Option<String>,
+    },
+    /// Revoke a device: ingest refuses it at once, its broker login is deleted and the broker
+    /// reloaded (when its pid file is configured), which also drops the device's connection.
     RevokeDevice(DeviceArgs),
+    /// Create an API key for a program: prints the key once (only its hash is kept).
+    CreateApiKey {
+        #[arg(long)]
+        tenant: String,
+        /// What the key is for, e.g. "league website".
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: Role,
+    },
+    /// Revoke an API key: its next request is refused.
+    RevokeApiKey {
+        key_id: String,
+        #[arg(long)]
+        tenant: String,
+    },
     /// Print the broker ACL that confines each device to its own topics.
     BrokerAcl {
         /// The broker user of the cloud services.
@@ -90,9 +127,10 @@ struct DeviceArgs {
     device: String,
     #[arg(long)]
     tenant: String,
-    /// Mosquitto's password file (created when missing).
+    /// Mosquitto's password file (created when missing); `broker_admin.password_file` when not
+    /// given.
     #[arg(long)]
-    broker_passwords: PathBuf,
+    broker_passwords: Option<PathBuf>,
 }
 
 impl DeviceArgs {
@@ -101,6 +139,34 @@ impl DeviceArgs {
             TenantId::parse(&self.tenant).context("tenant")?,
             DeviceId::parse(&self.device).context("device")?,
         ))
+    }
+
+    fn broker_files(&self, config: &CloudConfig) -> anyhow::Result<BrokerFiles> {
+        let passwords = self
+            .broker_passwords
+            .clone()
+            .or_else(|| config.broker_admin.password_file.clone())
+            .context(
+                "no broker password file: pass --broker-passwords or set broker_admin.password_file",
+            )?;
+        Ok(BrokerFiles {
+            passwords,
+            pid_file: config.broker_admin.pid_file.clone(),
+        })
+    }
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+        .map_err(|e: benchsight_cloud::credentials::CredentialError| e.to_string())
+}
+
+/// What to say about the broker after a change to its logins.
+fn broker_note(broker: &BrokerFiles) -> &'static str {
+    if broker.pid_file.is_some() {
+        "the broker was reloaded"
+    } else {
+        "reload the broker (SIGHUP) to apply it; set broker_admin.pid_file to have it done"
     }
 }
 
@@ -149,7 +215,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let tenant = TenantId::parse(&tenant).context("tenant")?;
             block_on(async {
                 let db = Database::connect(&config.database.url, 1).await?;
-                create_tenant(&db, &tenant, name.as_deref().unwrap_or(tenant.as_str())).await?;
+                let name = name.as_deref().unwrap_or(tenant.as_str());
+                create_tenant(&db, &tenant, name, &Actor::command_line()).await?;
                 println!("tenant {tenant} exists");
                 Ok(())
             })
@@ -166,7 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             block_on(async {
                 let db = Database::connect(&config.database.url, 2).await?;
-                let report = import_tracker(&db, &tenant, &game).await?;
+                let report = import_tracker(&db, &tenant, &game, &Actor::command_line()).await?;
                 println!(
                     "game {}: {} of {} events added, {} stints added ({} – {})",
                     game.game_id,
@@ -179,26 +246,67 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        Command::CreateDevice(args) => {
+        Command::CreateRink { rink, tenant, name } => {
             let config = load_config(&cli.config)?;
-            let (tenant, device) = args.ids()?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let rink = RinkId::parse(&rink).context("rink")?;
             block_on(async {
                 let db = Database::connect(&config.database.url, 1).await?;
-                let token = create_device(&db, &tenant, &device, &args.broker_passwords).await?;
+                let name = name.as_deref().unwrap_or(rink.as_str());
+                create_rink(&db, &tenant, &rink, name, &Actor::command_line()).await?;
+                println!("rink {tenant}/{rink} exists");
+                Ok(())
+            })
+        }
+        Command::CreateDevice { device: args, rink } => {
+            let config = load_config(&cli.config)?;
+            let (tenant, device) = args.ids()?;
+            let rink = rink
+                .map(|r| RinkId::parse(&r))
+                .transpose()
+                .context("rink")?;
+            let broker = args.broker_files(&config)?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                let actor = Actor::command_line();
+                let token =
+                    create_device(&db, &tenant, &device, rink.as_ref(), &broker, &actor).await?;
                 println!("broker user: {}", Topic::broker_username(&tenant, &device));
                 println!("token (shown once; put it in the appliance's password_file): {token}");
+                println!("{}", broker_note(&broker));
                 Ok(())
             })
         }
         Command::RevokeDevice(args) => {
             let config = load_config(&cli.config)?;
             let (tenant, device) = args.ids()?;
+            let broker = args.broker_files(&config)?;
             block_on(async {
                 let db = Database::connect(&config.database.url, 1).await?;
-                revoke_device(&db, &tenant, &device, &args.broker_passwords).await?;
-                println!(
-                    "device {tenant}/{device} revoked; reload the broker (SIGHUP) to drop its login"
-                );
+                revoke_device(&db, &tenant, &device, &broker, &Actor::command_line()).await?;
+                println!("device {tenant}/{device} revoked; {}", broker_note(&broker));
+                Ok(())
+            })
+        }
+        Command::CreateApiKey { tenant, name, role } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                let (key_id, key) =
+                    create_api_key(&db, &tenant, &name, role, &Actor::command_line()).await?;
+                println!("API key {key_id} ({role}) for {name:?}");
+                println!("key (shown once; send it as `Authorization: Bearer KEY`): {key}");
+                Ok(())
+            })
+        }
+        Command::RevokeApiKey { key_id, tenant } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                revoke_api_key(&db, &tenant, &key_id, &Actor::command_line()).await?;
+                println!("API key {key_id} revoked");
                 Ok(())
             })
         }

@@ -1,18 +1,18 @@
-//! Provisioning devices: a device row with an argon2 hash of a one-time token, its broker login
-//! (`Topic::broker_username`, `{tenant}/{device}`, with the token) written into Mosquitto's password file with
-//! `mosquitto_passwd`, and the broker ACL that confines every device to its own
-//! `bs/v1/{tenant}/{device}/` prefix by pattern. Revoking deletes the login and marks the device,
-//! so the broker refuses it (after a reload) and ingest refuses anything still in flight.
+//! Provisioning rinks and devices. A device gets a row with an argon2 hash of a one-time token,
+//! and a broker login (`Topic::broker_username`, `{tenant}/{device}`, with the token) written into
+//! Mosquitto's password file with `mosquitto_passwd`; the broker ACL confines every device to its
+//! own `bs/v1/{tenant}/{device}/` prefix by pattern. Revoking deletes the login, tells the broker
+//! to reload (SIGHUP to the pid in its pid file) so the login is refused at once, and marks the
+//! device so ingest refuses anything still in flight. Every change is audited.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use benchsight_core::ids::{DeviceId, TenantId};
+use benchsight_core::ids::{DeviceId, RinkId, TenantId};
 use benchsight_core::topic::Topic;
-use rand::Rng;
 
+use crate::audit::{self, Actor};
+use crate::credentials::{CredentialError, hash_secret, random_hex, secret_matches};
 use crate::db::{Database, DbError};
 
 /// Why provisioning failed.
@@ -20,17 +20,63 @@ use crate::db::{Database, DbError};
 pub enum ProvisionError {
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("hashing the token: {0}")]
-    Hash(String),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
     #[error("mosquitto_passwd: {0}")]
     Broker(String),
-    #[error("device {0} is not registered")]
+    #[error("reloading the broker: {0}")]
+    Reload(String),
+    #[error("{0} is not registered")]
     Unknown(String),
 }
 
 impl From<sqlx::Error> for ProvisionError {
     fn from(error: sqlx::Error) -> Self {
         ProvisionError::Db(DbError::Query(error))
+    }
+}
+
+/// The broker's files this process maintains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerFiles {
+    /// Mosquitto's `password_file` (created when missing).
+    pub passwords: PathBuf,
+    /// Mosquitto's `pid_file`: when set, the broker is sent SIGHUP after every change so it
+    /// re-reads its password file at once. Without it, reload the broker yourself.
+    pub pid_file: Option<PathBuf>,
+}
+
+impl BrokerFiles {
+    fn passwd(&self, args: &[&str]) -> Result<(), ProvisionError> {
+        let out = Command::new("mosquitto_passwd")
+            .args(args)
+            .output()
+            .map_err(|e| ProvisionError::Broker(format!("cannot run it: {e}")))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(ProvisionError::Broker(
+                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            ))
+        }
+    }
+
+    /// Sends the broker SIGHUP; returns whether there was one to tell.
+    pub fn reload(&self) -> Result<bool, ProvisionError> {
+        let Some(pid_file) = &self.pid_file else {
+            return Ok(false);
+        };
+        let text = std::fs::read_to_string(pid_file)
+            .map_err(|e| ProvisionError::Reload(format!("{}: {e}", pid_file.display())))?;
+        let pid: i32 = text.trim().parse().map_err(|_| {
+            ProvisionError::Reload(format!("{} holds no process id", pid_file.display()))
+        })?;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .map_err(|e| ProvisionError::Reload(format!("SIGHUP to {pid}: {e}")))?;
+        Ok(true)
     }
 }
 
@@ -52,57 +98,84 @@ pub fn broker_acl(cloud_user: &str) -> String {
     )
 }
 
-fn mosquitto_passwd(args: &[&str]) -> Result<(), ProvisionError> {
-    let out = Command::new("mosquitto_passwd")
-        .args(args)
-        .output()
-        .map_err(|e| ProvisionError::Broker(format!("cannot run it: {e}")))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(ProvisionError::Broker(
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ))
-    }
+/// Registers a rink (or renames it).
+pub async fn create_rink(
+    db: &Database,
+    tenant: &TenantId,
+    rink: &RinkId,
+    name: &str,
+    actor: &Actor,
+) -> Result<(), ProvisionError> {
+    let mut tx = db.tenant(tenant).await?;
+    sqlx::query(
+        "INSERT INTO rink (tenant_id, rink_id, name) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, rink_id) DO UPDATE SET name = excluded.name",
+    )
+    .bind(tenant.as_str())
+    .bind(rink.as_str())
+    .bind(name)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({ "name": name });
+    audit::record(&mut tx, tenant, actor, "rink.create", rink.as_str(), detail).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Registers `device` (or gives it a new token), adds its login to the broker's password file
-/// and returns the one-time token, which is stored nowhere in clear.
+/// Registers `device` at `rink` (or gives it a new token), adds its login to the broker's
+/// password file, reloads the broker and returns the one-time token, stored nowhere in clear.
 pub async fn create_device(
     db: &Database,
     tenant: &TenantId,
     device: &DeviceId,
-    passwords: &Path,
+    rink: Option<&RinkId>,
+    broker: &BrokerFiles,
+    actor: &Actor,
 ) -> Result<String, ProvisionError> {
-    let bytes: [u8; 32] = rand::rng().random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let salt_bytes: [u8; 16] = rand::rng().random();
-    let salt =
-        SaltString::encode_b64(&salt_bytes).map_err(|e| ProvisionError::Hash(e.to_string()))?;
-    let hash = Argon2::default()
-        .hash_password(token.as_bytes(), &salt)
-        .map_err(|e| ProvisionError::Hash(e.to_string()))?
-        .to_string();
+    let token = random_hex(32);
     let mut tx = db.tenant(tenant).await?;
+    if let Some(rink) = rink {
+        let known: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM rink WHERE tenant_id = $1 AND rink_id = $2")
+                .bind(tenant.as_str())
+                .bind(rink.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if known.is_none() {
+            return Err(ProvisionError::Unknown(format!("rink {rink}")));
+        }
+    }
     sqlx::query(
-        "INSERT INTO device (tenant_id, device_id, token_hash) VALUES ($1, $2, $3)
+        "INSERT INTO device (tenant_id, device_id, rink_id, token_hash) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, device_id) DO UPDATE SET token_hash = excluded.token_hash,
-             revoked_at = NULL",
+             rink_id = COALESCE(excluded.rink_id, device.rink_id), revoked_at = NULL",
     )
     .bind(tenant.as_str())
     .bind(device.as_str())
-    .bind(&hash)
+    .bind(rink.map(RinkId::as_str))
+    .bind(hash_secret(&token)?)
     .execute(&mut *tx)
     .await?;
+    let detail = serde_json::json!({ "rink": rink.map(RinkId::as_str) });
+    audit::record(
+        &mut tx,
+        tenant,
+        actor,
+        "device.create",
+        device.as_str(),
+        detail,
+    )
+    .await?;
     let user = Topic::broker_username(tenant, device);
-    let file = passwords.display().to_string();
-    if passwords.is_file() {
-        mosquitto_passwd(&["-b", &file, &user, &token])?;
+    let file = broker.passwords.display().to_string();
+    if broker.passwords.is_file() {
+        broker.passwd(&["-b", &file, &user, &token])?;
     } else {
-        mosquitto_passwd(&["-c", "-b", &file, &user, &token])?;
+        broker.passwd(&["-c", "-b", &file, &user, &token])?;
     }
     // Committed only once the broker knows the login: a failure leaves nothing half made.
     tx.commit().await?;
+    broker.reload()?;
     Ok(token)
 }
 
@@ -121,22 +194,20 @@ pub async fn device_token_valid(
     .bind(device.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(Some(hash)) = hash else {
-        return Ok(false);
-    };
-    let parsed = PasswordHash::new(&hash).map_err(|e| ProvisionError::Hash(e.to_string()))?;
-    Ok(Argon2::default()
-        .verify_password(token.as_bytes(), &parsed)
-        .is_ok())
+    Ok(hash
+        .flatten()
+        .is_some_and(|hash| secret_matches(&hash, token)))
 }
 
-/// Revokes `device`: its broker login is deleted (effective when the broker reloads its
-/// password file, e.g. on SIGHUP) and ingest refuses it at once.
+/// Revokes `device`: ingest refuses it from the commit on, its broker login is deleted and the
+/// broker reloaded (when its pid file is known), which refuses the login and drops a connected
+/// device.
 pub async fn revoke_device(
     db: &Database,
     tenant: &TenantId,
     device: &DeviceId,
-    passwords: &Path,
+    broker: &BrokerFiles,
+    actor: &Actor,
 ) -> Result<(), ProvisionError> {
     let mut tx = db.tenant(tenant).await?;
     let revoked = sqlx::query(
@@ -149,13 +220,23 @@ pub async fn revoke_device(
     .await?
     .rows_affected();
     if revoked != 1 {
-        return Err(ProvisionError::Unknown(device.to_string()));
+        return Err(ProvisionError::Unknown(format!("device {device}")));
     }
-    mosquitto_passwd(&[
+    audit::record(
+        &mut tx,
+        tenant,
+        actor,
+        "device.revoke",
+        device.as_str(),
+        serde_json::Value::Null,
+    )
+    .await?;
+    broker.passwd(&[
         "-D",
-        &passwords.display().to_string(),
+        &broker.passwords.display().to_string(),
         &Topic::broker_username(tenant, device),
     ])?;
     tx.commit().await?;
+    broker.reload()?;
     Ok(())
 }

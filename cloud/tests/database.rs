@@ -8,10 +8,15 @@ use std::path::PathBuf;
 
 mod support;
 
+use benchsight_cloud::audit::Actor;
+use benchsight_cloud::credentials::{
+    PresentedKey, Role, create_api_key, revoke_api_key, verify_api_key,
+};
 use benchsight_cloud::db::create_tenant;
 use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::provision::create_rink;
 use benchsight_cloud::stats::stored_stats;
-use benchsight_core::ids::{GameId, TenantId};
+use benchsight_core::ids::{GameId, RinkId, TenantId};
 use benchsight_core::tracker::read_tracker_file;
 use support::fresh_database;
 
@@ -26,7 +31,9 @@ fn tracker_file(id: u32) -> String {
 async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_nothing() {
     let (_owner, db) = fresh_database("import").await;
     let tenant = TenantId::parse("league").unwrap();
-    create_tenant(&db, &tenant, "League").await.unwrap();
+    create_tenant(&db, &tenant, "League", &Actor::new("test"))
+        .await
+        .unwrap();
     // (G, shot events, SOG, missed, blocked, faceoff wins, saves), VOCABULARY.md.
     let expected = [
         (
@@ -40,9 +47,13 @@ async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_
     ];
     for (id, teams) in expected {
         let game = read_tracker_file(&tracker_file(id), &tenant).unwrap();
-        let first = import_tracker(&db, &tenant, &game).await.unwrap();
+        let first = import_tracker(&db, &tenant, &game, &Actor::new("test"))
+            .await
+            .unwrap();
         assert_eq!(first.events_added, first.events_total);
-        let again = import_tracker(&db, &tenant, &game).await.unwrap();
+        let again = import_tracker(&db, &tenant, &game, &Actor::new("test"))
+            .await
+            .unwrap();
         assert_eq!(
             (again.events_added, again.stints_added),
             (0, 0),
@@ -93,12 +104,98 @@ async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_
 }
 
 #[tokio::test]
+async fn api_keys_work_until_revoked_and_every_change_is_audited() {
+    let (_owner, db) = fresh_database("keys").await;
+    let tenant = TenantId::parse("league").unwrap();
+    let (admin, operator) = (Actor::new("test"), Actor::new("cli:ops"));
+    create_tenant(&db, &tenant, "League", &admin).await.unwrap();
+    create_tenant(&db, &tenant, "League again", &admin)
+        .await
+        .unwrap();
+    let rink = RinkId::parse("main-rink").unwrap();
+    create_rink(&db, &tenant, &rink, "Main Rink", &operator)
+        .await
+        .unwrap();
+
+    let (key_id, key) = create_api_key(&db, &tenant, "website", Role::Viewer, &operator)
+        .await
+        .unwrap();
+    let presented = PresentedKey::parse(&key).unwrap();
+    let holder = verify_api_key(&db, &presented).await.unwrap().unwrap();
+    assert_eq!(
+        (holder.key_id.as_str(), holder.role),
+        (key_id.as_str(), Role::Viewer)
+    );
+    // The same id with another secret, and the key under another tenant, are refused.
+    let last = if key.ends_with('0') { "1" } else { "0" };
+    let forged = format!("{}{last}", &key[..key.len() - 1]);
+    let forged = PresentedKey::parse(&forged).unwrap();
+    assert_eq!(verify_api_key(&db, &forged).await.unwrap(), None);
+    let elsewhere = PresentedKey::parse(&key.replace(".league.", ".other.")).unwrap();
+    assert_eq!(verify_api_key(&db, &elsewhere).await.unwrap(), None);
+
+    revoke_api_key(&db, &tenant, &key_id, &operator)
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_api_key(&db, &presented).await.unwrap(),
+        None,
+        "revoked"
+    );
+    assert!(
+        revoke_api_key(&db, &tenant, &key_id, &operator)
+            .await
+            .is_err()
+    );
+
+    let game = read_tracker_file(&tracker_file(19038), &tenant).unwrap();
+    import_tracker(&db, &tenant, &game, &operator)
+        .await
+        .unwrap();
+    import_tracker(&db, &tenant, &game, &operator)
+        .await
+        .unwrap();
+
+    let log: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, action, target FROM audit_log ORDER BY audit_id")
+            .fetch_all(&mut *db.tenant(&tenant).await.unwrap())
+            .await
+            .unwrap();
+    let log: Vec<(&str, &str, &str)> = log
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("test", "tenant.create", "league"),
+            ("cli:ops", "rink.create", "main-rink"),
+            ("cli:ops", "api_key.create", key_id.as_str()),
+            ("cli:ops", "api_key.revoke", key_id.as_str()),
+            ("cli:ops", "game.import", "19038"),
+        ],
+        "an existing tenant and a repeated import change nothing and log nothing"
+    );
+    let secret_kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM api_key WHERE secret_hash LIKE '%' || $1 || '%'")
+            .bind(key.rsplit('.').next().unwrap())
+            .fetch_one(&mut *db.tenant(&tenant).await.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(secret_kept, 0, "only a hash of the secret is stored");
+}
+
+#[tokio::test]
 async fn located_shots_get_distance_angle_and_xg() {
     let (_owner, db) = fresh_database("shots").await;
     let tenant = TenantId::parse("league").unwrap();
-    create_tenant(&db, &tenant, "League").await.unwrap();
+    create_tenant(&db, &tenant, "League", &Actor::new("test"))
+        .await
+        .unwrap();
     let game = read_tracker_file(&tracker_file(19038), &tenant).unwrap();
-    import_tracker(&db, &tenant, &game).await.unwrap();
+    import_tracker(&db, &tenant, &game, &Actor::new("test"))
+        .await
+        .unwrap();
     let rows: Vec<(f64, f64, f64, f64, f64)> = sqlx::query_as(
         "SELECT x_ft, y_ft, distance_ft, angle_deg, xg FROM shot
          WHERE tenant_id = $1 AND game_id = '19038' ORDER BY distance_ft",
@@ -131,10 +228,16 @@ async fn the_service_role_sees_and_writes_only_its_tenant() {
         TenantId::parse("tenant-a").unwrap(),
         TenantId::parse("tenant-b").unwrap(),
     );
-    create_tenant(&db, &a, "A").await.unwrap();
-    create_tenant(&db, &b, "B").await.unwrap();
+    create_tenant(&db, &a, "A", &Actor::new("test"))
+        .await
+        .unwrap();
+    create_tenant(&db, &b, "B", &Actor::new("test"))
+        .await
+        .unwrap();
     let game = read_tracker_file(&tracker_file(19038), &b).unwrap();
-    import_tracker(&db, &b, &game).await.unwrap();
+    import_tracker(&db, &b, &game, &Actor::new("test"))
+        .await
+        .unwrap();
 
     let count = |tenant: TenantId, table: &'static str| {
         let db = db.clone();

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use benchsight_cloud::audit::Actor;
 use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::worker::{IngestSettings, run_ingest};
 use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
@@ -176,7 +177,9 @@ async fn every_event_is_stored_once_through_duplicates_reorders_and_a_worker_res
     let _alone = ONE_AT_A_TIME.lock().await;
     let (_owner, db) = fresh_database("ingest").await;
     let tenant = TenantId::parse(TENANT).unwrap();
-    create_tenant(&db, &tenant, "League A").await.unwrap();
+    create_tenant(&db, &tenant, "League A", &Actor::new("test"))
+        .await
+        .unwrap();
     let mut tx = db.tenant(&tenant).await.unwrap();
     for name in ["rink-1", "rink-2"] {
         sqlx::query("INSERT INTO device (tenant_id, device_id) VALUES ($1, $2)")
@@ -294,7 +297,9 @@ async fn bad_and_foreign_messages_are_dead_lettered() {
     let _alone = ONE_AT_A_TIME.lock().await;
     let (_owner, db) = fresh_database("ingest_reject").await;
     let tenant = TenantId::parse(TENANT).unwrap();
-    create_tenant(&db, &tenant, "League A").await.unwrap();
+    create_tenant(&db, &tenant, "League A", &Actor::new("test"))
+        .await
+        .unwrap();
     let mut tx = db.tenant(&tenant).await.unwrap();
     sqlx::query("INSERT INTO device (tenant_id, device_id) VALUES ($1, 'rink-1')")
         .bind(TENANT)

@@ -129,6 +129,11 @@ slug_id!(
     "device id"
 );
 slug_id!(
+    /// A rink (an ice surface) of a tenant, where appliances stand and games are scheduled.
+    RinkId,
+    "rink id"
+);
+slug_id!(
     /// A game, unique within its tenant (hand-tracked games keep their tracker game id).
     GameId,
     "game id"

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use benchsight_cloud::audit::Actor;
 use benchsight_cloud::db::{create_tenant, provision_database};
 use benchsight_cloud::events::insert_events;
 use benchsight_cloud::import::import_tracker;
@@ -45,8 +46,8 @@ pub async fn run(
         TenantId::parse("bench-mqtt")?,
         TenantId::parse("bench-raw")?,
     );
-    create_tenant(&db, &mqtt, "bench").await?;
-    create_tenant(&db, &raw, "bench").await?;
+    create_tenant(&db, &mqtt, "bench", &Actor::new("bench")).await?;
+    create_tenant(&db, &raw, "bench", &Actor::new("bench")).await?;
     let mut tx = db.tenant(&mqtt).await?;
     sqlx::query("INSERT INTO device (tenant_id, device_id) VALUES ($1, 'rink-1')")
         .bind(mqtt.as_str())
@@ -168,7 +169,7 @@ pub async fn run(
 
     // The ETL over the real games, pure and through the database.
     let league = TenantId::parse("bench-league")?;
-    create_tenant(&db, &league, "bench").await?;
+    create_tenant(&db, &league, "bench", &Actor::new("bench")).await?;
     let mut parsed = Vec::new();
     for path in tracker_games {
         parsed.push(read_tracker_file(&std::fs::read_to_string(path)?, &league)?);
@@ -180,7 +181,7 @@ pub async fn run(
     let etl = started.elapsed();
     let started = Instant::now();
     for game in &parsed {
-        import_tracker(&db, &league, game).await?;
+        import_tracker(&db, &league, game, &Actor::new("bench")).await?;
     }
     let import_with_etl = started.elapsed();
     Ok(IngestBenchReport {

@@ -108,6 +108,12 @@ impl Broker {
         });
     }
 
+    /// The broker's process id while it runs (what a daemonised Mosquitto writes to its
+    /// `pid_file`).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Child::id)
+    }
+
     /// Makes the broker re-read its password and ACL files (SIGHUP).
     pub fn reload(&self) {
         if let Some(child) = &self.process {

@@ -8,9 +8,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use benchsight_cloud::audit::Actor;
 use benchsight_cloud::db::{create_tenant, provision_database};
-use benchsight_cloud::provision::{broker_acl, create_device, device_token_valid, revoke_device};
-use benchsight_core::ids::{DeviceId, TenantId};
+use benchsight_cloud::provision::{
+    BrokerFiles, broker_acl, create_device, device_token_valid, revoke_device,
+};
+use benchsight_core::ids::{DeviceId, RinkId, TenantId};
 use benchsight_core::topic::Topic;
 use benchsight_tests::{Broker, Subscriber, free_port, wait_for};
 
@@ -69,14 +72,23 @@ fn a_device_publishes_only_under_its_own_prefix_and_a_revoked_one_is_refused() {
         DeviceId::parse("rink-1").unwrap(),
         DeviceId::parse("rink-2").unwrap(),
     );
+    // No broker runs yet: its pid file comes once it does.
+    let mut files = BrokerFiles {
+        passwords: passwords.clone(),
+        pid_file: None,
+    };
+    let actor = Actor::new("test");
     let token = runtime.block_on(async {
-        create_tenant(&db, &league, "League").await.unwrap();
-        let token = create_device(&db, &league, &rink1, &passwords)
+        create_tenant(&db, &league, "League", &actor).await.unwrap();
+        let token = create_device(&db, &league, &rink1, None, &files, &actor)
             .await
             .unwrap();
-        create_device(&db, &league, &rink2, &passwords)
+        create_device(&db, &league, &rink2, None, &files, &actor)
             .await
             .unwrap();
+        let nowhere = RinkId::parse("nowhere").unwrap();
+        let unknown_rink = create_device(&db, &league, &rink2, Some(&nowhere), &files, &actor);
+        assert!(unknown_rink.await.is_err(), "a device at an unknown rink");
         token
     });
     assert!(
@@ -127,12 +139,21 @@ fn a_device_publishes_only_under_its_own_prefix_and_a_revoked_one_is_refused() {
         Attempt::Refused
     );
 
-    // Revoked: the login goes with the next reload, and the token stops being valid.
+    // Revoked while connected: the broker is reloaded through its pid file, which drops the
+    // connection and refuses the login; the token stops being valid.
+    let pid_file = dir.path().join("mosquitto.pid");
+    std::fs::write(&pid_file, format!("{}\n", broker.pid().unwrap())).unwrap();
+    files.pid_file = Some(pid_file);
+    let connected = Connected::new(broker.port, &user, &token);
+    assert!(connected.is_up(), "logged in before the revocation");
     runtime
-        .block_on(revoke_device(&db, &league, &rink1, &passwords))
+        .block_on(revoke_device(&db, &league, &rink1, &files, &actor))
         .unwrap();
-    broker.reload();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(
+        "the revoked device to be dropped",
+        Duration::from_secs(10),
+        || !connected.is_up(),
+    );
     assert_eq!(
         publish_as(broker.port, &user, &token, &own),
         Attempt::Refused,
@@ -143,4 +164,69 @@ fn a_device_publishes_only_under_its_own_prefix_and_a_revoked_one_is_refused() {
             .block_on(device_token_valid(&db, &league, &rink1, &token))
             .unwrap()
     );
+    let actions: Vec<(String, String, String)> = runtime.block_on(async {
+        sqlx::query_as("SELECT actor, action, target FROM audit_log ORDER BY audit_id")
+            .fetch_all(&mut *db.tenant(&league).await.unwrap())
+            .await
+            .unwrap()
+    });
+    let expected = [
+        ("tenant.create", "league"),
+        ("device.create", "rink-1"),
+        ("device.create", "rink-2"),
+        ("device.revoke", "rink-1"),
+    ];
+    assert_eq!(
+        actions
+            .iter()
+            .map(|(_, a, t)| (a.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert!(actions.iter().all(|(actor, _, _)| actor == "test"));
+}
+
+/// A device session kept open in the background; `is_up` says whether it still is.
+struct Connected {
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    _client: rumqttc::Client,
+}
+
+impl Connected {
+    fn new(port: u16, user: &str, password: &str) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut options =
+            rumqttc::MqttOptions::new(format!("device-{}", free_port()), "127.0.0.1", port);
+        options.set_credentials(user, password);
+        options.set_keep_alive(Duration::from_secs(30));
+        let (client, mut connection) = rumqttc::Client::new(options, 16);
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = up.clone();
+        std::thread::spawn(move || {
+            for event in connection.iter() {
+                match event {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                        flag.store(true, SeqCst);
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        // Dropped or refused: stay down (no reconnecting).
+                        flag.store(false, SeqCst);
+                        return;
+                    }
+                }
+            }
+        });
+        wait_for("the device to connect", Duration::from_secs(10), || {
+            up.load(SeqCst)
+        });
+        Self {
+            up,
+            _client: client,
+        }
+    }
+
+    fn is_up(&self) -> bool {
+        self.up.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
