@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity lint-systemd test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
+	clippy purity lint-systemd lint-yocto test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -50,8 +50,12 @@ lint-systemd: ## systemd-analyze verify (staged root with the built binary) and 
 	$(CARGO) build --workspace --bins --quiet
 	scripts/check-systemd
 
+lint-yocto: ## oelint-adv over the Yocto layer (no warning or error) and its crate list vs Cargo.lock, self-tested
+	scripts/check-yocto --self-test
+	scripts/check-yocto
+
 # The tests read the services' settings (BENCHSIGHT_TEST_*) and ORT_DYLIB_PATH from the environment.
-test: bootstrap services fmt-check clippy purity lint-systemd ## everything CI runs
+test: bootstrap services fmt-check clippy purity lint-systemd lint-yocto ## everything CI runs
 	set -a; source $(SERVICES_ENV); set +a; \
 	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
 	$(CARGO) test --workspace
