@@ -77,12 +77,16 @@ pub struct BrokerAdminSection {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSection {
     pub listen: SocketAddr,
+    /// Mark session cookies `Secure`: set it when browsers reach the service over HTTPS (a TLS
+    /// proxy in front of it).
+    pub secure_cookies: bool,
 }
 
 impl Default for HttpSection {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secure_cookies: false,
         }
     }
 }

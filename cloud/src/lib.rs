@@ -2,6 +2,7 @@
 //! a fleet of appliances, stores them per tenant, runs the ETL and serves the API and dashboard.
 //!
 //! Module map:
+//! - [`api`]: the HTTP API — sessions, games, events, shots, fleet, health, OpenAPI document.
 //! - [`audit`]: the audit log, written in the transaction of the change it records.
 //! - [`config`]: the service configuration, its defaults, validation and redaction.
 //! - [`credentials`]: one-time tokens and API keys as argon2 hashes; roles.
@@ -9,11 +10,13 @@
 //! - [`events`]: storing events and their players with UNNEST inserts, idempotently.
 //! - [`etl`]: a game's derived statistics recomputed from what is stored.
 //! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
+//! - [`users`]: dashboard users (argon2 passwords) and their sessions.
 //! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
 //! - [`provision`]: rinks; devices with their broker logins and ACL; revocation with a broker reload.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
+pub mod api;
 pub mod audit;
 pub mod config;
 pub mod credentials;
@@ -24,4 +27,5 @@ pub mod import;
 pub mod ingest;
 pub mod provision;
 pub mod stats;
+pub mod users;
 pub mod worker;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::config::CloudConfig;
 use benchsight_cloud::credentials::{Role, create_api_key, revoke_api_key};
@@ -15,6 +16,7 @@ use benchsight_cloud::provision::{
     BrokerFiles, broker_acl, create_device, create_rink, revoke_device,
 };
 use benchsight_cloud::stats::stored_stats;
+use benchsight_cloud::users::upsert_user;
 use benchsight_cloud::worker::{IngestSettings, run_ingest};
 use benchsight_core::ids::{DeviceId, GameId, RinkId, TenantId};
 use benchsight_core::topic::Topic;
@@ -111,6 +113,17 @@ enum Command {
         #[arg(long, default_value = "benchsight-cloud")]
         cloud_user: String,
     },
+    /// Create a dashboard user, or set an existing one's role and password. The password is
+    /// read from the first line of standard input (at least 10 characters).
+    CreateUser {
+        login: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: Role,
+    },
+    /// Serve the HTTP API (and, later, the dashboard) on `http.listen` until SIGTERM / Ctrl-C.
+    Serve,
     /// Print a game's stored team, player and goalie statistics.
     Stats {
         game: String,
@@ -316,13 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ingest => {
             let config = load_config(&cli.config)?;
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .with_writer(std::io::stderr)
-                .init();
+            init_logging();
             let password = config
                 .broker
                 .password_file
@@ -343,29 +350,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 client_id: format!("ingest-{}", hostname()),
                 etl_debounce: std::time::Duration::from_secs(2),
             };
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?
-                .block_on(async {
-                    let db =
-                        Database::connect(&config.database.url, config.database.max_connections)
-                            .await?;
-                    let cancel = tokio_util::sync::CancellationToken::new();
-                    let stop = cancel.clone();
-                    let mut term =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            _ = term.recv() => {}
-                            _ = tokio::signal::ctrl_c() => {}
-                        }
-                        stop.cancel();
-                    });
-                    let report = run_ingest(db, settings, cancel).await?;
-                    tracing::info!(?report, "ingest stopped");
-                    Ok(())
-                })
+            runtime()?.block_on(async {
+                let db = Database::connect(&config.database.url, config.database.max_connections)
+                    .await?;
+                let report = run_ingest(db, settings, shutdown_signal()?).await?;
+                tracing::info!(?report, "ingest stopped");
+                Ok(())
+            })
+        }
+        Command::CreateUser {
+            login,
+            tenant,
+            role,
+        } => {
+            let config = load_config(&cli.config)?;
+            let tenant = TenantId::parse(&tenant).context("tenant")?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            block_on(async {
+                let db = Database::connect(&config.database.url, 1).await?;
+                upsert_user(&db, &tenant, &login, role, password, &Actor::command_line()).await?;
+                println!("user {login} ({role}) in {tenant}");
+                Ok(())
+            })
+        }
+        Command::Serve => {
+            let config = load_config(&cli.config)?;
+            init_logging();
+            runtime()?.block_on(async {
+                let db = Database::connect(&config.database.url, config.database.max_connections)
+                    .await?;
+                let listener = tokio::net::TcpListener::bind(config.http.listen)
+                    .await
+                    .with_context(|| format!("listening on {}", config.http.listen))?;
+                tracing::info!(address = %listener.local_addr()?, "serving the API");
+                let state = AppState::new(
+                    db,
+                    config.http.secure_cookies,
+                    (config.broker.host.clone(), config.broker.port),
+                );
+                serve(listener, state, shutdown_signal()?).await?;
+                Ok(())
+            })
         }
         Command::Stats {
             game,
@@ -395,6 +424,40 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "cloud".into())
+}
+
+/// Logs to standard error, at `RUST_LOG` or `info`.
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The runtime of the long-running services.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C (call inside the runtime).
+fn shutdown_signal() -> std::io::Result<tokio_util::sync::CancellationToken> {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        stop.cancel();
+    });
+    Ok(cancel)
 }
 
 /// Runs one command's database work on a small runtime.

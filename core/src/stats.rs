@@ -50,9 +50,12 @@ pub struct PlayerKey {
 }
 
 /// A team's figures for one game.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamStats {
     pub goals: u32,
+    /// Goals in each period: index 0 is period 1; as long as the last period with a goal.
+    #[serde(default)]
+    pub goals_by_period: Vec<u32>,
     /// Shot events of every outcome.
     pub shot_events: u32,
     pub shots_on_goal: u32,
@@ -154,7 +157,13 @@ pub fn game_stats(events: &[GameEvent], stints: &[Stint]) -> GameStats {
         match event.event_type {
             EventType::Goal if event.has_detail1(&Detail::GOAL_SCORED) => {
                 goals.push(event);
-                stats.team_mut(team).goals += 1;
+                let team_stats = stats.team_mut(team);
+                team_stats.goals += 1;
+                let period = usize::from(event.period.number()).saturating_sub(1);
+                if team_stats.goals_by_period.len() <= period {
+                    team_stats.goals_by_period.resize(period + 1, 0);
+                }
+                team_stats.goals_by_period[period] += 1;
                 if let Some(scorer) = stats.player_mut(event, PlayerRole::ACTOR) {
                     scorer.goals += 1;
                 }

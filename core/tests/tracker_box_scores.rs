@@ -27,6 +27,16 @@ fn game(id: u32) -> TrackerGame {
 
 /// (G, shot events, SOG, missed, blocked, faceoff wins, saves) from VOCABULARY.md.
 fn reference(stats: &TeamStats) -> [u32; 7] {
+    assert_eq!(
+        stats.goals_by_period.iter().sum::<u32>(),
+        stats.goals,
+        "the score by period adds up to the goals"
+    );
+    assert!(
+        stats.goals_by_period.len() <= 4,
+        "{:?}",
+        stats.goals_by_period
+    );
     [
         stats.goals,
         stats.shot_events,

@@ -1,0 +1,131 @@
+//! The cloud's HTTP API (axum): one module per resource, one error type ([`error::ApiError`]),
+//! the caller's tenant from its session or API key in every query ([`caller::Caller`]), and an
+//! OpenAPI document generated from the handlers themselves (utoipa), served at `/openapi.json`.
+//!
+//! - [`session`]: log in and out (session cookies), who am I.
+//! - [`games`]: games, a game's score by period and box score, its events and shots.
+//! - [`fleet`]: rinks and devices.
+//! - [`health`]: `/healthz`, `/readyz`, `/metrics` and the request metrics middleware.
+
+pub mod caller;
+pub mod error;
+pub mod fleet;
+pub mod games;
+pub mod health;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::db::Database;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub logins: Arc<session::LoginThrottle>,
+    pub http_metrics: Arc<health::HttpMetrics>,
+    /// Mark cookies `Secure` (the service is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// The MQTT broker's host and port, for readiness.
+    pub broker: Arc<(String, u16)>,
+}
+
+impl AppState {
+    pub fn new(db: Database, secure_cookies: bool, broker: (String, u16)) -> Self {
+        Self {
+            db,
+            logins: Arc::default(),
+            http_metrics: Arc::default(),
+            secure_cookies,
+            broker: Arc::new(broker),
+        }
+    }
+}
+
+/// The OpenAPI document: every route of the API, from the handlers' annotations.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "BenchSight cloud API", description = "Games, statistics, events, shots and the \
+        fleet of a tenant. Authenticate with `Authorization: Bearer bsk.…` (an API key) or the \
+        dashboard's session cookie."),
+    paths(
+        session::create_session, session::current_session, session::delete_session,
+        games::list_games, games::get_game, games::list_events, games::list_shots,
+        fleet::list_rinks, fleet::list_devices,
+        health::healthz, health::readyz, health::metrics,
+    ),
+    modifiers(&Security),
+    security(("api_key" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+/// Declares the two ways to authenticate.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("bsk.TENANT.ID.SECRET")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(caller::SESSION_COOKIE))),
+        );
+    }
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/session",
+            get(session::current_session)
+                .post(session::create_session)
+                .delete(session::delete_session),
+        )
+        .route("/api/v1/games", get(games::list_games))
+        .route("/api/v1/games/{game_id}", get(games::get_game))
+        .route("/api/v1/games/{game_id}/events", get(games::list_events))
+        .route("/api/v1/games/{game_id}/shots", get(games::list_shots))
+        .route("/api/v1/rinks", get(fleet::list_rinks))
+        .route("/api/v1/devices", get(fleet::list_devices))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi_json))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::track,
+        ))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `cancel`, finishing requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+}
