@@ -11,6 +11,7 @@
 //! - [`etl`]: a game's derived statistics recomputed from what is stored.
 //! - [`import`]: hand-tracked games (tracker save files) imported into a tenant.
 //! - [`users`]: dashboard users (argon2 passwords) and their sessions.
+//! - [`web`]: the dashboard's server-rendered pages and assets.
 //! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
 //! - [`provision`]: rinks; devices with their broker logins and ACL; revocation with a broker reload.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
@@ -28,4 +29,5 @@ pub mod ingest;
 pub mod provision;
 pub mod stats;
 pub mod users;
+pub mod web;
 pub mod worker;

@@ -24,6 +24,7 @@
 //! - [`engine`]: the game-event engine — rink states in, BenchSight events (and corrections) out.
 //! - [`event_scoring`]: derived events matched to a true log — precision, recall, F1 per kind.
 //! - [`tracker`]: BenchSight tracker save files read into events, rosters and line stints.
+//! - [`review`]: human review — accepting, editing, adding events; locking on the official score.
 //! - [`stats`]: the ETL — events and stints into team, player and goalie game statistics.
 //! - [`shots`]: the ETL's shot chart — distance, angle, rebound, rush and xG of every shot.
 //! - [`topic`]: MQTT topic builder and parser (`bs/v1/{tenant}/{device}/{kind}`).
@@ -44,6 +45,7 @@ pub mod ids;
 pub mod mot;
 pub mod puck_finder;
 pub mod puck_tracking;
+pub mod review;
 pub mod rink;
 pub mod rink_state;
 pub mod shots;

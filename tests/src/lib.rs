@@ -1,9 +1,12 @@
 //! End-to-end tests of BenchSight across crate and process boundaries live in `tests/tests/`.
 //! This library holds what they share: a private Mosquitto that a test may stop and restart, the
-//! workspace's binaries, and an MQTT client that plays the cloud's command side.
+//! workspace's binaries, an MQTT client that plays the cloud's command side, and a headless
+//! browser ([`browser`]).
 
 // Test support: a failed set-up step is a failed test, reported by the panic's message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod browser;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

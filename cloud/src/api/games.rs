@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
-use crate::stats::stored_stats;
-use benchsight_core::ids::GameId;
+use crate::db::Database;
+use crate::stats::{StoredStats, stored_stats};
+use benchsight_core::ids::{GameId, TenantId};
 
 /// Filters of the games list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -113,6 +114,15 @@ pub async fn list_games(
     caller: Caller,
     Query(filter): Query<GameFilter>,
 ) -> Result<Json<Vec<GameSummary>>, ApiError> {
+    Ok(Json(fetch_games(&state.db, &caller.tenant, filter).await?))
+}
+
+/// The tenant's games matching `filter`, newest first (shared by the API and the dashboard).
+pub async fn fetch_games(
+    db: &Database,
+    tenant: &TenantId,
+    filter: GameFilter,
+) -> Result<Vec<GameSummary>, ApiError> {
     if let Some(date) = filter.date.as_deref().filter(|d| !valid_date(d)) {
         return Err(ApiError::BadRequest(format!(
             "date {date:?}: use YYYY-MM-DD"
@@ -124,7 +134,7 @@ pub async fn list_games(
             STATUSES.join(", ")
         )));
     }
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    let mut tx = db.tenant(tenant).await?;
     let rows: Vec<GameRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{GAME_COLUMNS}
          WHERE g.tenant_id = $1
@@ -134,14 +144,14 @@ pub async fn list_games(
          ORDER BY g.starts_at DESC NULLS LAST, g.game_id DESC
          LIMIT 1000"
     )))
-    .bind(caller.tenant.as_str())
+    .bind(tenant.as_str())
     .bind(filter.date)
     .bind(filter.team)
     .bind(filter.status)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(rows.into_iter().map(summary).collect()))
+    Ok(rows.into_iter().map(summary).collect())
 }
 
 /// Goals of one period.
@@ -161,18 +171,21 @@ pub struct GameDetail {
     /// Team, player and goalie lines as the ETL stored them (`benchsight-cloud stats`).
     #[schema(value_type = Object)]
     pub box_score: serde_json::Value,
+    /// The same, typed, for the dashboard.
+    #[serde(skip)]
+    pub stats: StoredStats,
 }
 
 async fn game_summary(
-    state: &AppState,
-    caller: &Caller,
+    db: &Database,
+    tenant: &TenantId,
     game: &str,
 ) -> Result<GameSummary, ApiError> {
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    let mut tx = db.tenant(tenant).await?;
     let row: Option<GameRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{GAME_COLUMNS} WHERE g.tenant_id = $1 AND g.game_id = $2"
     )))
-    .bind(caller.tenant.as_str())
+    .bind(tenant.as_str())
     .bind(game)
     .fetch_optional(&mut *tx)
     .await?;
@@ -190,9 +203,18 @@ pub async fn get_game(
     caller: Caller,
     Path(game_id): Path<String>,
 ) -> Result<Json<GameDetail>, ApiError> {
-    let game = game_summary(&state, &caller, &game_id).await?;
-    let id = GameId::parse(&game_id).map_err(|_| ApiError::NotFound)?;
-    let stats = stored_stats(&state.db, &caller.tenant, &id).await?;
+    Ok(Json(fetch_game(&state.db, &caller.tenant, &game_id).await?))
+}
+
+/// One game with its score by period and box score; `NotFound` outside the tenant.
+pub async fn fetch_game(
+    db: &Database,
+    tenant: &TenantId,
+    game_id: &str,
+) -> Result<GameDetail, ApiError> {
+    let game = game_summary(db, tenant, game_id).await?;
+    let id = GameId::parse(game_id).map_err(|_| ApiError::NotFound)?;
+    let stats = stored_stats(db, tenant, &id).await?;
     let by_team = |team: &str| {
         stats
             .teams
@@ -210,11 +232,12 @@ pub async fn get_game(
         })
         .collect();
     let box_score = serde_json::to_value(&stats).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(GameDetail {
+    Ok(GameDetail {
         game,
         periods,
         box_score,
-    }))
+        stats,
+    })
 }
 
 /// Filters of a game's events.
@@ -284,8 +307,20 @@ pub async fn list_events(
     Path(game_id): Path<String>,
     Query(filter): Query<EventFilter>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
-    game_summary(&state, &caller, &game_id).await?;
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    Ok(Json(
+        fetch_events(&state.db, &caller.tenant, &game_id, filter).await?,
+    ))
+}
+
+/// A game's events matching `filter`, in game order.
+pub async fn fetch_events(
+    db: &Database,
+    tenant: &TenantId,
+    game_id: &str,
+    filter: EventFilter,
+) -> Result<Vec<EventView>, ApiError> {
+    game_summary(db, tenant, game_id).await?;
+    let mut tx = db.tenant(tenant).await?;
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT event_id, event_type, detail1, detail2, team, period, clock_ms, media_time_ms,
                 zone, puck_x, puck_y, confidence, review_status, retracted, device_id,
@@ -296,35 +331,34 @@ pub async fn list_events(
            AND ($4::text IS NULL OR review_status = $4)
          ORDER BY period, media_time_ms NULLS LAST, clock_ms DESC NULLS LAST, event_id",
     )
-    .bind(caller.tenant.as_str())
-    .bind(&game_id)
+    .bind(tenant.as_str())
+    .bind(game_id)
     .bind(filter.event_type)
     .bind(filter.review)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| EventView {
-                event_id: r.0,
-                event_type: r.1,
-                detail1: r.2,
-                detail2: r.3,
-                team: r.4,
-                period: r.5,
-                clock_ms: r.6,
-                media_time_ms: r.7,
-                zone: r.8,
-                puck_x: r.9,
-                puck_y: r.10,
-                confidence: r.11,
-                review_status: r.12,
-                retracted: r.13,
-                device_id: r.14,
-                players: r.15.unwrap_or(serde_json::Value::Array(Vec::new())),
-            })
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(|r| EventView {
+            event_id: r.0,
+            event_type: r.1,
+            detail1: r.2,
+            detail2: r.3,
+            team: r.4,
+            period: r.5,
+            clock_ms: r.6,
+            media_time_ms: r.7,
+            zone: r.8,
+            puck_x: r.9,
+            puck_y: r.10,
+            confidence: r.11,
+            review_status: r.12,
+            retracted: r.13,
+            device_id: r.14,
+            players: r.15.unwrap_or(serde_json::Value::Array(Vec::new())),
+        })
+        .collect())
 }
 
 /// One shot of the chart.
@@ -373,37 +407,47 @@ pub async fn list_shots(
     caller: Caller,
     Path(game_id): Path<String>,
 ) -> Result<Json<Vec<ShotView>>, ApiError> {
-    game_summary(&state, &caller, &game_id).await?;
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    Ok(Json(
+        fetch_shots(&state.db, &caller.tenant, &game_id).await?,
+    ))
+}
+
+/// A game's shot chart.
+pub async fn fetch_shots(
+    db: &Database,
+    tenant: &TenantId,
+    game_id: &str,
+) -> Result<Vec<ShotView>, ApiError> {
+    game_summary(db, tenant, game_id).await?;
+    let mut tx = db.tenant(tenant).await?;
     let rows: Vec<ShotRow> = sqlx::query_as(
         "SELECT event_id, team, shooter, period, outcome, shot_type, x_ft, y_ft, distance_ft,
                 angle_deg, rebound, rush, xg
          FROM shot WHERE tenant_id = $1 AND game_id = $2 ORDER BY period, event_id",
     )
-    .bind(caller.tenant.as_str())
-    .bind(&game_id)
+    .bind(tenant.as_str())
+    .bind(game_id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| ShotView {
-                event_id: r.0,
-                team: r.1,
-                shooter: r.2,
-                period: r.3,
-                outcome: r.4,
-                shot_type: r.5,
-                x_ft: r.6,
-                y_ft: r.7,
-                distance_ft: r.8,
-                angle_deg: r.9,
-                rebound: r.10,
-                rush: r.11,
-                xg: r.12,
-            })
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(|r| ShotView {
+            event_id: r.0,
+            team: r.1,
+            shooter: r.2,
+            period: r.3,
+            outcome: r.4,
+            shot_type: r.5,
+            x_ft: r.6,
+            y_ft: r.7,
+            distance_ft: r.8,
+            angle_deg: r.9,
+            rebound: r.10,
+            rush: r.11,
+            xg: r.12,
+        })
+        .collect())
 }
 
 #[cfg(test)]

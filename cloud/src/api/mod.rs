@@ -92,7 +92,7 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface: the API and the dashboard.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi_json))
+        .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             health::track,

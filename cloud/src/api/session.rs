@@ -78,6 +78,16 @@ pub async fn create_session(
     jar: CookieJar,
     Json(request): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<SessionInfo>), ApiError> {
+    let (cookie, info) = open_session(&state, &request).await?;
+    Ok((jar.add(cookie), Json(info)))
+}
+
+/// Checks a login (throttled per user) and opens a session: its cookie and who it is. Shared by
+/// the API and the dashboard's login form.
+pub async fn open_session(
+    state: &AppState,
+    request: &LoginRequest,
+) -> Result<(Cookie<'static>, SessionInfo), ApiError> {
     let tenant = TenantId::parse(&request.tenant).map_err(|_| ApiError::Unauthorised)?;
     let key = (request.tenant.clone(), request.login.clone());
     let now = Instant::now();
@@ -97,14 +107,19 @@ pub async fn create_session(
         .build();
     let user = session.user;
     Ok((
-        jar.add(cookie),
-        Json(SessionInfo {
+        cookie,
+        SessionInfo {
             tenant: user.tenant.to_string(),
             actor: format!("user:{}", user.login),
             role: user.role.to_string(),
             csrf_token: Some(user.csrf_token),
-        }),
+        },
     ))
+}
+
+/// The cookie that removes the session cookie.
+pub fn expired_session_cookie() -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE).path("/").build()
 }
 
 /// Who is calling (a session or an API key).
@@ -129,8 +144,5 @@ pub async fn delete_session(
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         log_out(&state.db, cookie.value()).await?;
     }
-    Ok((
-        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
-        StatusCode::NO_CONTENT,
-    ))
+    Ok((jar.remove(expired_session_cookie()), StatusCode::NO_CONTENT))
 }

@@ -1,0 +1,360 @@
+//! What each page shows, already formatted: the API's answers turned into rows of text the
+//! templates print as they are.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use benchsight_core::stats::TeamStats;
+
+use crate::api::caller::Caller;
+use crate::api::games::{EventView, GameDetail, GameSummary, ShotView};
+
+/// The header's account line and logout form.
+#[derive(Debug)]
+pub struct Nav {
+    pub actor: String,
+    pub tenant: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+impl Nav {
+    fn of(caller: &Caller) -> Option<Nav> {
+        Some(Nav {
+            actor: caller.actor.clone(),
+            tenant: caller.tenant.to_string(),
+            role: caller.role.to_string(),
+            csrf: caller.csrf_token.clone().unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub nav: Option<Nav>,
+    pub tenant: String,
+    pub message: Option<String>,
+}
+
+/// A game's line in the list.
+#[derive(Debug)]
+pub struct GameLine {
+    pub game_id: String,
+    pub starts_at: String,
+    pub home: String,
+    pub away: String,
+    pub home_goals: i64,
+    pub away_goals: i64,
+    pub status: String,
+}
+
+fn team_name(name: &Option<String>) -> String {
+    name.clone().unwrap_or_else(|| "(unknown team)".into())
+}
+
+#[derive(Debug, Template)]
+#[template(path = "games.html")]
+pub struct GamesPage {
+    pub nav: Option<Nav>,
+    pub games: Vec<GameLine>,
+    pub date: String,
+    pub status: String,
+    pub statuses: [&'static str; 4],
+}
+
+impl GamesPage {
+    pub fn new(caller: &Caller, games: Vec<GameSummary>, date: String, status: String) -> Self {
+        Self {
+            nav: Nav::of(caller),
+            games: games
+                .into_iter()
+                .map(|g| GameLine {
+                    starts_at: g.starts_at.unwrap_or_default(),
+                    home: team_name(&g.home.name),
+                    away: team_name(&g.away.name),
+                    home_goals: g.home.goals,
+                    away_goals: g.away.goals,
+                    status: g.status,
+                    game_id: g.game_id,
+                })
+                .collect(),
+            date,
+            status,
+            statuses: ["scheduled", "live", "ended", "final"],
+        }
+    }
+}
+
+/// One period's column of the score.
+#[derive(Debug)]
+pub struct PeriodCell {
+    pub number: u32,
+    pub label: String,
+    pub home: u32,
+    pub away: u32,
+}
+
+/// A team's line of the box score.
+#[derive(Debug)]
+pub struct TeamRow {
+    pub side: String,
+    pub name: String,
+    pub stats: TeamStats,
+    pub xg: String,
+}
+
+#[derive(Debug)]
+pub struct PlayerRow {
+    pub team: String,
+    pub number: i16,
+    pub name: String,
+    pub goals: u32,
+    pub assists: u32,
+    pub points: u32,
+    pub sog: u32,
+    pub faceoffs: String,
+    pub toi: String,
+    pub plus_minus: i32,
+}
+
+#[derive(Debug)]
+pub struct GoalieRow {
+    pub team: String,
+    pub number: i16,
+    pub name: String,
+    pub saves: u32,
+    pub goals_against: u32,
+    pub shots_against: u32,
+    pub save_pct: String,
+}
+
+/// A shot on the rink drawing (SVG units are feet; y grows downwards on screen).
+#[derive(Debug)]
+pub struct ShotMark {
+    pub outcome: &'static str,
+    pub cx: String,
+    pub cy: String,
+    pub r: String,
+    pub team: String,
+    pub period: i16,
+    pub title: String,
+}
+
+#[derive(Debug)]
+pub struct EventRow {
+    pub event_id: String,
+    pub period: i16,
+    pub time: String,
+    pub event_type: String,
+    pub detail: String,
+    pub team: String,
+    pub confidence: String,
+    pub review: String,
+    pub has_clip: bool,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "game.html")]
+pub struct GamePage {
+    pub nav: Option<Nav>,
+    pub game_id: String,
+    pub status: String,
+    pub starts_at: String,
+    pub home: String,
+    pub away: String,
+    pub home_goals: i64,
+    pub away_goals: i64,
+    pub periods: Vec<PeriodCell>,
+    pub teams: Vec<TeamRow>,
+    pub players: Vec<PlayerRow>,
+    pub goalies: Vec<GoalieRow>,
+    pub shots: Vec<ShotMark>,
+    pub located: usize,
+    pub shot_total: usize,
+    pub events: Vec<EventRow>,
+    pub event_types: Vec<String>,
+    pub review_statuses: [&'static str; 5],
+}
+
+fn period_label(number: u32) -> String {
+    match number {
+        1..=3 => number.to_string(),
+        4 => "OT".into(),
+        n => format!("OT{}", n - 3),
+    }
+}
+
+/// `m:ss` of a millisecond count.
+fn minutes(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn outcome_class(outcome: Option<&str>) -> &'static str {
+    match outcome {
+        Some("Shot_Goal") => "goal",
+        Some("Shot_OnNetSaved") => "saved",
+        Some("Shot_Missed") => "missed",
+        Some("Shot_Blocked") => "blocked",
+        _ => "other",
+    }
+}
+
+impl GamePage {
+    pub fn new(
+        caller: &Caller,
+        game: GameDetail,
+        events: &[EventView],
+        shots: &[ShotView],
+    ) -> Self {
+        let summary = &game.game;
+        let (home, away) = (team_name(&summary.home.name), team_name(&summary.away.name));
+        let side_name = |side: &str| {
+            if side == "home" {
+                home.clone()
+            } else {
+                away.clone()
+            }
+        };
+        let teams = game
+            .stats
+            .teams
+            .iter()
+            .map(|t| TeamRow {
+                side: t.team.clone(),
+                name: t.name.clone(),
+                stats: t.stats.clone(),
+                xg: t.xg.map_or_else(|| "–".into(), |x| format!("{x:.2}")),
+            })
+            .collect();
+        let players = game
+            .stats
+            .players
+            .iter()
+            .map(|p| {
+                let s = &p.stats;
+                PlayerRow {
+                    team: side_name(&p.team),
+                    number: p.number,
+                    name: p.name.clone().unwrap_or_default(),
+                    goals: s.goals,
+                    assists: s.primary_assists + s.secondary_assists,
+                    points: s.points,
+                    sog: s.shots_on_goal,
+                    faceoffs: format!("{}-{}", s.faceoff_wins, s.faceoff_losses),
+                    toi: minutes(i64::from(s.toi_s) * 1000),
+                    plus_minus: s.plus_minus,
+                }
+            })
+            .collect();
+        let goalies = game
+            .stats
+            .goalies
+            .iter()
+            .map(|g| GoalieRow {
+                team: side_name(&g.team),
+                number: g.number,
+                name: g.name.clone().unwrap_or_default(),
+                saves: g.stats.saves,
+                goals_against: g.stats.goals_against,
+                shots_against: g.stats.shots_against,
+                save_pct: g
+                    .stats
+                    .save_pct
+                    .map_or_else(|| "–".into(), |p| format!("{p:.3}")),
+            })
+            .collect();
+        let marks: Vec<ShotMark> = shots
+            .iter()
+            .filter_map(|s| {
+                let (x, y) = (s.x_ft?, s.y_ft?);
+                let xg = s.xg.unwrap_or(0.0);
+                Some(ShotMark {
+                    outcome: outcome_class(s.outcome.as_deref()),
+                    cx: format!("{x:.1}"),
+                    cy: format!("{:.1}", -y),
+                    r: format!("{:.2}", 0.9 + 5.0 * xg.sqrt()),
+                    team: s.team.clone(),
+                    period: s.period,
+                    title: format!(
+                        "{} #{} · {} · {} ft · xG {:.2}",
+                        side_name(&s.team),
+                        s.shooter.map_or_else(|| "?".into(), |n| n.to_string()),
+                        s.outcome.as_deref().unwrap_or("shot"),
+                        s.distance_ft
+                            .map_or_else(|| "?".into(), |d| format!("{d:.0}")),
+                        xg
+                    ),
+                })
+            })
+            .collect();
+        let event_types: BTreeSet<String> = events.iter().map(|e| e.event_type.clone()).collect();
+        GamePage {
+            nav: Nav::of(caller),
+            game_id: summary.game_id.clone(),
+            status: summary.status.clone(),
+            starts_at: summary.starts_at.clone().unwrap_or_default(),
+            home_goals: summary.home.goals,
+            away_goals: summary.away.goals,
+            periods: game
+                .periods
+                .iter()
+                .map(|p| PeriodCell {
+                    number: p.period,
+                    label: period_label(p.period),
+                    home: p.home,
+                    away: p.away,
+                })
+                .collect(),
+            teams,
+            players,
+            goalies,
+            located: marks.len(),
+            shot_total: shots.len(),
+            shots: marks,
+            events: events
+                .iter()
+                .map(|e| EventRow {
+                    event_id: e.event_id.to_string(),
+                    period: e.period,
+                    time: match (e.media_time_ms, e.clock_ms) {
+                        (Some(media), _) => format!("video {}", minutes(media)),
+                        (None, Some(clock)) => minutes(i64::from(clock)),
+                        (None, None) => String::new(),
+                    },
+                    event_type: e.event_type.clone(),
+                    detail: [&e.detail1, &e.detail2]
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    team: e.team.as_deref().map(side_name).unwrap_or_default(),
+                    confidence: format!("{:.2}", e.confidence),
+                    review: e.review_status.clone(),
+                    has_clip: false,
+                })
+                .collect(),
+            event_types: event_types.into_iter().collect(),
+            review_statuses: ["accepted", "needs_review", "edited", "hidden", "rejected"],
+            home,
+            away,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_periods_and_outcomes_read_as_hockey_people_say_them() {
+        assert_eq!(minutes(1_069_000), "17:49");
+        assert_eq!(minutes(5_000), "0:05");
+        assert_eq!(period_label(3), "3");
+        assert_eq!(period_label(4), "OT");
+        assert_eq!(outcome_class(Some("Shot_Goal")), "goal");
+        assert_eq!(outcome_class(None), "other");
+    }
+}
