@@ -26,6 +26,60 @@ pub(crate) fn review_status(event: &GameEvent) -> &'static str {
     }
 }
 
+/// Replaces a stored event's current version with `event` (same id) and its players; the
+/// review status is given, since a reviewer's decision is not the engine's band. Returns whether
+/// the event existed.
+pub async fn replace_event(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: &TenantId,
+    event: &GameEvent,
+    review: &str,
+) -> Result<bool, DbError> {
+    let payload = serde_json::to_value(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let updated = sqlx::query(
+        "UPDATE event SET payload = $3, event_type = $4, detail1 = $5, detail2 = $6, team = $7,
+             period = $8, clock_ms = $9, media_time_ms = $10, zone = $11, puck_x = $12,
+             puck_y = $13, confidence = $14, review_status = $15, retracted = false
+         WHERE tenant_id = $1 AND event_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(event.event_id.as_uuid())
+    .bind(payload)
+    .bind(event.event_type.as_str())
+    .bind(event.detail1.as_ref().map(|d| d.as_str().to_owned()))
+    .bind(event.detail2.as_ref().map(|d| d.as_str().to_owned()))
+    .bind(event.team.map(team_text))
+    .bind(i16::from(event.period.number()))
+    .bind(
+        event
+            .clock
+            .map(|c| i32::try_from(c.remaining_ms()).unwrap_or(i32::MAX)),
+    )
+    .bind(
+        event
+            .media_time_ms
+            .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX)),
+    )
+    .bind(event.zone.map(zone_text))
+    .bind(event.puck.map(|p| p.x_ft()))
+    .bind(event.puck.map(|p| p.y_ft()))
+    .bind(event.confidence.get())
+    .bind(review)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM event_player WHERE tenant_id = $1 AND event_id = $2")
+        .bind(tenant.as_str())
+        .bind(event.event_id.as_uuid())
+        .execute(&mut **tx)
+        .await?;
+    insert_players(tx, tenant, std::slice::from_ref(event)).await?;
+    Ok(true)
+}
+
 /// Where appliance events came from: the device, its store incarnation and each event's `seq`
 /// (parallel to the events).
 #[derive(Debug, Clone, Copy)]
@@ -118,7 +172,16 @@ pub async fn insert_events(
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    insert_players(tx, tenant, events).await?;
+    Ok(added)
+}
 
+/// The events' players (those already stored are left as they are).
+async fn insert_players(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: &TenantId,
+    events: &[GameEvent],
+) -> Result<(), DbError> {
     let (mut p_ids, mut p_roles, mut p_teams, mut p_numbers, mut p_tracks) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for event in events {
@@ -147,5 +210,5 @@ pub async fn insert_events(
     .bind(&p_tracks)
     .execute(&mut **tx)
     .await?;
-    Ok(added)
+    Ok(())
 }

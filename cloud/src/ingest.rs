@@ -8,7 +8,7 @@ use benchsight_core::topic::{Topic, TopicError, TopicKind};
 use benchsight_core::wire::{self, DecodeError, EventBatch, Record, RecordChange};
 
 use crate::db::{Database, DbError};
-use crate::events::{Origin, insert_events, review_status};
+use crate::events::{Origin, insert_events, replace_event, review_status};
 
 /// A decoded batch of records and the device that sent it (as named by the topic, which the
 /// broker's ACL ties to the device's credentials).
@@ -188,25 +188,7 @@ pub async fn store_batch(
             RecordChange::Amendment(amendment) => {
                 let event = &amendment.event;
                 games.insert(event.game_id.clone());
-                let payload =
-                    serde_json::to_value(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                sqlx::query(
-                    "UPDATE event SET payload = $3, event_type = $4, detail1 = $5, detail2 = $6,
-                         confidence = $7, review_status = $8, retracted = false
-                     WHERE tenant_id = $1 AND event_id = $2",
-                )
-                .bind(tenant.as_str())
-                .bind(event.event_id.as_uuid())
-                .bind(payload)
-                .bind(event.event_type.as_str())
-                .bind(event.detail1.as_ref().map(|d| d.as_str().to_owned()))
-                .bind(event.detail2.as_ref().map(|d| d.as_str().to_owned()))
-                .bind(event.confidence.get())
-                .bind(review_status(event))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1
+                replace_event(&mut tx, tenant, event, review_status(event)).await?
             }
             RecordChange::Retraction(retraction) => {
                 let game: Option<String> = sqlx::query_scalar(

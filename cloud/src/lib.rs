@@ -13,7 +13,9 @@
 //! - [`users`]: dashboard users (argon2 passwords) and their sessions.
 //! - [`web`]: the dashboard's server-rendered pages and assets.
 //! - [`worker`]: the ingest worker — shared subscription, store, ack, dead letters, debounced ETL.
+//! - [`live`]: game-change notifications (LISTEN) fanned out to the live pages.
 //! - [`provision`]: rinks; devices with their broker logins and ACL; revocation with a broker reload.
+//! - [`review`]: review actions and finalising, each with the ETL and the audit log.
 //! - [`stats`]: a game's stored statistics read back, and printed as a box score.
 //! - [`ingest`]: from an MQTT message to a decoded batch or a dead-letter reason.
 
@@ -26,7 +28,9 @@ pub mod etl;
 pub mod events;
 pub mod import;
 pub mod ingest;
+pub mod live;
 pub mod provision;
+pub mod review;
 pub mod stats;
 pub mod users;
 pub mod web;

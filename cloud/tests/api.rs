@@ -9,15 +9,22 @@
 mod support;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::credentials::{Role, create_api_key};
 use benchsight_cloud::db::create_tenant;
+use benchsight_cloud::etl::recompute_game;
+use benchsight_cloud::events::insert_events;
 use benchsight_cloud::import::import_tracker;
 use benchsight_cloud::users::upsert_user;
-use benchsight_core::ids::TenantId;
+use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
+use benchsight_core::event::GameEvent;
+use benchsight_core::ids::{EventId, GameId, TenantId};
+use benchsight_core::rink::RinkPoint;
 use benchsight_core::tracker::read_tracker_file;
+use benchsight_core::vocabulary::{Detail, EventType};
 use serde_json::Value;
 use support::fresh_database;
 use tokio_util::sync::CancellationToken;
@@ -303,5 +310,308 @@ fn the_api_serves_a_tenant_its_own_games_and_nothing_of_another() {
     );
 
     cancel.cancel();
+    runtime.block_on(server).unwrap().unwrap();
+}
+
+/// An appliance-like event of game `g1` at `second` of the video.
+fn auto_event(
+    n: u8,
+    kind: EventType,
+    detail: Detail,
+    team: Team,
+    second: u64,
+    confidence: f64,
+) -> GameEvent {
+    GameEvent {
+        event_id: EventId::appliance(1_764_000_000_000 + u64::from(n), [n; 10]),
+        game_id: GameId::parse("g1").unwrap(),
+        event_type: kind,
+        detail1: Some(detail),
+        detail2: None,
+        team: Some(team),
+        period: Period::FIRST,
+        media_time_ms: Some(MediaTimeMs(second * 1000)),
+        clock: None,
+        zone: None,
+        puck: Some(RinkPoint::new(70.0, 5.0).unwrap()),
+        players: vec![],
+        confidence: Confidence::new(confidence).unwrap(),
+        source: Source::Auto,
+        evidence: None,
+        assist_to_goal: None,
+    }
+}
+
+/// Reads a Server-Sent Events stream on a thread; each `data:` line of a `game` event arrives
+/// on the channel as JSON.
+fn live_stream(base: &str, key: &str, game: &str) -> std::sync::mpsc::Receiver<Value> {
+    use std::io::BufRead;
+    let (send, receive) = std::sync::mpsc::channel();
+    let agent = ureq::Agent::config_builder().build().new_agent();
+    let mut response = agent
+        .get(format!("{base}/api/v1/games/{game}/live"))
+        .header("Authorization", format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            let data = line.strip_prefix("data: ").or(line.strip_prefix("data:"));
+            if let Some(data) = data
+                && send.send(serde_json::from_str(data).unwrap()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+#[test]
+fn reviews_recompute_the_game_reach_the_live_page_and_stop_at_the_lock() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let league = TenantId::parse("league").unwrap();
+    let actor = Actor::new("test");
+    let saved = auto_event(
+        1,
+        EventType::Shot,
+        Detail::SHOT_ON_NET_SAVED,
+        Team::Home,
+        10,
+        0.95,
+    );
+    let doubtful = [
+        auto_event(2, EventType::Shot, Detail::SHOT_GOAL, Team::Home, 20, 0.8),
+        auto_event(3, EventType::Goal, Detail::GOAL_SCORED, Team::Home, 20, 0.8),
+    ];
+    let hidden = [
+        auto_event(4, EventType::Shot, Detail::SHOT_GOAL, Team::Away, 40, 0.6),
+        auto_event(5, EventType::Goal, Detail::GOAL_SCORED, Team::Away, 40, 0.6),
+    ];
+    let (db, reviewer, viewer, admin) = runtime.block_on(async {
+        let (_owner, db) = fresh_database("review").await;
+        create_tenant(&db, &league, "League", &actor).await.unwrap();
+        let mut tx = db.tenant(&league).await.unwrap();
+        sqlx::query(
+            "INSERT INTO game (tenant_id, game_id, period_lengths_s, status, source)
+             VALUES ('league', 'g1', '{1200,1200,1200}', 'live', 'auto')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let all: Vec<GameEvent> = [saved.clone()]
+            .into_iter()
+            .chain(doubtful.iter().cloned())
+            .chain(hidden.iter().cloned())
+            .collect();
+        insert_events(&mut tx, &league, &all, None).await.unwrap();
+        recompute_game(&mut tx, &league, &GameId::parse("g1").unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let key = |role| create_api_key(&db, &league, "k", role, &actor);
+        let (reviewer, viewer, admin) = (
+            key(Role::Reviewer).await.unwrap().1,
+            key(Role::Viewer).await.unwrap().1,
+            key(Role::Admin).await.unwrap().1,
+        );
+        upsert_user(
+            &db,
+            &league,
+            "ref",
+            Role::Reviewer,
+            "correct horse battery",
+            &actor,
+        )
+        .await
+        .unwrap();
+        (db, reviewer, viewer, admin)
+    });
+    let cancel = CancellationToken::new();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = runtime.spawn(serve(
+        listener,
+        AppState::new(db.clone(), false, ("127.0.0.1".into(), 1)),
+        cancel.clone(),
+    ));
+    let client = Client::new(base.clone());
+    let score = || {
+        let game = client
+            .get("/api/v1/games/g1", &Auth::Key(viewer.clone()))
+            .json();
+        (
+            game["home"]["goals"].as_i64().unwrap(),
+            game["away"]["goals"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(score(), (1, 0), "the 0.8 goal counts, the 0.6 one does not");
+    let queue = client
+        .get(
+            "/api/v1/games/g1/events?review=needs_review",
+            &Auth::Key(viewer.clone()),
+        )
+        .json();
+    assert_eq!(queue.as_array().unwrap().len(), 2, "{queue}");
+
+    let live = live_stream(&base, &viewer, "g1");
+    let first = live.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (first["home_goals"].as_i64(), first["away_goals"].as_i64()),
+        (Some(1), Some(0))
+    );
+
+    let review = |key: &str, event: &GameEvent, body: Value| {
+        client.send(
+            "POST",
+            &format!("/api/v1/games/g1/events/{}/review", event.event_id),
+            &Auth::Key(key.to_owned()),
+            Some(&body),
+        )
+    };
+    let accept = serde_json::json!({"decision": "accept"});
+    assert_eq!(
+        review(&viewer, &hidden[1], accept.clone()).status,
+        403,
+        "viewers do not review"
+    );
+    // Accepting the hidden goal (and its shot) makes it count; the live page hears it at once.
+    let started = Instant::now();
+    assert_eq!(review(&reviewer, &hidden[0], accept.clone()).status, 204);
+    assert_eq!(review(&reviewer, &hidden[1], accept.clone()).status, 204);
+    let update = loop {
+        let update = live.recv_timeout(Duration::from_secs(5)).unwrap();
+        if update["away_goals"] == 1 {
+            break update;
+        }
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(update["events"].as_array().unwrap().iter().any(
+        |e| e["review_status"] == "accepted" && e["event_id"] == hidden[1].event_id.to_string()
+    ));
+    assert_eq!(score(), (1, 1));
+
+    // Rejecting the doubtful goal takes it off; an edit gives the saved shot to the away team;
+    // a missed away goal is added as its shot and its goal.
+    let reject = serde_json::json!({"decision": "reject"});
+    assert_eq!(review(&reviewer, &doubtful[1], reject).status, 204);
+    assert_eq!(score(), (0, 1));
+    let edit =
+        serde_json::json!({"decision": "edit", "edit": {"team": "away", "actor_number": 17}});
+    assert_eq!(review(&reviewer, &saved, edit).status, 204);
+    let shots = client
+        .get("/api/v1/games/g1/shots", &Auth::Key(viewer.clone()))
+        .json();
+    let edited = shots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["event_id"] == saved.event_id.to_string())
+        .unwrap();
+    assert_eq!(
+        (edited["team"].as_str(), edited["shooter"].as_i64()),
+        (Some("away"), Some(17))
+    );
+    let missed = serde_json::json!({"type": "Goal", "team": "away", "period": 2,
+        "media_time_ms": 1_500_000, "actor_number": 9});
+    let added = client.send(
+        "POST",
+        "/api/v1/games/g1/events",
+        &Auth::Key(reviewer.clone()),
+        Some(&missed),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert_eq!(added.json()["event_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(score(), (0, 2));
+    let bad = serde_json::json!({"type": "Penalty", "team": "home", "period": 1,
+        "media_time_ms": 5000, "penalty_minutes": 3});
+    assert_eq!(
+        client
+            .send(
+                "POST",
+                "/api/v1/games/g1/events",
+                &Auth::Key(reviewer.clone()),
+                Some(&bad)
+            )
+            .status,
+        400
+    );
+
+    // A session must send its CSRF token to write.
+    let login = serde_json::json!({"tenant": "league", "login": "ref", "password": "correct horse battery"});
+    let session = client.send("POST", "/api/v1/session", &Auth::None, Some(&login));
+    let cookie = Auth::Cookie(
+        session
+            .set_cookie
+            .clone()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned(),
+    );
+    let path = format!("/api/v1/games/g1/events/{}/review", doubtful[0].event_id);
+    assert_eq!(
+        client.send("POST", &path, &cookie, Some(&accept)).status,
+        403,
+        "no CSRF token"
+    );
+
+    // Finalising: refused for a reviewer and for a score the events do not give; then locked.
+    let finalise = |key: &str, home: u32, away: u32| {
+        client.send(
+            "POST",
+            "/api/v1/games/g1/finalise",
+            &Auth::Key(key.to_owned()),
+            Some(&serde_json::json!({"home": home, "away": away})),
+        )
+    };
+    assert_eq!(finalise(&reviewer, 0, 2).status, 403);
+    let wrong = finalise(&admin, 1, 2);
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("0–2"), "{}", wrong.body);
+    assert_eq!(finalise(&admin, 0, 2).status, 204);
+    assert_eq!(
+        review(&reviewer, &doubtful[0], accept).status,
+        409,
+        "a final game is locked"
+    );
+    assert_eq!(
+        client
+            .get("/api/v1/games/g1", &Auth::Key(viewer.clone()))
+            .json()["status"],
+        "final"
+    );
+
+    let actions: Vec<String> = runtime.block_on(async {
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'event.%' OR action LIKE 'game.%' ORDER BY audit_id")
+            .fetch_all(&mut *db.tenant(&league).await.unwrap())
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        actions,
+        [
+            "event.accept",
+            "event.accept",
+            "event.reject",
+            "event.edit",
+            "event.add",
+            "game.finalise"
+        ]
+    );
+    cancel.cancel();
+    drop(live);
     runtime.block_on(server).unwrap().unwrap();
 }

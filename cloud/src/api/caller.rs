@@ -43,6 +43,29 @@ impl Caller {
     }
 }
 
+/// A caller allowed to change things: as [`Caller`], and a session must also send its CSRF token
+/// in the `x-csrf-token` header (API keys send no cookies, so they need none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writer(pub Caller);
+
+/// The header that carries a session's CSRF token on API writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if let Some(token) = &caller.csrf_token {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(token.as_str()) {
+                return Err(ApiError::Forbidden);
+            }
+        }
+        Ok(Writer(caller))
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::credentials::CredentialError;
 use crate::db::DbError;
+use crate::review::ReviewFailure;
 
 /// Why a request was not served.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,9 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    /// The request contradicts the resource's state (e.g. a locked game).
+    #[error("{0}")]
+    Conflict(String),
     #[error("too many attempts; try again later")]
     TooManyRequests,
     #[error("internal error")]
@@ -45,6 +49,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +77,17 @@ impl From<DbError> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::Internal(error.to_string())
+    }
+}
+
+impl From<ReviewFailure> for ApiError {
+    fn from(failure: ReviewFailure) -> Self {
+        match failure {
+            ReviewFailure::NotFound => ApiError::NotFound,
+            ReviewFailure::Locked(_) => ApiError::Conflict(failure.to_string()),
+            ReviewFailure::Invalid(error) => ApiError::BadRequest(error.to_string()),
+            ReviewFailure::Db(error) => error.into(),
+        }
     }
 }
 

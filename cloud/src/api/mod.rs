@@ -4,6 +4,8 @@
 //!
 //! - [`session`]: log in and out (session cookies), who am I.
 //! - [`games`]: games, a game's score by period and box score, its events and shots.
+//! - [`live`]: a game's live updates as Server-Sent Events.
+//! - [`review`]: accept / reject / edit an event, add a missed one, finalise a game.
 //! - [`fleet`]: rinks and devices.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics` and the request metrics middleware.
 
@@ -12,18 +14,21 @@ pub mod error;
 pub mod fleet;
 pub mod games;
 pub mod health;
+pub mod live;
+pub mod review;
 pub mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::db::Database;
+use crate::live::GameChanges;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -35,6 +40,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The MQTT broker's host and port, for readiness.
     pub broker: Arc<(String, u16)>,
+    /// Game changes for the live pages (fed by [`serve`]).
+    pub changes: GameChanges,
+    /// Cancelled when the service stops: long-lived answers (live streams) end with it.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -45,6 +54,8 @@ impl AppState {
             http_metrics: Arc::default(),
             secure_cookies,
             broker: Arc::new(broker),
+            changes: GameChanges::default(),
+            shutdown: CancellationToken::new(),
         }
     }
 }
@@ -58,6 +69,7 @@ impl AppState {
     paths(
         session::create_session, session::current_session, session::delete_session,
         games::list_games, games::get_game, games::list_events, games::list_shots,
+        live::live, review::review, review::add_event, review::finalise,
         fleet::list_rinks, fleet::list_devices,
         health::healthz, health::readyz, health::metrics,
     ),
@@ -103,8 +115,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/games", get(games::list_games))
         .route("/api/v1/games/{game_id}", get(games::get_game))
-        .route("/api/v1/games/{game_id}/events", get(games::list_events))
+        .route(
+            "/api/v1/games/{game_id}/events",
+            get(games::list_events).post(review::add_event),
+        )
+        .route(
+            "/api/v1/games/{game_id}/events/{event_id}/review",
+            post(review::review),
+        )
+        .route("/api/v1/games/{game_id}/finalise", post(review::finalise))
         .route("/api/v1/games/{game_id}/shots", get(games::list_shots))
+        .route("/api/v1/games/{game_id}/live", get(live::live))
         .route("/api/v1/rinks", get(fleet::list_rinks))
         .route("/api/v1/devices", get(fleet::list_devices))
         .route("/healthz", get(health::healthz))
@@ -119,14 +140,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `cancel`, finishing requests in flight.
+/// Serves the API on `listener` until `cancel`, finishing requests in flight (live streams
+/// end with it), and listens for game changes meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    mut state: AppState,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
+    state.shutdown = cancel.clone();
+    let changes = state.changes.clone();
+    let listening = tokio::spawn({
+        let (db, cancel) = (state.db.clone(), cancel.clone());
+        async move { changes.run(db, cancel).await }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await
+        .await;
+    let _ = listening.await;
+    served
 }
