@@ -29,3 +29,32 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// A game's live section: Server-Sent Events from /api/v1/games/{id}/live update the score and
+// list the latest events; the browser reconnects by itself when the stream drops.
+document.addEventListener("DOMContentLoaded", () => {
+  const live = document.getElementById("live");
+  if (!live) return;
+  const state = document.getElementById("live-state");
+  const latest = document.getElementById("latest");
+  const score = document.getElementById("score");
+  const source = new EventSource(live.dataset.source);
+  source.addEventListener("open", () => { state.textContent = "live"; });
+  source.addEventListener("error", () => { state.textContent = "reconnecting…"; });
+  source.addEventListener("game", (message) => {
+    const update = JSON.parse(message.data);
+    score.textContent = update.home_goals + " – " + update.away_goals;
+    score.dataset.home = update.home_goals;
+    score.dataset.away = update.away_goals;
+    latest.replaceChildren(...update.events.slice().reverse().map((event) => {
+      const item = document.createElement("li");
+      item.dataset.event = event.event_id;
+      item.dataset.type = event.type;
+      const time = event.media_time_ms == null ? "" : Math.floor(event.media_time_ms / 60000) + ":" +
+        String(Math.floor(event.media_time_ms / 1000) % 60).padStart(2, "0");
+      item.textContent = [time, event.type, event.detail1 || "", event.team || "",
+        event.review_status === "accepted" ? "" : "(" + event.review_status + ")"].join(" ");
+      return item;
+    }));
+  });
+});

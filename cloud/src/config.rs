@@ -18,6 +18,50 @@ pub struct CloudConfig {
     pub http: HttpSection,
     #[serde(default)]
     pub broker_admin: BrokerAdminSection,
+    #[serde(default)]
+    pub clips: ClipsSection,
+}
+
+/// Where clip bytes are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipBackend {
+    /// A folder on this machine (`clips.path`).
+    #[default]
+    Local,
+    /// S3-compatible object storage (`clips.bucket`, `region`, `endpoint`; credentials from the
+    /// `AWS_*` environment variables).
+    S3,
+}
+
+/// The clip store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClipsSection {
+    pub backend: ClipBackend,
+    pub path: PathBuf,
+    pub bucket: Option<String>,
+    pub region: Option<String>,
+    /// For S3-compatible services other than AWS (MinIO, Ceph, …).
+    pub endpoint: Option<String>,
+    /// Allow a plain-HTTP endpoint (a local MinIO).
+    pub allow_http: bool,
+    /// The largest clip accepted, in MiB.
+    pub max_mb: u64,
+}
+
+impl Default for ClipsSection {
+    fn default() -> Self {
+        Self {
+            backend: ClipBackend::Local,
+            path: PathBuf::from("/var/lib/benchsight-cloud/clips"),
+            bucket: None,
+            region: None,
+            endpoint: None,
+            allow_http: false,
+            max_mb: 200,
+        }
+    }
 }
 
 /// The PostgreSQL the service runs against, as the unprivileged service role.
@@ -113,6 +157,12 @@ impl CloudConfig {
             return Err(ConfigError {
                 key: "database.max_connections",
                 problem: "must be at least 1".into(),
+            });
+        }
+        if self.clips.backend == ClipBackend::S3 && self.clips.bucket.is_none() {
+            return Err(ConfigError {
+                key: "clips.bucket",
+                problem: "is required with backend = \"s3\"".into(),
             });
         }
         let group_ok = !self.broker.share_group.is_empty()

@@ -4,6 +4,7 @@
 //! Module map:
 //! - [`api`]: the HTTP API — sessions, games, events, shots, fleet, health, OpenAPI document.
 //! - [`audit`]: the audit log, written in the transaction of the change it records.
+//! - [`clips`]: the clip store (local folder or S3) and clip bookkeeping, retention.
 //! - [`config`]: the service configuration, its defaults, validation and redaction.
 //! - [`credentials`]: one-time tokens and API keys as argon2 hashes; roles.
 //! - [`db`]: PostgreSQL pools, migrations, tenant-scoped transactions (row-level security).
@@ -21,6 +22,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod clips;
 pub mod config;
 pub mod credentials;
 pub mod db;

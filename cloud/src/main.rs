@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
+use benchsight_cloud::clips::ClipStore;
 use benchsight_cloud::config::CloudConfig;
 use benchsight_cloud::credentials::{Role, create_api_key, revoke_api_key};
 use benchsight_cloud::db::{Database, create_tenant};
@@ -387,12 +388,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("listening on {}", config.http.listen))?;
                 tracing::info!(address = %listener.local_addr()?, "serving the API");
-                let state = AppState::new(
-                    db,
+                let clips = ClipStore::from_config(&config.clips)?;
+                let mut state = AppState::new(
+                    db.clone(),
                     config.http.secure_cookies,
                     (config.broker.host.clone(), config.broker.port),
+                    clips.clone(),
                 );
-                serve(listener, state, shutdown_signal()?).await?;
+                state.max_clip_bytes =
+                    usize::try_from(config.clips.max_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+                let shutdown = shutdown_signal()?;
+                // Clips past their tenant's retention go once an hour.
+                tokio::spawn({
+                    let shutdown = shutdown.clone();
+                    async move {
+                        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                        loop {
+                            tokio::select! {
+                                () = shutdown.cancelled() => return,
+                                _ = hourly.tick() => match clips.prune(&db).await {
+                                    Ok(0) => {}
+                                    Ok(n) => tracing::info!(clips = n, "pruned clips past retention"),
+                                    Err(error) => tracing::warn!(%error, "cannot prune clips"),
+                                },
+                            }
+                        }
+                    }
+                });
+                serve(listener, state, shutdown).await?;
                 Ok(())
             })
         }

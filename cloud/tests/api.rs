@@ -13,15 +13,17 @@ use std::time::{Duration, Instant};
 
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
+use benchsight_cloud::clips::ClipStore;
 use benchsight_cloud::credentials::{Role, create_api_key};
 use benchsight_cloud::db::create_tenant;
 use benchsight_cloud::etl::recompute_game;
-use benchsight_cloud::events::insert_events;
+use benchsight_cloud::events::{Origin, insert_events};
 use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::provision::{BrokerFiles, create_device};
 use benchsight_cloud::users::upsert_user;
 use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
 use benchsight_core::event::GameEvent;
-use benchsight_core::ids::{EventId, GameId, TenantId};
+use benchsight_core::ids::{DeviceId, EventId, GameId, TenantId};
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::tracker::read_tracker_file;
 use benchsight_core::vocabulary::{Detail, EventType};
@@ -147,7 +149,7 @@ fn the_api_serves_a_tenant_its_own_games_and_nothing_of_another() {
     let address = listener.local_addr().unwrap();
     let server = runtime.spawn(serve(
         listener,
-        AppState::new(db, false, ("127.0.0.1".into(), 1)),
+        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
         cancel.clone(),
     ));
     let client = Client::new(format!("http://{address}"));
@@ -439,7 +441,7 @@ fn reviews_recompute_the_game_reach_the_live_page_and_stop_at_the_lock() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = runtime.spawn(serve(
         listener,
-        AppState::new(db.clone(), false, ("127.0.0.1".into(), 1)),
+        AppState::new(db.clone(), false, ("127.0.0.1".into(), 1), clip_store()),
         cancel.clone(),
     ));
     let client = Client::new(base.clone());
@@ -614,4 +616,191 @@ fn reviews_recompute_the_game_reach_the_live_page_and_stop_at_the_lock() {
     cancel.cancel();
     drop(live);
     runtime.block_on(server).unwrap().unwrap();
+}
+
+/// A clip store in a folder that lives as long as the test process.
+fn clip_store() -> ClipStore {
+    let folder = std::env::temp_dir().join(format!("bs-clips-{}", std::process::id()));
+    ClipStore::local(&folder).unwrap()
+}
+
+#[test]
+fn a_device_uploads_clips_of_its_own_events_people_play_them_by_range_and_retention_prunes_them() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (league, other) = (
+        TenantId::parse("league").unwrap(),
+        TenantId::parse("other").unwrap(),
+    );
+    let actor = Actor::new("test");
+    let passwords = tempfile::tempdir().unwrap();
+    let files = BrokerFiles {
+        passwords: passwords.path().join("passwd"),
+        pid_file: None,
+    };
+    let (rink1, rink2) = (
+        DeviceId::parse("rink-1").unwrap(),
+        DeviceId::parse("rink-2").unwrap(),
+    );
+    let goal = auto_event(
+        1,
+        EventType::Goal,
+        Detail::GOAL_SCORED,
+        Team::Home,
+        30,
+        0.95,
+    );
+    let (db, token1, token2, admin, foreign) = runtime.block_on(async {
+        let (_owner, db) = fresh_database("clips").await;
+        create_tenant(&db, &league, "League", &actor).await.unwrap();
+        create_tenant(&db, &other, "Other", &actor).await.unwrap();
+        let token1 = create_device(&db, &league, &rink1, None, &files, &actor).await.unwrap();
+        let token2 = create_device(&db, &league, &rink2, None, &files, &actor).await.unwrap();
+        let mut tx = db.tenant(&league).await.unwrap();
+        sqlx::query(
+            "INSERT INTO game (tenant_id, game_id, period_lengths_s, status, source)
+             VALUES ('league', 'g1', '{1200,1200,1200}', 'live', 'auto')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let store = uuid::Uuid::from_u128(7);
+        sqlx::query("INSERT INTO device_store (tenant_id, device_id, store_id) VALUES ('league', 'rink-1', $1)")
+            .bind(store)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let origin = Origin { device: "rink-1", store, seqs: &[1] };
+        insert_events(&mut tx, &league, std::slice::from_ref(&goal), Some(origin)).await.unwrap();
+        tx.commit().await.unwrap();
+        let admin = create_api_key(&db, &league, "k", Role::Admin, &actor).await.unwrap().1;
+        let foreign = create_api_key(&db, &other, "k", Role::Admin, &actor).await.unwrap().1;
+        (db, token1, token2, admin, foreign)
+    });
+    let clips = tempfile::tempdir().unwrap();
+    let cancel = CancellationToken::new();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let store = ClipStore::local(clips.path()).unwrap();
+    let server = runtime.spawn(serve(
+        listener,
+        AppState::new(db.clone(), false, ("127.0.0.1".into(), 1), store.clone()),
+        cancel.clone(),
+    ));
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let video: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let upload = |device: &str, token: &str| {
+        agent
+            .put(format!(
+                "{base}/device-api/v1/league/{device}/clips/{}",
+                goal.event_id
+            ))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "video/mp2t")
+            .send(&video[..])
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(upload("rink-1", "not-the-token"), 401);
+    assert_eq!(upload("rink-2", &token2), 404, "another device's event");
+    assert_eq!(upload("rink-1", &token1), 204);
+    // A device token opens no other route.
+    let client = Client::new(base.clone());
+    assert_eq!(
+        client
+            .get("/api/v1/games", &Auth::Key(token1.clone()))
+            .status,
+        401
+    );
+
+    let play = |key: &str, range: Option<&str>| {
+        let mut request = agent
+            .get(format!("{base}/api/v1/clips/{}", goal.event_id))
+            .header("Authorization", format!("Bearer {key}"));
+        if let Some(range) = range {
+            request = request.header("Range", range);
+        }
+        let mut response = request.call().unwrap();
+        let status = response.status().as_u16();
+        let content_range = response
+            .headers()
+            .get("content-range")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            status,
+            content_range,
+            response.body_mut().read_to_vec().unwrap(),
+        )
+    };
+    let (status, _, whole) = play(&admin, None);
+    assert_eq!((status, whole.len()), (200, video.len()));
+    assert_eq!(whole, video);
+    let (status, range, part) = play(&admin, Some("bytes=1000-1099"));
+    assert_eq!(
+        (status, range.as_deref()),
+        (206, Some("bytes 1000-1099/10000"))
+    );
+    assert_eq!(part, &video[1000..1100]);
+    let (status, _, tail) = play(&admin, Some("bytes=-5"));
+    assert_eq!((status, tail.as_slice()), (206, &video[9995..]));
+    assert_eq!(play(&admin, Some("bytes=20000-20010")).0, 416);
+    assert_eq!(play(&foreign, None).0, 404, "another tenant's clip");
+
+    // Retention: one day; a clip uploaded two days ago is pruned, bytes and row.
+    let settings = serde_json::json!({"clip_retention_days": 1});
+    let put = client.send(
+        "PUT",
+        "/api/v1/settings",
+        &Auth::Key(admin.clone()),
+        Some(&settings),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+    let zero = serde_json::json!({"clip_retention_days": 0});
+    assert_eq!(
+        client
+            .send(
+                "PUT",
+                "/api/v1/settings",
+                &Auth::Key(admin.clone()),
+                Some(&zero)
+            )
+            .status,
+        400
+    );
+    let pruned = runtime.block_on(async {
+        assert_eq!(store.prune(&db).await.unwrap(), 0, "a fresh clip stays");
+        let mut tx = db.tenant(&league).await.unwrap();
+        sqlx::query("UPDATE clip SET uploaded_at = now() - interval '2 days'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        store.prune(&db).await.unwrap()
+    });
+    assert_eq!(pruned, 1);
+    assert_eq!(play(&admin, None).0, 404);
+    let left: Vec<_> = walk(clips.path());
+    assert!(left.is_empty(), "{left:?}");
+
+    cancel.cancel();
+    runtime.block_on(server).unwrap().unwrap();
+}
+
+/// The files under `folder`.
+fn walk(folder: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
+use benchsight_cloud::clips::ClipStore;
 use benchsight_cloud::credentials::Role;
 use benchsight_cloud::db::{create_tenant, provision_database};
 use benchsight_cloud::import::import_tracker;
@@ -53,7 +54,7 @@ async fn log_in_and_read_the_box_score_of_a_real_game() {
     let cancel = CancellationToken::new();
     let server = tokio::spawn(serve(
         listener,
-        AppState::new(db, false, ("127.0.0.1".into(), 1)),
+        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
         cancel.clone(),
     ));
 
@@ -138,4 +139,10 @@ async fn log_in_and_read_the_box_score_of_a_real_game() {
     browser.close().await;
     cancel.cancel();
     server.await.unwrap().unwrap();
+}
+
+/// A clip store in a folder that lives as long as the test process.
+fn clip_store() -> ClipStore {
+    let folder = std::env::temp_dir().join(format!("bs-clips-{}", std::process::id()));
+    ClipStore::local(&folder).unwrap()
 }

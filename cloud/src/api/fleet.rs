@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
+use crate::db::Database;
+use benchsight_core::ids::TenantId;
 
 /// A rink.
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,29 +77,33 @@ pub async fn list_devices(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<DeviceView>>, ApiError> {
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    Ok(Json(fetch_devices(&state.db, &caller.tenant).await?))
+}
+
+/// The tenant's appliances (shared by the API and the dashboard).
+pub async fn fetch_devices(db: &Database, tenant: &TenantId) -> Result<Vec<DeviceView>, ApiError> {
+    let mut tx = db.tenant(tenant).await?;
     let rows: Vec<DeviceRow> = sqlx::query_as(
         "SELECT device_id, rink_id, status, revoked_at IS NOT NULL,
                 to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                 EXTRACT(EPOCH FROM now() - last_seen)::float8, versions, telemetry
          FROM device WHERE tenant_id = $1 ORDER BY device_id",
     )
-    .bind(caller.tenant.as_str())
+    .bind(tenant.as_str())
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| DeviceView {
-                device_id: r.0,
-                rink_id: r.1,
-                status: r.2,
-                revoked: r.3,
-                last_seen: r.4,
-                silent_s: r.5,
-                versions: r.6,
-                telemetry: r.7,
-            })
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(|r| DeviceView {
+            device_id: r.0,
+            rink_id: r.1,
+            status: r.2,
+            revoked: r.3,
+            last_seen: r.4,
+            silent_s: r.5,
+            versions: r.6,
+            telemetry: r.7,
+        })
+        .collect())
 }

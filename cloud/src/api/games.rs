@@ -255,6 +255,7 @@ pub struct EventFilter {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub event_id: uuid::Uuid,
+    pub game_id: String,
     #[serde(rename = "type")]
     pub event_type: String,
     pub detail1: Option<String>,
@@ -342,6 +343,7 @@ pub async fn fetch_events(
         .into_iter()
         .map(|r| EventView {
             event_id: r.0,
+            game_id: game_id.to_owned(),
             event_type: r.1,
             detail1: r.2,
             detail2: r.3,

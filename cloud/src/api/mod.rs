@@ -7,9 +7,11 @@
 //! - [`live`]: a game's live updates as Server-Sent Events.
 //! - [`review`]: accept / reject / edit an event, add a missed one, finalise a game.
 //! - [`fleet`]: rinks and devices.
+//! - [`clips`]: clip upload (device token), playback with range requests, retention setting.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics` and the request metrics middleware.
 
 pub mod caller;
+pub mod clips;
 pub mod error;
 pub mod fleet;
 pub mod games;
@@ -27,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+use crate::clips::ClipStore;
 use crate::db::Database;
 use crate::live::GameChanges;
 
@@ -44,10 +47,18 @@ pub struct AppState {
     pub changes: GameChanges,
     /// Cancelled when the service stops: long-lived answers (live streams) end with it.
     pub shutdown: CancellationToken,
+    pub clips: ClipStore,
+    /// The largest clip upload accepted.
+    pub max_clip_bytes: usize,
 }
 
 impl AppState {
-    pub fn new(db: Database, secure_cookies: bool, broker: (String, u16)) -> Self {
+    pub fn new(
+        db: Database,
+        secure_cookies: bool,
+        broker: (String, u16),
+        clips: ClipStore,
+    ) -> Self {
         Self {
             db,
             logins: Arc::default(),
@@ -56,6 +67,8 @@ impl AppState {
             broker: Arc::new(broker),
             changes: GameChanges::default(),
             shutdown: CancellationToken::new(),
+            clips,
+            max_clip_bytes: 200 * 1024 * 1024,
         }
     }
 }
@@ -69,8 +82,9 @@ impl AppState {
     paths(
         session::create_session, session::current_session, session::delete_session,
         games::list_games, games::get_game, games::list_events, games::list_shots,
-        live::live, review::review, review::add_event, review::finalise,
+        live::live, review::review_queue, review::review, review::add_event, review::finalise,
         fleet::list_rinks, fleet::list_devices,
+        clips::upload_clip, clips::play_clip, clips::get_settings, clips::put_settings,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&Security),
@@ -92,6 +106,10 @@ impl utoipa::Modify for Security {
                     .bearer_format("bsk.TENANT.ID.SECRET")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "device_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
             "session",
@@ -124,6 +142,17 @@ pub fn router(state: AppState) -> Router {
             post(review::review),
         )
         .route("/api/v1/games/{game_id}/finalise", post(review::finalise))
+        .route("/api/v1/review", get(review::review_queue))
+        .route("/api/v1/clips/{event_id}", get(clips::play_clip))
+        .route(
+            "/api/v1/settings",
+            get(clips::get_settings).put(clips::put_settings),
+        )
+        .route(
+            "/device-api/v1/{tenant}/{device}/clips/{event_id}",
+            axum::routing::put(clips::upload_clip)
+                .layer(axum::extract::DefaultBodyLimit::max(state.max_clip_bytes)),
+        )
         .route("/api/v1/games/{game_id}/shots", get(games::list_shots))
         .route("/api/v1/games/{game_id}/live", get(live::live))
         .route("/api/v1/rinks", get(fleet::list_rinks))

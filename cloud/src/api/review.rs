@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::caller::Writer;
 use super::error::{ApiError, ErrorBody};
+use super::games::{EventFilter, EventView, fetch_events};
 use crate::credentials::Role;
 use crate::review::{Decision, add_missed_event, finalise_game, review_event};
 
@@ -143,4 +144,57 @@ pub async fn finalise(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// One event awaiting review, with its game.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    pub game_id: String,
+    pub event: EventView,
+}
+
+/// The review queue: events with confidence 0.70–0.90 (`needs_review`) in games not yet final,
+/// game by game in game order.
+pub async fn fetch_review_queue(
+    db: &crate::db::Database,
+    tenant: &benchsight_core::ids::TenantId,
+) -> Result<Vec<QueueItem>, ApiError> {
+    let mut tx = db.tenant(tenant).await?;
+    let games: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT e.game_id FROM event e
+         JOIN game g ON g.tenant_id = e.tenant_id AND g.game_id = e.game_id
+         WHERE e.tenant_id = $1 AND e.review_status = 'needs_review' AND NOT e.retracted
+           AND g.status <> 'final'
+         ORDER BY e.game_id",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut queue = Vec::new();
+    for game_id in games {
+        let filter = EventFilter {
+            event_type: None,
+            review: Some("needs_review".into()),
+        };
+        for event in fetch_events(db, tenant, &game_id, filter).await? {
+            if !event.retracted {
+                queue.push(QueueItem {
+                    game_id: game_id.clone(),
+                    event,
+                });
+            }
+        }
+    }
+    Ok(queue)
+}
+
+/// The review queue of the caller's tenant.
+#[utoipa::path(get, path = "/api/v1/review", tag = "review",
+    responses((status = 200, body = Vec<QueueItem>), (status = 401, body = ErrorBody)))]
+pub async fn review_queue(
+    State(state): State<AppState>,
+    caller: super::caller::Caller,
+) -> Result<Json<Vec<QueueItem>>, ApiError> {
+    Ok(Json(fetch_review_queue(&state.db, &caller.tenant).await?))
 }

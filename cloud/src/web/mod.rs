@@ -18,11 +18,16 @@ use serde::Deserialize;
 use crate::api::AppState;
 use crate::api::caller::{Caller, SESSION_COOKIE};
 use crate::api::error::ApiError;
+use crate::api::fleet::fetch_devices;
 use crate::api::games::{
     EventFilter, GameFilter, fetch_events, fetch_game, fetch_games, fetch_shots,
 };
+use crate::api::review::fetch_review_queue;
 use crate::api::session::{LoginRequest, expired_session_cookie, open_session};
+use crate::credentials::Role;
+use crate::review::{Decision, add_missed_event, finalise_game, review_event};
 use crate::users::log_out;
+use benchsight_core::ids::{EventId, GameId};
 
 /// A page's caller: like [`Caller`], but a missing session sends the browser to the login page.
 #[derive(Debug)]
@@ -54,6 +59,11 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout_form))
         .route("/games", get(games_page))
         .route("/games/{game_id}", get(game_page))
+        .route("/games/{game_id}/events", post(add_event_form))
+        .route("/games/{game_id}/finalise", post(finalise_form))
+        .route("/review", get(review_page))
+        .route("/review/{game_id}/{event_id}", post(review_form))
+        .route("/devices", get(devices_page))
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
 }
@@ -165,6 +175,17 @@ async fn game_page(
     Viewer(caller): Viewer,
     Path(game_id): Path<String>,
 ) -> Result<Html<String>, ApiError> {
+    render_game(&state, &caller, &game_id, None).await
+}
+
+/// The game page, with a message when a form on it was refused.
+async fn render_game(
+    state: &AppState,
+    caller: &Caller,
+    game_id: &str,
+    message: Option<String>,
+) -> Result<Html<String>, ApiError> {
+    let game_id = game_id.to_owned();
     let game = fetch_game(&state.db, &caller.tenant, &game_id).await?;
     let events = fetch_events(
         &state.db,
@@ -177,5 +198,235 @@ async fn game_page(
     )
     .await?;
     let shots = fetch_shots(&state.db, &caller.tenant, &game_id).await?;
-    render(&views::GamePage::new(&caller, game, &events, &shots))
+    let clips = clip_ids(state, caller, &game_id).await?;
+    render(&views::GamePage::new(
+        caller, game, &events, &shots, &clips, message,
+    ))
+}
+
+/// The events of a game that have a clip.
+async fn clip_ids(
+    state: &AppState,
+    caller: &Caller,
+    game_id: &str,
+) -> Result<std::collections::BTreeSet<uuid::Uuid>, ApiError> {
+    let mut tx = state.db.tenant(&caller.tenant).await?;
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT c.event_id FROM clip c JOIN event e
+           ON e.tenant_id = c.tenant_id AND e.event_id = c.event_id
+         WHERE c.tenant_id = $1 AND e.game_id = $2",
+    )
+    .bind(caller.tenant.as_str())
+    .bind(game_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// What a refused form says on the page it came from; other errors stay errors.
+fn form_message(error: ApiError) -> Result<String, ApiError> {
+    match error {
+        ApiError::BadRequest(message) | ApiError::Conflict(message) => Ok(message),
+        ApiError::Forbidden => Ok("Your role does not allow this.".into()),
+        other => Err(other),
+    }
+}
+
+/// The add-event form: video time as `m:ss`, everything else as the API takes it.
+#[derive(Debug, Deserialize)]
+struct AddEventForm {
+    csrf: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    #[serde(default)]
+    detail1: String,
+    team: String,
+    period: String,
+    video_time: String,
+    #[serde(default)]
+    actor_number: String,
+    #[serde(default)]
+    penalty_minutes: String,
+}
+
+impl AddEventForm {
+    fn missed_event(&self) -> Result<benchsight_core::review::MissedEvent, ApiError> {
+        let bad = |what: &str| ApiError::BadRequest(format!("{what} is not valid"));
+        let (minutes, seconds) = self
+            .video_time
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| bad("video time (m:ss)"))?;
+        let minutes: u64 = minutes.parse().map_err(|_| bad("video time (m:ss)"))?;
+        let seconds: u64 = seconds.parse().map_err(|_| bad("video time (m:ss)"))?;
+        let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+        let json = serde_json::json!({
+            "type": self.event_type,
+            "detail1": optional(&self.detail1),
+            "team": self.team,
+            "period": self.period.trim().parse::<u64>().map_err(|_| bad("period"))?,
+            "media_time_ms": (minutes * 60 + seconds) * 1000,
+            "actor_number": optional(&self.actor_number).map(|n| n.parse::<u16>()).transpose().map_err(|_| bad("player number"))?,
+            "penalty_minutes": optional(&self.penalty_minutes).map(|n| n.parse::<u32>()).transpose().map_err(|_| bad("penalty minutes"))?,
+        });
+        serde_json::from_value(json).map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+async fn add_event_form(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    Path(game_id): Path<String>,
+    Form(form): Form<AddEventForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf)?;
+    let outcome = async {
+        caller.require(Role::Reviewer)?;
+        let game = GameId::parse(&game_id).map_err(|_| ApiError::NotFound)?;
+        let missed = form.missed_event()?;
+        add_missed_event(&state.db, &caller.tenant, &game, &missed, &caller.actor()).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    after_form(
+        &state,
+        &caller,
+        &game_id,
+        outcome,
+        &format!("/games/{game_id}"),
+    )
+    .await
+}
+
+/// Redirects after a form that worked; shows the game page with the reason when it was refused.
+async fn after_form(
+    state: &AppState,
+    caller: &Caller,
+    game_id: &str,
+    outcome: Result<(), ApiError>,
+    back: &str,
+) -> Result<Response, ApiError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(back).into_response()),
+        Err(error) => {
+            let status = error.status();
+            let message = form_message(error)?;
+            let page = render_game(state, caller, game_id, Some(message)).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FinaliseForm {
+    csrf: String,
+    home: String,
+    away: String,
+}
+
+async fn finalise_form(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    Path(game_id): Path<String>,
+    Form(form): Form<FinaliseForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf)?;
+    let outcome = async {
+        caller.require(Role::Admin)?;
+        let game = GameId::parse(&game_id).map_err(|_| ApiError::NotFound)?;
+        let score = |text: &str| {
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::BadRequest("scores are whole numbers".into()))
+        };
+        let official = (score(&form.home)?, score(&form.away)?);
+        finalise_game(&state.db, &caller.tenant, &game, official, &caller.actor()).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    after_form(
+        &state,
+        &caller,
+        &game_id,
+        outcome,
+        &format!("/games/{game_id}"),
+    )
+    .await
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+) -> Result<Html<String>, ApiError> {
+    let queue = fetch_review_queue(&state.db, &caller.tenant).await?;
+    let mut clips = std::collections::BTreeSet::new();
+    let games: std::collections::BTreeSet<&str> =
+        queue.iter().map(|i| i.game_id.as_str()).collect();
+    for game in games {
+        clips.extend(clip_ids(&state, &caller, game).await?);
+    }
+    render(&views::ReviewPage::new(&caller, &queue, &clips))
+}
+
+/// A decision from the review queue.
+#[derive(Debug, Deserialize)]
+struct ReviewForm {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    detail1: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    actor_number: String,
+}
+
+async fn review_form(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    Path((game_id, event_id)): Path<(String, String)>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&caller, &form.csrf)?;
+    caller.require(Role::Reviewer)?;
+    let game = GameId::parse(&game_id).map_err(|_| ApiError::NotFound)?;
+    let event = EventId::parse(&event_id).map_err(|_| ApiError::NotFound)?;
+    let decision = match form.decision.as_str() {
+        "accept" => Decision::Accept,
+        "reject" => Decision::Reject,
+        "edit" => {
+            let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+            let edit = serde_json::json!({
+                "detail1": optional(&form.detail1),
+                "team": optional(&form.team),
+                "actor_number": optional(&form.actor_number)
+                    .map(|n| n.parse::<u16>())
+                    .transpose()
+                    .map_err(|_| ApiError::BadRequest("player number".into()))?,
+            });
+            Decision::Edit(
+                serde_json::from_value(edit).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            )
+        }
+        other => return Err(ApiError::BadRequest(format!("decision {other:?}"))),
+    };
+    review_event(
+        &state.db,
+        &caller.tenant,
+        &game,
+        &event,
+        &decision,
+        &caller.actor(),
+    )
+    .await?;
+    Ok(Redirect::to("/review").into_response())
+}
+
+async fn devices_page(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+) -> Result<Html<String>, ApiError> {
+    let devices = fetch_devices(&state.db, &caller.tenant).await?;
+    render(&views::DevicesPage::new(&caller, &devices))
 }

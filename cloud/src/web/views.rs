@@ -7,7 +7,10 @@ use askama::Template;
 use benchsight_core::stats::TeamStats;
 
 use crate::api::caller::Caller;
+use crate::api::fleet::DeviceView;
 use crate::api::games::{EventView, GameDetail, GameSummary, ShotView};
+use crate::api::review::QueueItem;
+use crate::credentials::Role;
 
 /// The header's account line and logout form.
 #[derive(Debug)]
@@ -144,14 +147,146 @@ pub struct ShotMark {
 #[derive(Debug)]
 pub struct EventRow {
     pub event_id: String,
+    pub game_id: String,
     pub period: i16,
     pub time: String,
     pub event_type: String,
+    pub detail1: String,
     pub detail: String,
     pub team: String,
     pub confidence: String,
     pub review: String,
     pub has_clip: bool,
+}
+
+impl EventRow {
+    fn of(e: &EventView, team_name: &dyn Fn(&str) -> String, clips: &BTreeSet<uuid::Uuid>) -> Self {
+        EventRow {
+            event_id: e.event_id.to_string(),
+            game_id: e.game_id.clone(),
+            period: e.period,
+            time: match (e.media_time_ms, e.clock_ms) {
+                (Some(media), _) => format!("video {}", minutes(media)),
+                (None, Some(clock)) => minutes(i64::from(clock)),
+                (None, None) => String::new(),
+            },
+            event_type: e.event_type.clone(),
+            detail1: e.detail1.clone().unwrap_or_default(),
+            detail: [&e.detail1, &e.detail2]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            team: e.team.as_deref().map(team_name).unwrap_or_default(),
+            confidence: format!("{:.2}", e.confidence),
+            review: e.review_status.clone(),
+            has_clip: clips.contains(&e.event_id),
+        }
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub items: Vec<EventRow>,
+}
+
+impl ReviewPage {
+    pub fn new(caller: &Caller, queue: &[QueueItem], clips: &BTreeSet<uuid::Uuid>) -> Self {
+        let side = |team: &str| team.to_owned();
+        Self {
+            nav: Nav::of(caller),
+            csrf: caller.csrf_token.clone().unwrap_or_default(),
+            items: queue
+                .iter()
+                .map(|item| EventRow::of(&item.event, &side, clips))
+                .collect(),
+        }
+    }
+}
+
+/// A device's line.
+#[derive(Debug)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub rink: String,
+    pub status: String,
+    pub last_seen: String,
+    pub fps: String,
+    pub lag: String,
+    pub backlog: String,
+    pub disk: String,
+    pub temperature: String,
+    pub versions: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "devices.html")]
+pub struct DevicesPage {
+    pub nav: Option<Nav>,
+    pub devices: Vec<DeviceRow>,
+}
+
+impl DevicesPage {
+    pub fn new(caller: &Caller, devices: &[DeviceView]) -> Self {
+        let rows = devices
+            .iter()
+            .map(|d| {
+                let t = d.telemetry.as_ref();
+                let number = |key: &str| {
+                    t.and_then(|t| t.get(key))
+                        .and_then(serde_json::Value::as_f64)
+                };
+                let gib = |bytes: f64| bytes / (1024.0 * 1024.0 * 1024.0);
+                let disk = match (number("disk_free_bytes"), number("disk_total_bytes")) {
+                    (Some(free), Some(total)) if total > 0.0 => {
+                        format!("{:.1} of {:.1} GiB", gib(free), gib(total))
+                    }
+                    _ => "–".into(),
+                };
+                let versions = d
+                    .versions
+                    .as_ref()
+                    .and_then(|v| v.as_object())
+                    .map(|v| {
+                        v.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} {v}")))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                DeviceRow {
+                    device_id: d.device_id.clone(),
+                    rink: d.rink_id.clone().unwrap_or_default(),
+                    status: if d.revoked {
+                        "revoked".into()
+                    } else {
+                        d.status.clone()
+                    },
+                    last_seen: match (&d.last_seen, d.silent_s) {
+                        (Some(at), Some(s)) => format!("{at} ({:.0} s ago)", s.max(0.0)),
+                        _ => "never".into(),
+                    },
+                    fps: number("frames_per_s").map_or_else(|| "–".into(), |v| format!("{v:.1}")),
+                    lag: number("lag_ms")
+                        .map_or_else(|| "–".into(), |v| format!("{:.1} s", v / 1000.0)),
+                    backlog: number("backlog_records")
+                        .map_or_else(|| "–".into(), |v| format!("{v:.0}")),
+                    disk,
+                    temperature: number("temperature_c")
+                        .map_or_else(|| "–".into(), |v| format!("{v:.0} °C")),
+                    versions,
+                }
+            })
+            .collect();
+        Self {
+            nav: Nav::of(caller),
+            devices: rows,
+        }
+    }
 }
 
 #[derive(Debug, Template)]
@@ -175,6 +310,12 @@ pub struct GamePage {
     pub events: Vec<EventRow>,
     pub event_types: Vec<String>,
     pub review_statuses: [&'static str; 5],
+    pub csrf: String,
+    /// The caller may review this game (reviewer or admin, game not final).
+    pub can_review: bool,
+    pub can_finalise: bool,
+    /// Why the last form on the page was refused.
+    pub message: Option<String>,
 }
 
 fn period_label(number: u32) -> String {
@@ -207,6 +348,8 @@ impl GamePage {
         game: GameDetail,
         events: &[EventView],
         shots: &[ShotView],
+        clips: &BTreeSet<uuid::Uuid>,
+        message: Option<String>,
     ) -> Self {
         let summary = &game.game;
         let (home, away) = (team_name(&summary.home.name), team_name(&summary.away.name));
@@ -290,7 +433,12 @@ impl GamePage {
             })
             .collect();
         let event_types: BTreeSet<String> = events.iter().map(|e| e.event_type.clone()).collect();
+        let open = summary.status != "final";
         GamePage {
+            csrf: caller.csrf_token.clone().unwrap_or_default(),
+            can_review: open && caller.role >= Role::Reviewer,
+            can_finalise: open && caller.role >= Role::Admin,
+            message,
             nav: Nav::of(caller),
             game_id: summary.game_id.clone(),
             status: summary.status.clone(),
@@ -315,26 +463,7 @@ impl GamePage {
             shots: marks,
             events: events
                 .iter()
-                .map(|e| EventRow {
-                    event_id: e.event_id.to_string(),
-                    period: e.period,
-                    time: match (e.media_time_ms, e.clock_ms) {
-                        (Some(media), _) => format!("video {}", minutes(media)),
-                        (None, Some(clock)) => minutes(i64::from(clock)),
-                        (None, None) => String::new(),
-                    },
-                    event_type: e.event_type.clone(),
-                    detail: [&e.detail1, &e.detail2]
-                        .into_iter()
-                        .flatten()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    team: e.team.as_deref().map(side_name).unwrap_or_default(),
-                    confidence: format!("{:.2}", e.confidence),
-                    review: e.review_status.clone(),
-                    has_clip: false,
-                })
+                .map(|e| EventRow::of(e, &side_name, clips))
                 .collect(),
             event_types: event_types.into_iter().collect(),
             review_statuses: ["accepted", "needs_review", "edited", "hidden", "rejected"],
