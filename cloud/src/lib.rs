@@ -6,6 +6,7 @@
 //! - [`audit`]: the audit log, written in the transaction of the change it records.
 //! - [`clips`]: the clip store (local folder or S3) and clip bookkeeping, retention.
 //! - [`config`]: the service configuration, its defaults, validation and redaction.
+//! - [`control`]: scheduling games and the commands sent to appliances.
 //! - [`credentials`]: one-time tokens and API keys as argon2 hashes; roles.
 //! - [`db`]: PostgreSQL pools, migrations, tenant-scoped transactions (row-level security).
 //! - [`events`]: storing events and their players with UNNEST inserts, idempotently.
@@ -24,6 +25,7 @@ pub mod api;
 pub mod audit;
 pub mod clips;
 pub mod config;
+pub mod control;
 pub mod credentials;
 pub mod db;
 pub mod etl;

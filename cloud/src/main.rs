@@ -10,6 +10,7 @@ use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::clips::ClipStore;
 use benchsight_cloud::config::CloudConfig;
+use benchsight_cloud::control::CommandSender;
 use benchsight_cloud::credentials::{Role, create_api_key, revoke_api_key};
 use benchsight_cloud::db::{Database, create_tenant};
 use benchsight_cloud::import::import_tracker;
@@ -331,22 +332,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest => {
             let config = load_config(&cli.config)?;
             init_logging();
-            let password = config
-                .broker
-                .password_file
-                .as_ref()
-                .map(|p| {
-                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
-                })
-                .transpose()?;
             let settings = IngestSettings {
                 host: config.broker.host.clone(),
                 port: config.broker.port,
-                credentials: config
-                    .broker
-                    .username
-                    .clone()
-                    .zip(password.map(|p| p.trim().to_owned())),
+                credentials: broker_credentials(&config)?,
                 share_group: config.broker.share_group.clone(),
                 client_id: format!("ingest-{}", hostname()),
                 etl_debounce: std::time::Duration::from_secs(2),
@@ -398,6 +387,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 state.max_clip_bytes =
                     usize::try_from(config.clips.max_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
                 let shutdown = shutdown_signal()?;
+                state.commands = Some(CommandSender::connect(
+                    &config.broker.host,
+                    config.broker.port,
+                    broker_credentials(&config)?,
+                    &format!("api-{}", hostname()),
+                    shutdown.clone(),
+                ));
                 // Clips past their tenant's retention go once an hour.
                 tokio::spawn({
                     let shutdown = shutdown.clone();
@@ -438,6 +434,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// The service's broker login: `broker.username` with the password in `broker.password_file`.
+fn broker_credentials(config: &CloudConfig) -> anyhow::Result<Option<(String, String)>> {
+    let password = config
+        .broker
+        .password_file
+        .as_ref()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+        .transpose()?;
+    Ok(config
+        .broker
+        .username
+        .clone()
+        .zip(password.map(|p| p.trim().to_owned())))
 }
 
 /// This machine's name, for a stable MQTT client id across restarts.

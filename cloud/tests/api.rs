@@ -14,19 +14,23 @@ use std::time::{Duration, Instant};
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::clips::ClipStore;
+use benchsight_cloud::control::CommandSender;
 use benchsight_cloud::credentials::{Role, create_api_key};
 use benchsight_cloud::db::create_tenant;
 use benchsight_cloud::etl::recompute_game;
 use benchsight_cloud::events::{Origin, insert_events};
 use benchsight_cloud::import::import_tracker;
-use benchsight_cloud::provision::{BrokerFiles, create_device};
+use benchsight_cloud::provision::{BrokerFiles, create_device, create_rink};
 use benchsight_cloud::users::upsert_user;
+use benchsight_cloud::worker::{IngestSettings, run_ingest};
+use benchsight_core::domain::Rgb;
 use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
 use benchsight_core::event::GameEvent;
-use benchsight_core::ids::{DeviceId, EventId, GameId, TenantId};
+use benchsight_core::ids::{DeviceId, EventId, GameId, RinkId, TenantId};
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::tracker::read_tracker_file;
 use benchsight_core::vocabulary::{Detail, EventType};
+use benchsight_core::wire::{Command, CommandAck, CommandBody};
 use serde_json::Value;
 use support::fresh_database;
 use tokio_util::sync::CancellationToken;
@@ -803,4 +807,203 @@ fn walk(folder: &std::path::Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn a_game_is_scheduled_started_on_its_rinks_appliance_and_the_ack_is_shown() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let league = TenantId::parse("league").unwrap();
+    let actor = Actor::new("test");
+    let host = std::env::var("BENCHSIGHT_TEST_MQTT_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port: u16 = std::env::var("BENCHSIGHT_TEST_MQTT_PORT")
+        .expect("BENCHSIGHT_TEST_MQTT_PORT (run the tests with `make test`)")
+        .parse()
+        .unwrap();
+    let passwords = tempfile::tempdir().unwrap();
+    let files = BrokerFiles {
+        passwords: passwords.path().join("passwd"),
+        pid_file: None,
+    };
+    let (db, admin, viewer) = runtime.block_on(async {
+        let (_owner, db) = fresh_database("control").await;
+        create_tenant(&db, &league, "League", &actor).await.unwrap();
+        let rink = RinkId::parse("north").unwrap();
+        create_rink(&db, &league, &rink, "North Arena", &actor)
+            .await
+            .unwrap();
+        let device = DeviceId::parse("rink-1").unwrap();
+        create_device(&db, &league, &device, Some(&rink), &files, &actor)
+            .await
+            .unwrap();
+        let admin = create_api_key(&db, &league, "k", Role::Admin, &actor)
+            .await
+            .unwrap()
+            .1;
+        let viewer = create_api_key(&db, &league, "k", Role::Viewer, &actor)
+            .await
+            .unwrap()
+            .1;
+        (db, admin, viewer)
+    });
+    let cancel = CancellationToken::new();
+    // The appliance's side: its command topic.
+    let mut options =
+        rumqttc::MqttOptions::new(format!("appliance-{}", std::process::id()), &host, port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (device_client, mut device_loop) = rumqttc::Client::new(options, 16);
+    device_client
+        .subscribe("bs/v1/league/rink-1/cmd", rumqttc::QoS::AtLeastOnce)
+        .unwrap();
+    let (commands_in, commands) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for event in device_loop.iter() {
+            match event {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    if commands_in.send(p.payload.to_vec()).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    // The cloud: the ingest worker (which records acks) and the API with its command sender.
+    let worker = runtime.spawn(run_ingest(
+        db.clone(),
+        IngestSettings {
+            host: host.clone(),
+            port,
+            credentials: None,
+            share_group: format!("control{}", std::process::id()),
+            client_id: format!("ingest-control-{}", std::process::id()),
+            etl_debounce: Duration::from_millis(200),
+        },
+        cancel.clone(),
+    ));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut state = AppState::new(db.clone(), false, (host.clone(), port), clip_store());
+    state.commands = Some(runtime.block_on(async {
+        CommandSender::connect(
+            &host,
+            port,
+            None,
+            &format!("api-{}", std::process::id()),
+            cancel.clone(),
+        )
+    }));
+    let server = runtime.spawn(serve(listener, state, cancel.clone()));
+    let client = Client::new(base);
+    let (a, v) = (Auth::Key(admin), Auth::Key(viewer));
+
+    let schedule = serde_json::json!({"game_id": "g-2026-11-25", "rink_id": "north",
+        "starts_at": "2026-11-25T19:30:00Z", "home": {"name": "Nelson", "colour": "#c8102e"},
+        "away": {"name": "Velodrome", "colour": "#003087"}});
+    assert_eq!(
+        client
+            .send("POST", "/api/v1/games", &v, Some(&schedule))
+            .status,
+        403
+    );
+    let scheduled = client.send("POST", "/api/v1/games", &a, Some(&schedule));
+    assert_eq!(scheduled.status, 201, "{}", scheduled.body);
+    let bad = serde_json::json!({"game_id": "g2", "rink_id": "north", "starts_at": "tonight",
+        "home": {"name": "A", "colour": "#000000"}, "away": {"name": "B", "colour": "#ffffff"}});
+    assert_eq!(
+        client.send("POST", "/api/v1/games", &a, Some(&bad)).status,
+        400
+    );
+    let listed = client
+        .get("/api/v1/games?date=2026-11-25&status=scheduled", &v)
+        .json();
+    assert_eq!(listed[0]["home"]["name"], "Nelson");
+
+    let started = client.send(
+        "POST",
+        "/api/v1/games/g-2026-11-25/start",
+        &a,
+        Some(&serde_json::json!({})),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let sent = started.json();
+    assert_eq!(sent["device_id"], "rink-1", "the rink's appliance");
+    let payload = commands.recv_timeout(Duration::from_secs(10)).unwrap();
+    let command: Command = benchsight_core::wire::decode(&payload).unwrap();
+    let CommandBody::StartGame(start) = &command.command else {
+        panic!("{command:?}")
+    };
+    assert_eq!(
+        (start.home.name.as_str(), start.away.name.as_str()),
+        ("Nelson", "Velodrome")
+    );
+    assert_eq!(start.home.colour, Rgb::parse("#c8102e").unwrap());
+    assert_eq!(command.cmd_id.to_string(), sent["cmd_id"].as_str().unwrap());
+    assert_eq!(
+        client.get("/api/v1/games/g-2026-11-25", &v).json()["status"],
+        "live"
+    );
+    assert_eq!(
+        client
+            .send(
+                "POST",
+                "/api/v1/games/g-2026-11-25/start",
+                &a,
+                Some(&serde_json::json!({}))
+            )
+            .status,
+        409
+    );
+
+    // The appliance answers; the ingest worker records it and the API shows it.
+    let ack = benchsight_core::wire::encode(&CommandAck {
+        cmd_id: Some(command.cmd_id),
+        ok: true,
+        reason: None,
+    })
+    .unwrap();
+    device_client
+        .publish(
+            "bs/v1/league/rink-1/cmd_ack",
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            ack,
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = client.get("/api/v1/devices/rink-1/commands", &v).json();
+        if listed[0]["ok"] == true {
+            assert_eq!(listed[0]["body"]["type"], "start_game");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no ack shown: {listed}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        client.get("/api/v1/devices/rink-9/commands", &v).status,
+        404
+    );
+
+    let ended = client.send(
+        "POST",
+        "/api/v1/games/g-2026-11-25/end",
+        &a,
+        Some(&serde_json::json!({})),
+    );
+    assert_eq!(ended.status, 202, "{}", ended.body);
+    let payload = commands.recv_timeout(Duration::from_secs(10)).unwrap();
+    let command: Command = benchsight_core::wire::decode(&payload).unwrap();
+    assert!(matches!(command.command, CommandBody::EndGame { .. }));
+    assert_eq!(
+        client.get("/api/v1/games/g-2026-11-25", &v).json()["status"],
+        "ended"
+    );
+
+    cancel.cancel();
+    runtime.block_on(server).unwrap().unwrap();
+    runtime.block_on(worker).unwrap().unwrap();
 }

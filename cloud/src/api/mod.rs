@@ -7,11 +7,13 @@
 //! - [`live`]: a game's live updates as Server-Sent Events.
 //! - [`review`]: accept / reject / edit an event, add a missed one, finalise a game.
 //! - [`fleet`]: rinks and devices.
+//! - [`control`]: schedule, start and end games on appliances; calibrations; command acks.
 //! - [`clips`]: clip upload (device token), playback with range requests, retention setting.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics` and the request metrics middleware.
 
 pub mod caller;
 pub mod clips;
+pub mod control;
 pub mod error;
 pub mod fleet;
 pub mod games;
@@ -30,6 +32,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::clips::ClipStore;
+use crate::control::CommandSender;
 use crate::db::Database;
 use crate::live::GameChanges;
 
@@ -50,6 +53,8 @@ pub struct AppState {
     pub clips: ClipStore,
     /// The largest clip upload accepted.
     pub max_clip_bytes: usize,
+    /// Commands to appliances; `None` when the service has no broker connection.
+    pub commands: Option<CommandSender>,
 }
 
 impl AppState {
@@ -69,6 +74,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             clips,
             max_clip_bytes: 200 * 1024 * 1024,
+            commands: None,
         }
     }
 }
@@ -85,6 +91,7 @@ impl AppState {
         live::live, review::review_queue, review::review, review::add_event, review::finalise,
         fleet::list_rinks, fleet::list_devices,
         clips::upload_clip, clips::play_clip, clips::get_settings, clips::put_settings,
+        control::schedule, control::start, control::end, control::calibrate, control::commands,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&Security),
@@ -131,7 +138,20 @@ pub fn router(state: AppState) -> Router {
                 .post(session::create_session)
                 .delete(session::delete_session),
         )
-        .route("/api/v1/games", get(games::list_games))
+        .route(
+            "/api/v1/games",
+            get(games::list_games).post(control::schedule),
+        )
+        .route("/api/v1/games/{game_id}/start", post(control::start))
+        .route("/api/v1/games/{game_id}/end", post(control::end))
+        .route(
+            "/api/v1/devices/{device_id}/calibration",
+            post(control::calibrate),
+        )
+        .route(
+            "/api/v1/devices/{device_id}/commands",
+            get(control::commands),
+        )
         .route("/api/v1/games/{game_id}", get(games::get_game))
         .route(
             "/api/v1/games/{game_id}/events",
