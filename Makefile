@@ -46,7 +46,7 @@ clippy: ## lint, warnings are errors
 purity: ## check that benchsight-core depends on no I/O crate
 	scripts/check-core-purity
 
-lint-systemd: ## systemd-analyze verify (staged root with the built binary) and security exposure ≤ 2.0
+lint-systemd: ## systemd-analyze verify (staged root with the built binaries) and security exposure ≤ 2.0
 	$(CARGO) build --workspace --bins --quiet
 	scripts/check-systemd
 

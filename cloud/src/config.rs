@@ -224,6 +224,21 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let config: CloudConfig = Figment::new()
+            .merge(Toml::string(include_str!("../../config/cloud.toml")))
+            .extract()
+            .unwrap();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.clips.backend, ClipBackend::Local);
+        let mut s3 = config.clone();
+        s3.clips.backend = ClipBackend::S3;
+        assert_eq!(s3.validate().unwrap_err().key, "clips.bucket");
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let mut config: CloudConfig = serde_json::from_value(serde_json::json!({
             "database": {"url": "mysql://db"}

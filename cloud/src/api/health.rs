@@ -211,8 +211,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 /// A device gauge: name, help text, and its value in a row.
 type Gauge = (&'static str, &'static str, fn(&FleetRow) -> Option<f64>);
 
-fn render_fleet(out: &mut String, rows: &[FleetRow]) {
-    let gauges: [Gauge; 7] = [
+/// The device gauges /metrics exports.
+fn fleet_gauges() -> [Gauge; 7] {
+    [
         (
             "benchsight_device_online",
             "1 while the appliance reports itself online.",
@@ -248,8 +249,11 @@ fn render_fleet(out: &mut String, rows: &[FleetRow]) {
             "Frames the appliance processes per second.",
             |r| r.8,
         ),
-    ];
-    for (name, help, value) in gauges {
+    ]
+}
+
+fn render_fleet(out: &mut String, rows: &[FleetRow]) {
+    for (name, help, value) in fleet_gauges() {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} gauge");
         for row in rows {
@@ -261,5 +265,77 @@ fn render_fleet(out: &mut String, rows: &[FleetRow]) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `benchsight_*` name in `text` (a rule file, a dashboard).
+    fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("benchsight_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            names.insert(tail[..end].to_owned());
+            rest = &tail[end..];
+        }
+        names
+    }
+
+    #[test]
+    fn the_shipped_alert_rules_and_dashboard_use_only_exported_metrics() {
+        let mut exported: std::collections::BTreeSet<String> =
+            fleet_gauges().iter().map(|g| g.0.to_owned()).collect();
+        exported.insert("benchsight_http_requests_total".into());
+        for suffix in ["bucket", "sum", "count"] {
+            exported.insert(format!("benchsight_http_request_duration_seconds_{suffix}"));
+        }
+        let rules = include_str!("../../../ops/prometheus/alerts.yml");
+        let dashboard = include_str!("../../../ops/grafana/benchsight-fleet.json");
+        let _: serde_json::Value = serde_json::from_str(dashboard).unwrap();
+        for (file, text) in [("alerts.yml", rules), ("benchsight-fleet.json", dashboard)] {
+            let used = metric_names(text);
+            assert!(!used.is_empty(), "{file}");
+            let unknown: Vec<_> = used.difference(&exported).collect();
+            assert!(
+                unknown.is_empty(),
+                "{file} uses metrics /metrics does not export: {unknown:?}"
+            );
+        }
+        for alert in [
+            "BenchSightDeviceOffline",
+            "BenchSightBacklogGrowing",
+            "BenchSightDiskNearlyFull",
+        ] {
+            assert!(rules.contains(&format!("alert: {alert}")), "{alert}");
+        }
+        let mut out = String::new();
+        let row: FleetRow = (
+            "league".into(),
+            "rink-1".into(),
+            true,
+            Some(3.0),
+            Some(12),
+            Some(250),
+            Some(5),
+            Some(10),
+            Some(29.9),
+        );
+        render_fleet(&mut out, &[row]);
+        assert!(
+            out.contains(
+                "benchsight_device_backlog_records{tenant=\"league\",device=\"rink-1\"} 12"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("benchsight_device_lag_seconds{tenant=\"league\",device=\"rink-1\"} 0.25"),
+            "{out}"
+        );
     }
 }
