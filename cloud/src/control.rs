@@ -294,23 +294,57 @@ async fn game_device(
     Ok((device, status))
 }
 
-/// Tells the game's appliance to start capturing it; the game goes live.
-pub async fn start_game(
+/// What a game-control command does to a game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GameAction {
+    /// A scheduled game goes live: the appliance starts capturing it.
+    Start,
+    /// A live game ends: the appliance stops (the game is not final yet).
+    End,
+}
+
+impl GameAction {
+    /// The status the game must have, the one it gets, and why others are refused.
+    fn statuses(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            GameAction::Start => ("scheduled", "live", "only a scheduled game starts"),
+            GameAction::End => ("live", "ended", "only a live game ends"),
+        }
+    }
+}
+
+/// Tells the game's appliance to start or stop capturing it, and moves the game on.
+pub async fn control_game(
     db: &Database,
     sender: &CommandSender,
     tenant: &TenantId,
     game: &GameId,
     device: Option<&DeviceId>,
+    action: GameAction,
     actor: &Actor,
 ) -> Result<(DeviceId, CommandId), ControlError> {
     let (device, status) = game_device(db, tenant, game, device).await?;
-    if status != "scheduled" {
-        return Err(ControlError::WrongState(
-            game.to_string(),
-            status,
-            "only a scheduled game starts",
-        ));
+    let (from, to, refusal) = action.statuses();
+    if status != from {
+        return Err(ControlError::WrongState(game.to_string(), status, refusal));
     }
+    let body = match action {
+        GameAction::Start => CommandBody::StartGame(start_command(db, tenant, game).await?),
+        GameAction::End => CommandBody::EndGame {
+            game_id: game.clone(),
+        },
+    };
+    let cmd = sender.send(db, tenant, &device, body, actor).await?;
+    set_status(db, tenant, game, to, &device).await?;
+    Ok((device, cmd))
+}
+
+/// What the appliance needs to capture `game`: teams, colours, ends and periods.
+async fn start_command(
+    db: &Database,
+    tenant: &TenantId,
+    game: &GameId,
+) -> Result<StartGame, ControlError> {
     let mut tx = db.tenant(tenant).await?;
     type Row = (String, String, String, String, bool, Vec<i32>);
     let (home, home_colour, away, away_colour, right, periods): Row = sqlx::query_as(
@@ -327,7 +361,7 @@ pub async fn start_game(
     .await?;
     tx.commit().await?;
     let colour = |c: &str| Rgb::parse(c).map_err(|e| ControlError::Invalid(e.to_string()));
-    let body = CommandBody::StartGame(StartGame {
+    Ok(StartGame {
         game_id: game.clone(),
         home: TeamSetup {
             name: home,
@@ -342,35 +376,7 @@ pub async fn start_game(
             .iter()
             .map(|&p| u32::try_from(p).unwrap_or(0))
             .collect(),
-    });
-    let cmd = sender.send(db, tenant, &device, body, actor).await?;
-    set_status(db, tenant, game, "live", &device).await?;
-    Ok((device, cmd))
-}
-
-/// Tells the game's appliance to stop capturing it; the game is over (not yet final).
-pub async fn end_game(
-    db: &Database,
-    sender: &CommandSender,
-    tenant: &TenantId,
-    game: &GameId,
-    device: Option<&DeviceId>,
-    actor: &Actor,
-) -> Result<(DeviceId, CommandId), ControlError> {
-    let (device, status) = game_device(db, tenant, game, device).await?;
-    if status != "live" {
-        return Err(ControlError::WrongState(
-            game.to_string(),
-            status,
-            "only a live game ends",
-        ));
-    }
-    let body = CommandBody::EndGame {
-        game_id: game.clone(),
-    };
-    let cmd = sender.send(db, tenant, &device, body, actor).await?;
-    set_status(db, tenant, game, "ended", &device).await?;
-    Ok((device, cmd))
+    })
 }
 
 async fn set_status(

@@ -32,15 +32,8 @@ use benchsight_core::tracker::read_tracker_file;
 use benchsight_core::vocabulary::{Detail, EventType};
 use benchsight_core::wire::{Command, CommandAck, CommandBody};
 use serde_json::Value;
-use support::fresh_database;
+use support::{fresh_database, tracker_file};
 use tokio_util::sync::CancellationToken;
-
-fn tracker_file(id: u32) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/benchsight/games")
-        .join(format!("{id}.json"));
-    std::fs::read_to_string(&path).unwrap()
-}
 
 /// A blocking HTTP client that reports every status instead of failing on 4xx / 5xx.
 struct Client {

@@ -4,8 +4,6 @@
 // Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 mod support;
 
 use benchsight_cloud::audit::Actor;
@@ -18,14 +16,7 @@ use benchsight_cloud::provision::create_rink;
 use benchsight_cloud::stats::stored_stats;
 use benchsight_core::ids::{GameId, RinkId, TenantId};
 use benchsight_core::tracker::read_tracker_file;
-use support::fresh_database;
-
-fn tracker_file(id: u32) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/benchsight/games")
-        .join(format!("{id}.json"));
-    std::fs::read_to_string(&path).unwrap()
-}
+use support::{fresh_database, tracker_file};
 
 #[tokio::test]
 async fn imported_games_reproduce_the_reference_box_scores_and_reimport_changes_nothing() {

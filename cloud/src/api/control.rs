@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::caller::{Caller, Writer};
 use super::error::{ApiError, ErrorBody};
-use crate::control::{ControlError, Schedule, end_game, schedule_game, start_game};
+use crate::control::{ControlError, GameAction, Schedule, control_game, schedule_game};
 use crate::credentials::Role;
 
 impl From<ControlError> for ApiError {
@@ -92,6 +92,36 @@ fn parse_ids(
     Ok((game, device))
 }
 
+/// Start or end a game on its appliance: the handlers' shared body.
+async fn game_command(
+    state: &AppState,
+    caller: &Caller,
+    game_id: &str,
+    request: &ControlRequest,
+    action: GameAction,
+) -> Result<(StatusCode, Json<CommandSent>), ApiError> {
+    caller.require(Role::Admin)?;
+    let (game, device) = parse_ids(game_id, request)?;
+    let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
+    let (device, cmd) = control_game(
+        &state.db,
+        sender,
+        &caller.tenant,
+        &game,
+        device.as_ref(),
+        action,
+        &caller.actor(),
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CommandSent {
+            device_id: device.to_string(),
+            cmd_id: cmd.to_string(),
+        }),
+    ))
+}
+
 /// Start a scheduled game on its rink's appliance (teams, colours, ends and periods go with the
 /// command); the game goes live.
 #[utoipa::path(post, path = "/api/v1/games/{game_id}/start", tag = "control",
@@ -105,25 +135,7 @@ pub async fn start(
     Path(game_id): Path<String>,
     Json(request): Json<ControlRequest>,
 ) -> Result<(StatusCode, Json<CommandSent>), ApiError> {
-    caller.require(Role::Admin)?;
-    let (game, device) = parse_ids(&game_id, &request)?;
-    let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
-    let (device, cmd) = start_game(
-        &state.db,
-        sender,
-        &caller.tenant,
-        &game,
-        device.as_ref(),
-        &caller.actor(),
-    )
-    .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(CommandSent {
-            device_id: device.to_string(),
-            cmd_id: cmd.to_string(),
-        }),
-    ))
+    game_command(&state, &caller, &game_id, &request, GameAction::Start).await
 }
 
 /// End a live game on its appliance.
@@ -138,25 +150,7 @@ pub async fn end(
     Path(game_id): Path<String>,
     Json(request): Json<ControlRequest>,
 ) -> Result<(StatusCode, Json<CommandSent>), ApiError> {
-    caller.require(Role::Admin)?;
-    let (game, device) = parse_ids(&game_id, &request)?;
-    let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
-    let (device, cmd) = end_game(
-        &state.db,
-        sender,
-        &caller.tenant,
-        &game,
-        device.as_ref(),
-        &caller.actor(),
-    )
-    .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(CommandSent {
-            device_id: device.to_string(),
-            cmd_id: cmd.to_string(),
-        }),
-    ))
+    game_command(&state, &caller, &game_id, &request, GameAction::End).await
 }
 
 /// New calibration landmarks (image pixel ↔ rink feet pairs, at least four) for one camera.

@@ -14,3 +14,11 @@ pub async fn fresh_database(name: &str) -> (Database, Database) {
         .await
         .unwrap()
 }
+
+/// A real hand-tracked game of `shared/data/benchsight/games`.
+pub fn tracker_file(id: u32) -> String {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/benchsight/games")
+        .join(format!("{id}.json"));
+    std::fs::read_to_string(&path).unwrap()
+}
