@@ -7,16 +7,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::clips::ClipStore;
+use benchsight_cloud::control::CommandSender;
 use benchsight_cloud::credentials::Role;
 use benchsight_cloud::db::{create_tenant, provision_database};
 use benchsight_cloud::import::import_tracker;
+use benchsight_cloud::provision::{BrokerFiles, create_device, create_rink};
 use benchsight_cloud::users::upsert_user;
-use benchsight_core::ids::TenantId;
+use benchsight_cloud::worker::{IngestSettings, run_ingest};
+use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
+use benchsight_core::event::GameEvent;
+use benchsight_core::ids::{DeviceId, EventId, GameId, RecordId, RinkId, Seq, StoreId, TenantId};
+use benchsight_core::rink::RinkPoint;
 use benchsight_core::tracker::read_tracker_file;
+use benchsight_core::vocabulary::{Detail, EventType};
+use benchsight_core::wire::{self, Command, CommandAck, EventBatch, Record, RecordChange};
 use benchsight_tests::browser::Browser;
 use tokio_util::sync::CancellationToken;
 
@@ -141,8 +150,315 @@ async fn log_in_and_read_the_box_score_of_a_real_game() {
     server.await.unwrap().unwrap();
 }
 
+/// A goal of the home team at `second` of the video, as an appliance records it (shot, then goal).
+fn appliance_goal(game: &str, second: u64) -> Vec<Record> {
+    let event = |n: u64, kind: EventType, detail: Detail| GameEvent {
+        event_id: EventId::appliance(1_764_000_000_000 + n, [n as u8; 10]),
+        game_id: GameId::parse(game).unwrap(),
+        event_type: kind,
+        detail1: Some(detail),
+        detail2: None,
+        team: Some(Team::Home),
+        period: Period::FIRST,
+        media_time_ms: Some(MediaTimeMs(second * 1000)),
+        clock: None,
+        zone: None,
+        puck: Some(RinkPoint::new(80.0, 4.0).unwrap()),
+        players: Vec::new(),
+        confidence: Confidence::new(0.8).unwrap(),
+        source: Source::Auto,
+        evidence: None,
+        assist_to_goal: None,
+    };
+    [
+        event(1, EventType::Shot, Detail::SHOT_GOAL),
+        event(2, EventType::Goal, Detail::GOAL_SCORED),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, event)| Record {
+        seq: Seq::new(i as u64 + 1).unwrap(),
+        record_id: RecordId::new(1_764_000_000_000, [i as u8; 10]),
+        change: RecordChange::Event(event),
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_changes_it() {
+    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
+        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let host = std::env::var("BENCHSIGHT_TEST_MQTT_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port: u16 = std::env::var("BENCHSIGHT_TEST_MQTT_PORT")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (_owner, db) = provision_database(&admin, "bs_test_dashboard_live", "bs_test_service")
+        .await
+        .unwrap();
+    let league = TenantId::parse("league").unwrap();
+    let actor = Actor::new("test");
+    let passwords = tempfile::tempdir().unwrap();
+    let files = BrokerFiles {
+        passwords: passwords.path().join("passwd"),
+        pid_file: None,
+    };
+    create_tenant(&db, &league, "League", &actor).await.unwrap();
+    let rink = RinkId::parse("north").unwrap();
+    create_rink(&db, &league, &rink, "North Arena", &actor)
+        .await
+        .unwrap();
+    let device = DeviceId::parse("rink-1").unwrap();
+    create_device(&db, &league, &device, Some(&rink), &files, &actor)
+        .await
+        .unwrap();
+    upsert_user(
+        &db,
+        &league,
+        "boss",
+        Role::Admin,
+        "correct horse battery",
+        &actor,
+    )
+    .await
+    .unwrap();
+
+    // The appliance: acknowledges every command, and publishes a goal when told to.
+    let mut options =
+        rumqttc::MqttOptions::new(format!("rink-1-{}", std::process::id()), &host, port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (appliance, mut connection) = rumqttc::Client::new(options, 16);
+    appliance
+        .subscribe("bs/v1/league/rink-1/cmd", rumqttc::QoS::AtLeastOnce)
+        .unwrap();
+    {
+        let appliance = appliance.clone();
+        std::thread::spawn(move || {
+            for event in connection.iter() {
+                let Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) = event else {
+                    if event.is_err() {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    continue;
+                };
+                let Ok(command) = wire::decode::<Command>(&p.payload) else {
+                    continue;
+                };
+                let ack = wire::encode(&CommandAck {
+                    cmd_id: Some(command.cmd_id),
+                    ok: true,
+                    reason: None,
+                })
+                .unwrap();
+                let _ = appliance.publish(
+                    "bs/v1/league/rink-1/cmd_ack",
+                    rumqttc::QoS::AtLeastOnce,
+                    false,
+                    ack,
+                );
+            }
+        });
+    }
+    let cancel = CancellationToken::new();
+    let worker = tokio::spawn(run_ingest(
+        db.clone(),
+        IngestSettings {
+            host: host.clone(),
+            port,
+            credentials: None,
+            share_group: format!("dash{}", std::process::id()),
+            client_id: format!("ingest-dash-{}", std::process::id()),
+            etl_debounce: Duration::from_millis(200),
+        },
+        cancel.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut state = AppState::new(db.clone(), false, (host.clone(), port), clip_store());
+    state.commands = Some(CommandSender::connect(
+        &host,
+        port,
+        None,
+        &format!("api-dash-{}", std::process::id()),
+        cancel.clone(),
+    ));
+    let server = tokio::spawn(serve(listener, state, cancel.clone()));
+
+    let browser = Browser::start().await;
+    browser.client.goto(&format!("{base}/login")).await.unwrap();
+    browser.fill("input[name=tenant]", "league").await;
+    browser.fill("input[name=login]", "boss").await;
+    browser
+        .fill("input[name=password]", "correct horse battery")
+        .await;
+    browser.click("#login").await;
+    browser.text(".who").await;
+
+    // Schedule a game at the North Arena and start it on the rink's appliance.
+    browser
+        .client
+        .goto(&format!("{base}/control"))
+        .await
+        .unwrap();
+    browser
+        .fill("#schedule input[name=game_id]", "live-1")
+        .await;
+    browser
+        .fill("#schedule input[name=home_name]", "Nelson")
+        .await;
+    browser
+        .fill("#schedule input[name=away_name]", "Velodrome")
+        .await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('#schedule input[name=starts_at]').value = '2026-11-25T19:30';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.click("#schedule button[type=submit]").await;
+    assert_eq!(
+        browser
+            .text("#control-games tr[data-game=live-1] .status")
+            .await,
+        "scheduled"
+    );
+    browser
+        .click("#control-games tr[data-game=live-1] button.start")
+        .await;
+    assert_eq!(
+        browser
+            .text("#control-games tr[data-game=live-1] .status")
+            .await,
+        "live"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        browser
+            .client
+            .goto(&format!("{base}/control"))
+            .await
+            .unwrap();
+        let answer = browser.text("#commands tbody tr .answer").await;
+        if answer.starts_with("acknowledged") {
+            assert!(
+                browser
+                    .text("#commands tbody tr")
+                    .await
+                    .contains("start_game")
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the appliance's ack never showed: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The game page listens; the appliance logs a goal; the page shows it within a second.
+    browser
+        .client
+        .goto(&format!("{base}/games/live-1"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.text("#live-state").await != "live" {
+        assert!(Instant::now() < deadline, "the live stream never opened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let batch = wire::encode(&EventBatch {
+        store: StoreId::from_random_bytes([9; 16]),
+        records: appliance_goal("live-1", 754),
+    })
+    .unwrap();
+    let sent = Instant::now();
+    appliance
+        .publish(
+            "bs/v1/league/rink-1/events",
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            batch,
+        )
+        .unwrap();
+    let shown = loop {
+        let listed: Vec<serde_json::Value> = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('#latest li')].map(li => li.dataset.type);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if listed.iter().any(|t| t == "Goal") {
+            break sent.elapsed();
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "the goal never reached the page"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!(
+        "goal on the live page {} ms after the appliance published it",
+        shown.as_millis()
+    );
+    assert!(shown < Duration::from_secs(1), "{shown:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.text("#score").await != "1 – 0" {
+        assert!(Instant::now() < deadline, "the score never became 1 – 0");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The goal (confidence 0.8) waits in the review queue; rejecting it takes it off the score.
+    browser
+        .client
+        .goto(&format!("{base}/review"))
+        .await
+        .unwrap();
+    let goal_row = format!(
+        "#queue tr[data-event='{}']",
+        appliance_goal("live-1", 754)[1].change_event_id()
+    );
+    browser.click(&format!("{goal_row} button.reject")).await;
+    browser
+        .client
+        .goto(&format!("{base}/games/live-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.text("#box-score tr[data-team=home] td.goals").await,
+        "0"
+    );
+    assert_eq!(browser.text("#score").await, "0 – 0");
+
+    browser.close().await;
+    cancel.cancel();
+    server.await.unwrap().unwrap();
+    worker.await.unwrap().unwrap();
+}
+
+/// The event id a record carries.
+trait RecordEventId {
+    fn change_event_id(&self) -> EventId;
+}
+
+impl RecordEventId for Record {
+    fn change_event_id(&self) -> EventId {
+        match &self.change {
+            RecordChange::Event(event) => event.event_id,
+            RecordChange::Amendment(amendment) => amendment.event.event_id,
+            RecordChange::Retraction(retraction) => retraction.event_id,
+        }
+    }
+}
+
 /// A clip store in a folder that lives as long as the test process.
 fn clip_store() -> ClipStore {
-    let folder = std::env::temp_dir().join(format!("bs-clips-{}", std::process::id()));
+    let folder = std::env::temp_dir().join(format!("bs-dash-clips-{}", std::process::id()));
     ClipStore::local(&folder).unwrap()
 }

@@ -224,11 +224,22 @@ pub async fn commands(
     caller: Caller,
     Path(device_id): Path<String>,
 ) -> Result<Json<Vec<CommandView>>, ApiError> {
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    Ok(Json(
+        fetch_commands(&state.db, &caller.tenant, &device_id).await?,
+    ))
+}
+
+/// A device's latest commands, newest first (shared by the API and the dashboard).
+pub async fn fetch_commands(
+    db: &crate::db::Database,
+    tenant: &benchsight_core::ids::TenantId,
+    device_id: &str,
+) -> Result<Vec<CommandView>, ApiError> {
+    let mut tx = db.tenant(tenant).await?;
     let known: Option<i32> =
         sqlx::query_scalar("SELECT 1 FROM device WHERE tenant_id = $1 AND device_id = $2")
-            .bind(caller.tenant.as_str())
-            .bind(&device_id)
+            .bind(tenant.as_str())
+            .bind(device_id)
             .fetch_optional(&mut *tx)
             .await?;
     if known.is_none() {
@@ -244,23 +255,22 @@ pub async fn commands(
         time("sent_at"),
         time("acked_at")
     )))
-    .bind(caller.tenant.as_str())
-    .bind(&device_id)
+    .bind(tenant.as_str())
+    .bind(device_id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(
-                |(cmd_id, body, sent_at, acked_at, ok, reason)| CommandView {
-                    cmd_id,
-                    body,
-                    sent_at,
-                    acked_at,
-                    ok,
-                    reason,
-                },
-            )
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(
+            |(cmd_id, body, sent_at, acked_at, ok, reason)| CommandView {
+                cmd_id,
+                body,
+                sent_at,
+                acked_at,
+                ok,
+                reason,
+            },
+        )
+        .collect())
 }

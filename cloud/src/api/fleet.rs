@@ -26,18 +26,22 @@ pub async fn list_rinks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RinkView>>, ApiError> {
-    let mut tx = state.db.tenant(&caller.tenant).await?;
+    Ok(Json(fetch_rinks(&state.db, &caller.tenant).await?))
+}
+
+/// The tenant's rinks (shared by the API and the dashboard).
+pub async fn fetch_rinks(db: &Database, tenant: &TenantId) -> Result<Vec<RinkView>, ApiError> {
+    let mut tx = db.tenant(tenant).await?;
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT rink_id, name FROM rink WHERE tenant_id = $1 ORDER BY rink_id")
-            .bind(caller.tenant.as_str())
+            .bind(tenant.as_str())
             .fetch_all(&mut *tx)
             .await?;
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|(rink_id, name)| RinkView { rink_id, name })
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(|(rink_id, name)| RinkView { rink_id, name })
+        .collect())
 }
 
 /// An appliance.

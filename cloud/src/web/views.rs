@@ -7,7 +7,8 @@ use askama::Template;
 use benchsight_core::stats::TeamStats;
 
 use crate::api::caller::Caller;
-use crate::api::fleet::DeviceView;
+use crate::api::control::CommandView;
+use crate::api::fleet::{DeviceView, RinkView};
 use crate::api::games::{EventView, GameDetail, GameSummary, ShotView};
 use crate::api::review::QueueItem;
 use crate::credentials::Role;
@@ -485,5 +486,78 @@ mod tests {
         assert_eq!(period_label(4), "OT");
         assert_eq!(outcome_class(Some("Shot_Goal")), "goal");
         assert_eq!(outcome_class(None), "other");
+    }
+}
+
+/// A command's line on the control page.
+#[derive(Debug)]
+pub struct CommandLine {
+    pub cmd_id: String,
+    pub device: String,
+    pub kind: String,
+    pub sent_at: String,
+    /// `waiting`, `ok` or `refused`.
+    pub state: &'static str,
+    pub answer: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "control.html")]
+pub struct ControlPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub games: Vec<GameLine>,
+    pub rinks: Vec<RinkView>,
+    pub commands: Vec<CommandLine>,
+    pub message: Option<String>,
+}
+
+impl ControlPage {
+    pub fn new(
+        caller: &Caller,
+        games: Vec<GameSummary>,
+        rinks: Vec<RinkView>,
+        commands: Vec<(String, CommandView)>,
+        message: Option<String>,
+    ) -> Self {
+        let games = GamesPage::new(caller, games, String::new(), String::new()).games;
+        Self {
+            nav: Nav::of(caller),
+            csrf: caller.csrf_token.clone().unwrap_or_default(),
+            games: games.into_iter().filter(|g| g.status != "final").collect(),
+            rinks,
+            commands: commands
+                .into_iter()
+                .map(|(device, c)| {
+                    let kind = c
+                        .body
+                        .as_ref()
+                        .and_then(|b| b.get("type"))
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("(unknown)")
+                        .to_owned();
+                    let (state, answer) = match c.ok {
+                        None => ("waiting", "waiting for the appliance".to_owned()),
+                        Some(true) => (
+                            "ok",
+                            format!("acknowledged {}", c.acked_at.unwrap_or_default()),
+                        ),
+                        Some(false) => (
+                            "refused",
+                            format!("refused: {}", c.reason.unwrap_or_default()),
+                        ),
+                    };
+                    CommandLine {
+                        cmd_id: c.cmd_id.to_string(),
+                        device,
+                        kind,
+                        sent_at: c.sent_at.unwrap_or_default(),
+                        state,
+                        answer,
+                    }
+                })
+                .collect(),
+            message,
+        }
     }
 }
