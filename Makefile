@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity lint-systemd lint-yocto test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
+	clippy purity lint-systemd lint-yocto api-fuzz test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -59,6 +59,10 @@ test: bootstrap services fmt-check clippy purity lint-systemd lint-yocto ## ever
 	set -a; source $(SERVICES_ENV); set +a; \
 	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
 	$(CARGO) test --workspace
+
+api-fuzz: bootstrap services ## schemathesis over /openapi.json with an admin key: no 5xx, every answer as documented
+	$(CARGO) build --workspace --bins --quiet
+	scripts/api-fuzz
 
 model: ## train, export and evaluate the detector into models/ (Python + torch; never needed by test)
 	models/train/make_model.sh

@@ -391,7 +391,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     &config.broker.host,
                     config.broker.port,
                     broker_credentials(&config)?,
-                    &format!("api-{}", hostname()),
+                    // Publish-only and session-less: unique per process, so that two API
+                    // processes on one host never take each other's connection.
+                    &format!("api-{}-{}", hostname(), std::process::id()),
                     shutdown.clone(),
                 ));
                 // Clips past their tenant's retention go once an hour.

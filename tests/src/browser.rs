@@ -4,6 +4,7 @@
 // Test support: a failed set-up step is a failed test, reported by the panic's message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -27,7 +28,10 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium (1280×900 window).
     pub async fn start() -> Self {
         let port = free_port();
+        // A process group of its own, so that dropping the browser ends Chromium too (killing
+        // chromedriver alone would leave its browser running).
         let driver = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -96,17 +100,17 @@ impl Browser {
             .unwrap();
     }
 
-    /// Ends the browser session and the driver.
-    pub async fn close(mut self) {
+    /// Ends the browser session, then the driver and its browser.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.wait();
     }
 }

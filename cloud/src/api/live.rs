@@ -67,11 +67,19 @@ fn as_event(update: &LiveUpdate) -> Event {
         })
 }
 
+/// One Server-Sent Event of the live stream: `event` is `game`, `data` a `LiveUpdate` as JSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveEvent {
+    pub event: String,
+    /// A `LiveUpdate`, JSON-encoded.
+    pub data: String,
+}
+
 /// A game's live updates (`text/event-stream`, events named `game` carrying a `LiveUpdate`).
 #[utoipa::path(get, path = "/api/v1/games/{game_id}/live", tag = "games",
     params(("game_id" = String, Path)),
-    responses((status = 200, description = "Server-Sent Events: `game` events (LiveUpdate)",
-            content_type = "text/event-stream", body = LiveUpdate),
+    responses((status = 200, description = "Server-Sent Events: `game` events whose data is a \
+            LiveUpdate", content_type = "text/event-stream", body = LiveEvent),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,

@@ -94,6 +94,7 @@ impl AppState {
         control::schedule, control::start, control::end, control::calibrate, control::commands,
         health::healthz, health::readyz, health::metrics,
     ),
+    components(schemas(live::LiveUpdate)),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
 )]
