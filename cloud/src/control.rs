@@ -313,10 +313,38 @@ impl GameAction {
     }
 }
 
+/// Sends `body` to `device` when the service has a broker connection; an unknown device is
+/// `NotFound` either way (a caller learns nothing about devices outside its tenant).
+pub async fn send_command(
+    db: &Database,
+    sender: Option<&CommandSender>,
+    tenant: &TenantId,
+    device: &DeviceId,
+    body: CommandBody,
+    actor: &Actor,
+) -> Result<CommandId, ControlError> {
+    let mut tx = db.tenant(tenant).await?;
+    let known: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM device WHERE tenant_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(device.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if known.is_none() {
+        return Err(ControlError::NotFound(format!("device {device}")));
+    }
+    sender
+        .ok_or(ControlError::NoBroker)?
+        .send(db, tenant, device, body, actor)
+        .await
+}
+
 /// Tells the game's appliance to start or stop capturing it, and moves the game on.
 pub async fn control_game(
     db: &Database,
-    sender: &CommandSender,
+    sender: Option<&CommandSender>,
     tenant: &TenantId,
     game: &GameId,
     device: Option<&DeviceId>,
@@ -334,6 +362,7 @@ pub async fn control_game(
             game_id: game.clone(),
         },
     };
+    let sender = sender.ok_or(ControlError::NoBroker)?;
     let cmd = sender.send(db, tenant, &device, body, actor).await?;
     set_status(db, tenant, game, to, &device).await?;
     Ok((device, cmd))

@@ -1000,3 +1000,152 @@ fn a_game_is_scheduled_started_on_its_rinks_appliance_and_the_ack_is_shown() {
     runtime.block_on(server).unwrap().unwrap();
     runtime.block_on(worker).unwrap().unwrap();
 }
+
+/// A body each write route accepts, so that only the foreign id can make it fail.
+fn plausible_body(method: &str, path: &str) -> Option<Value> {
+    let pair = |x: f64, y: f64| serde_json::json!({"image": {"x_px": x, "y_px": y}, "rink": {"x_ft": x / 10.0, "y_ft": y / 10.0}});
+    Some(match (method, path) {
+        ("post", "/api/v1/games/{game_id}/events/{event_id}/review") => {
+            serde_json::json!({"decision": "accept"})
+        }
+        ("post", "/api/v1/games/{game_id}/events") => {
+            serde_json::json!({"type": "Goal", "team": "home", "period": 1, "media_time_ms": 1000})
+        }
+        ("post", "/api/v1/games/{game_id}/finalise") => serde_json::json!({"home": 0, "away": 0}),
+        ("post", "/api/v1/games/{game_id}/start" | "/api/v1/games/{game_id}/end") => {
+            serde_json::json!({})
+        }
+        ("post", "/api/v1/devices/{device_id}/calibration") => serde_json::json!({"camera": "main",
+            "pairs": [pair(0.0, 0.0), pair(100.0, 0.0), pair(100.0, 100.0), pair(0.0, 100.0)]}),
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_write_route_and_device_token_refuses_another_tenants_ids() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (league, other) = (
+        TenantId::parse("league").unwrap(),
+        TenantId::parse("other").unwrap(),
+    );
+    let actor = Actor::new("test");
+    let passwords = tempfile::tempdir().unwrap();
+    let files = BrokerFiles {
+        passwords: passwords.path().join("passwd"),
+        pid_file: None,
+    };
+    let device = DeviceId::parse("rink-1").unwrap();
+    let (db, keys, tokens, events) = runtime.block_on(async {
+        let (_owner, db) = fresh_database("bola_writes").await;
+        let mut keys = Vec::new();
+        let mut tokens = Vec::new();
+        let mut events = Vec::new();
+        for (tenant, game) in [(&league, 18969), (&other, 19038)] {
+            create_tenant(&db, tenant, "T", &actor).await.unwrap();
+            let game = read_tracker_file(&tracker_file(game), tenant).unwrap();
+            events.push(game.events[0].event_id.to_string());
+            import_tracker(&db, tenant, &game, &actor).await.unwrap();
+            tokens.push(
+                create_device(&db, tenant, &device, None, &files, &actor)
+                    .await
+                    .unwrap(),
+            );
+            keys.push(
+                create_api_key(&db, tenant, "k", Role::Admin, &actor)
+                    .await
+                    .unwrap()
+                    .1,
+            );
+        }
+        (db, keys, tokens, events)
+    });
+    let cancel = CancellationToken::new();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = runtime.spawn(serve(
+        listener,
+        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
+        cancel.clone(),
+    ));
+    let client = Client::new(base.clone());
+    let document = client.get("/openapi.json", &Auth::None).json();
+    // Tenant i's key with tenant 1 - i's ids: the game, one of its events, the device id (both
+    // tenants call their appliance rink-1, so a device route shows tenant scoping, not absence).
+    let ids = [
+        ("league", "18969", &events[0]),
+        ("other", "19038", &events[1]),
+    ];
+    let mut walked = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            if method == "get" || path.starts_with("/device-api/") || path == "/api/v1/session" {
+                continue;
+            }
+            let templated = path.contains('{');
+            if !templated {
+                // Writes without ids act on the caller's own tenant only (schedule, settings).
+                continue;
+            }
+            let body = plausible_body(method, path).unwrap_or_else(|| {
+                panic!("{method} {path}: give the walk a body for this new route")
+            });
+            for (me, them) in [(0, 1), (1, 0)] {
+                let (_, game, event) = ids[them];
+                let concrete = path
+                    .replace("{game_id}", game)
+                    .replace("{event_id}", event)
+                    .replace("{device_id}", "rink-404");
+                let answer = client.send(
+                    &method.to_uppercase(),
+                    &concrete,
+                    &Auth::Key(keys[me].clone()),
+                    Some(&body),
+                );
+                assert_eq!(
+                    answer.status, 404,
+                    "{method} {concrete} as tenant {me}: {}",
+                    answer.body
+                );
+                walked += 1;
+            }
+        }
+    }
+    assert!(walked >= 12, "walked {walked} write routes");
+    // The calibration route with the own device works up to the broker (none here: 503), and
+    // with the other tenant's device name that does not exist in the caller's tenant, 404 above.
+    let own = client.send(
+        "POST",
+        "/api/v1/devices/rink-1/calibration",
+        &Auth::Key(keys[0].clone()),
+        plausible_body("post", "/api/v1/devices/{device_id}/calibration").as_ref(),
+    );
+    assert_eq!(own.status, 503, "{}", own.body);
+
+    // Device tokens: tenant B's token does not open tenant A's device path, and opens no API.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = agent
+        .put(format!(
+            "{base}/device-api/v1/league/rink-1/clips/{}",
+            events[0]
+        ))
+        .header("Authorization", format!("Bearer {}", tokens[1]))
+        .send(&b"\x47"[..])
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 401);
+    for path in ["/api/v1/games", "/api/v1/devices", "/api/v1/review"] {
+        assert_eq!(
+            client.get(path, &Auth::Key(tokens[0].clone())).status,
+            401,
+            "{path}"
+        );
+    }
+    cancel.cancel();
+    runtime.block_on(server).unwrap().unwrap();
+}

@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::caller::{Caller, Writer};
 use super::error::{ApiError, ErrorBody};
-use crate::control::{ControlError, GameAction, Schedule, control_game, schedule_game};
+use crate::control::{
+    ControlError, GameAction, Schedule, control_game, schedule_game, send_command,
+};
 use crate::credentials::Role;
 
 impl From<ControlError> for ApiError {
@@ -102,10 +104,9 @@ async fn game_command(
 ) -> Result<(StatusCode, Json<CommandSent>), ApiError> {
     caller.require(Role::Admin)?;
     let (game, device) = parse_ids(game_id, request)?;
-    let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
     let (device, cmd) = control_game(
         &state.db,
-        sender,
+        state.commands.as_ref(),
         &caller.tenant,
         &game,
         device.as_ref(),
@@ -175,14 +176,19 @@ pub async fn calibrate(
 ) -> Result<(StatusCode, Json<CommandSent>), ApiError> {
     caller.require(Role::Admin)?;
     let device = DeviceId::parse(&device_id).map_err(|_| ApiError::NotFound)?;
-    let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
     let body = CommandBody::SetCalibration {
         camera: request.camera,
         pairs: request.pairs,
     };
-    let cmd = sender
-        .send(&state.db, &caller.tenant, &device, body, &caller.actor())
-        .await?;
+    let cmd = send_command(
+        &state.db,
+        state.commands.as_ref(),
+        &caller.tenant,
+        &device,
+        body,
+        &caller.actor(),
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CommandSent {

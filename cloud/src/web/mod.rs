@@ -25,7 +25,7 @@ use crate::api::games::{
 };
 use crate::api::review::fetch_review_queue;
 use crate::api::session::{LoginRequest, expired_session_cookie, open_session};
-use crate::control::{ControlError, GameAction, Schedule, TeamEntry, control_game, schedule_game};
+use crate::control::{GameAction, Schedule, TeamEntry, control_game, schedule_game};
 use crate::credentials::Role;
 use crate::review::{Decision, add_missed_event, finalise_game, review_event};
 use crate::users::log_out;
@@ -558,10 +558,9 @@ async fn control_form(
             "end" => GameAction::End,
             other => return Err(ApiError::BadRequest(format!("action {other:?}"))),
         };
-        let sender = state.commands.as_ref().ok_or(ControlError::NoBroker)?;
         control_game(
             &state.db,
-            sender,
+            state.commands.as_ref(),
             &caller.tenant,
             &game,
             None,
