@@ -3,10 +3,11 @@
 //! token and an expiry, and ends at logout, at expiry or when the user is disabled.
 
 use benchsight_core::ids::TenantId;
-use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
-use crate::credentials::{CredentialError, Role, hash_secret, random_hex, secret_matches};
+use crate::credentials::{
+    CredentialError, Role, hash_secret, random_hex, random_secret_digest, secret_matches,
+};
 use crate::db::Database;
 
 /// How long a session lasts without logging in again.
@@ -74,10 +75,7 @@ pub struct NewSession {
 }
 
 fn session_hash(id: &str) -> String {
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    random_secret_digest(id)
 }
 
 /// Checks a password and opens a session; `None` for a wrong user, password or a disabled
