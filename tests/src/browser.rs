@@ -61,17 +61,29 @@ impl Browser {
         Self { client, driver }
     }
 
-    /// The text of the first element matching `css`, waiting up to 10 s for it to appear.
+    /// The text of the first element matching `css`, waiting up to 10 s for it to appear. Read
+    /// in one script call, so a page that re-renders meanwhile (live updates, a redirect) cannot
+    /// leave a stale element between finding and reading it.
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let read = self
+                .client
+                .execute(
+                    "const e = document.querySelector(arguments[0]);
+                     return e ? e.innerText.trim() : null;",
+                    vec![serde_json::Value::from(css)],
+                )
+                .await;
+            if let Ok(serde_json::Value::String(text)) = read {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css}: not found in 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Replaces the content of the field matching `css` with `value`.
@@ -87,17 +99,26 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
-    /// Clicks the element matching `css`.
+    /// Clicks the element matching `css`, finding it again if the page re-rendered it between
+    /// finding and clicking.
     pub async fn click(&self, css: &str) {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let element = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(error) => {
+                    assert!(std::time::Instant::now() < deadline, "{css}: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
     }
 
     /// Ends the browser session, then the driver and its browser.
