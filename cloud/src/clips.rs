@@ -87,8 +87,9 @@ impl ClipStore {
         })
     }
 
+    /// Where a clip lies in the store; its media type is kept in the database, not in the name.
     fn key(tenant: &TenantId, event: &EventId) -> String {
-        format!("{tenant}/{event}.ts")
+        format!("{tenant}/{event}")
     }
 
     /// Stores a device's clip of one of its events (replacing an earlier upload).

@@ -67,6 +67,9 @@ pub struct TeamStats {
     pub saves: u32,
     pub giveaways: u32,
     pub takeaways: u32,
+    /// The team's counted events still provisional: confidence 0.70–0.90, no reviewer yet.
+    #[serde(default)]
+    pub pending_review: u32,
 }
 
 /// A skater's (or goalie's) figures for one game.
@@ -154,6 +157,9 @@ pub fn game_stats(events: &[GameEvent], stints: &[Stint]) -> GameStats {
         let Some(team) = event.team else {
             continue;
         };
+        if event.confidence.review_band() == ReviewBand::NeedsReview {
+            stats.team_mut(team).pending_review += 1;
+        }
         match event.event_type {
             EventType::Goal if event.has_detail1(&Detail::GOAL_SCORED) => {
                 goals.push(event);
@@ -468,6 +474,23 @@ mod tests {
             ),
             (2, 1, 0, 0)
         );
+    }
+
+    #[test]
+    fn events_awaiting_review_are_counted_and_marked_pending_until_accepted() {
+        let mut doubtful_goal = event(1, EventType::Goal, "Goal_Scored", vec![]);
+        doubtful_goal.confidence = Confidence::new(0.8).unwrap();
+        let mut hidden = event(2, EventType::Shot, "Shot_Missed", vec![]);
+        hidden.confidence = Confidence::new(0.6).unwrap();
+        let sure = event(3, EventType::Shot, "Shot_Missed", vec![]);
+        let before = game_stats(&[doubtful_goal.clone(), hidden.clone(), sure.clone()], &[]);
+        assert_eq!((before.home.goals, before.home.pending_review), (1, 1));
+        let after = game_stats(
+            &[crate::review::accepted(&doubtful_goal), hidden, sure],
+            &[],
+        );
+        assert_eq!((after.home.goals, after.home.pending_review), (1, 0));
+        assert_eq!(after.away.pending_review, 0);
     }
 
     #[test]

@@ -86,9 +86,10 @@ pub fn bookkeep_segment(
     }
 }
 
-/// Cuts `[start, end]` (wall clock) out of `segments` into `out` (MPEG-TS): each segment's
-/// share is re-muxed from the keyframe at or before its start, never re-encoded, and the shares
-/// are joined (MPEG-TS streams concatenate). Returns the clip's size.
+/// Cuts `[start, end]` (wall clock) out of `segments` into `out`, an MP4 with its index ahead of
+/// the media so that a browser plays it from the first bytes. Each segment's share is re-muxed
+/// from the keyframe at or before its start, never re-encoded; the shares are joined as MPEG-TS
+/// (which concatenates) and the whole re-muxed into MP4. Returns the clip's size.
 pub fn cut_clip(segments: &[Segment], start: u64, end: u64, out: &Path) -> Result<u64, ClipError> {
     let pieces: Vec<(&Segment, u64, u64)> = segments
         .iter()
@@ -109,27 +110,45 @@ pub fn cut_clip(segments: &[Segment], start: u64, end: u64, out: &Path) -> Resul
     if let Some(folder) = out.parent() {
         std::fs::create_dir_all(folder).map_err(write)?;
     }
+    let joined = out.with_extension("joined.ts");
     let partial = out.with_extension("part");
-    let mut file = std::fs::File::create(&partial).map_err(write)?;
-    for (index, (segment, from, to)) in pieces.iter().enumerate() {
-        let piece = out.with_extension(format!("piece{index}"));
-        let cut = remux_range(&segment.path, *from, *to, &piece);
-        let bytes = cut.and_then(|()| {
-            std::fs::read(&piece).map_err(|e| ClipError::Cut {
-                path: segment.path.clone(),
-                detail: e.to_string(),
-            })
-        });
-        let _ = std::fs::remove_file(&piece);
-        file.write_all(&bytes?).map_err(write)?;
+    let outcome = (|| {
+        let mut file = std::fs::File::create(&joined).map_err(write)?;
+        for (index, (segment, from, to)) in pieces.iter().enumerate() {
+            let piece = out.with_extension(format!("piece{index}"));
+            let cut = remux(&segment.path, Some((*from, *to)), "mpegtsmux", &piece);
+            let bytes = cut.and_then(|()| {
+                std::fs::read(&piece).map_err(|e| ClipError::Cut {
+                    path: segment.path.clone(),
+                    detail: e.to_string(),
+                })
+            });
+            let _ = std::fs::remove_file(&piece);
+            file.write_all(&bytes?).map_err(write)?;
+        }
+        drop(file);
+        remux(&joined, None, "mp4mux faststart=true", &partial)?;
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(write)?;
+        std::fs::rename(&partial, out).map_err(write)
+    })();
+    let _ = std::fs::remove_file(&joined);
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
-    file.sync_all().map_err(write)?;
-    std::fs::rename(&partial, out).map_err(write)?;
+    outcome?;
     Ok(std::fs::metadata(out).map_err(write)?.len())
 }
 
-/// Re-muxes `[from_ms, to_ms]` of one MPEG-TS segment, from the keyframe at or before `from_ms`.
-fn remux_range(segment: &Path, from_ms: u64, to_ms: u64, out: &Path) -> Result<(), ClipError> {
+/// Re-muxes an MPEG-TS file's H.264 into `muxer` — only `[from_ms, to_ms]` when a range is
+/// given, from the keyframe at or before `from_ms`.
+fn remux(
+    segment: &Path,
+    range: Option<(u64, u64)>,
+    muxer: &str,
+    out: &Path,
+) -> Result<(), ClipError> {
     let fail = |detail: String| ClipError::Cut {
         path: segment.to_owned(),
         detail,
@@ -142,7 +161,7 @@ fn remux_range(segment: &Path, from_ms: u64, to_ms: u64, out: &Path) -> Result<(
             .replace('"', "\\\"")
     };
     let description = format!(
-        "filesrc location=\"{}\" ! tsdemux ! h264parse ! mpegtsmux ! filesink location=\"{}\"",
+        "filesrc location=\"{}\" ! tsdemux ! h264parse ! {muxer} ! filesink location=\"{}\"",
         quoted(segment),
         quoted(out)
     );
@@ -156,16 +175,18 @@ fn remux_range(segment: &Path, from_ms: u64, to_ms: u64, out: &Path) -> Result<(
             .set_state(gst::State::Paused)
             .map_err(|e| fail(e.to_string()))?;
         wait(&bus, gst::MessageType::AsyncDone)?;
-        pipeline
-            .seek(
-                1.0,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
-                gst::SeekType::Set,
-                gst::ClockTime::from_mseconds(from_ms),
-                gst::SeekType::Set,
-                gst::ClockTime::from_mseconds(to_ms),
-            )
-            .map_err(|e| fail(format!("seek to {from_ms}..{to_ms} ms: {e}")))?;
+        if let Some((from_ms, to_ms)) = range {
+            pipeline
+                .seek(
+                    1.0,
+                    gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
+                    gst::SeekType::Set,
+                    gst::ClockTime::from_mseconds(from_ms),
+                    gst::SeekType::Set,
+                    gst::ClockTime::from_mseconds(to_ms),
+                )
+                .map_err(|e| fail(format!("seek to {from_ms}..{to_ms} ms: {e}")))?;
+        }
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| fail(e.to_string()))?;
@@ -201,8 +222,8 @@ pub trait ClipUploader: Send {
     fn upload(&mut self, event: &ClipJob, file: &Path) -> Result<(), String>;
 }
 
-/// Uploads clips with an HTTPS `PUT {url}/{event_id}` (body: the MPEG-TS clip), authorised by
-/// the device token.
+/// Uploads clips with an HTTPS `PUT {url}/{event_id}` (body: the clip, MP4 — or MPEG-TS for a
+/// clip cut by an older release), authorised by the device token.
 #[derive(Debug)]
 pub struct HttpClipUploader {
     agent: ureq::Agent,
@@ -230,7 +251,7 @@ impl ClipUploader for HttpClipUploader {
         let mut request = self
             .agent
             .put(format!("{}/{}", self.url, job.event_id))
-            .header("Content-Type", "video/mp2t");
+            .header("Content-Type", clip_content_type(file));
         if let Some(token) = &self.token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
@@ -238,6 +259,14 @@ impl ClipUploader for HttpClipUploader {
             .send(&body[..])
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+}
+
+/// The media type of a clip file, by its extension.
+fn clip_content_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("ts") => "video/mp2t",
+        _ => "video/mp4",
     }
 }
 
@@ -258,7 +287,7 @@ pub fn clip_round(
     let mut cut = 0;
     for job in store.clips_to_cut(now)? {
         let segments = store.segments_between(job.window_start_unix_ms, job.window_end_unix_ms)?;
-        let out = policy.folder.join(format!("{}.ts", job.event_id));
+        let out = policy.folder.join(format!("{}.mp4", job.event_id));
         match cut_clip(
             &segments,
             job.window_start_unix_ms,

@@ -9,128 +9,25 @@
 use std::collections::BTreeSet;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use benchsight_core::domain::Rgb;
-use benchsight_core::ids::{CommandId, DeviceId, GameId, StoreId, TenantId};
-use benchsight_core::wire::{self, CommandBody, Record, RecordChange, StartGame, TeamSetup};
+use benchsight_core::ids::{CommandId, DeviceId, GameId, TenantId};
+use benchsight_core::wire::{self, CommandBody, RecordChange, StartGame, TeamSetup};
 use benchsight_eval::acker::Acker;
-use benchsight_eval::corruption::CorruptionLevels;
-use benchsight_eval::events::write_corrupted_states;
 use benchsight_sim::game::GameConfig;
-use benchsight_tests::{Broker, CommandChannel, Process, Subscriber, wait_for, workspace_binary};
+use benchsight_tests::{
+    Appliance, Broker, CommandChannel, Subscriber, recorded_states, wait_for, workspace_binary,
+};
 use rand::Rng;
 
 const TENANT: &str = "league";
 const DEVICE: &str = "rink-a";
 
-/// A simulated game's rink states (written once per test into `dir`).
-fn recorded_states(dir: &Path, seed: u64, period_seconds: u32) -> PathBuf {
-    let path = dir.join(format!("states-{seed}.jsonl"));
-    let mut game = GameConfig::new(seed);
-    game.period_length_s = period_seconds;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    write_corrupted_states(game, CorruptionLevels::default(), &mut out).unwrap();
-    std::io::Write::flush(&mut out).unwrap();
-    path
-}
-
-struct Appliance {
-    config: PathBuf,
-    state_dir: PathBuf,
-    extra_env: Vec<(String, String)>,
-}
-
-impl Appliance {
-    fn new(dir: &Path, broker_port: u16, states: &Path, speed: f64) -> Self {
-        let state_dir = dir.join("state");
-        let config = dir.join("edge.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "state_dir = {state:?}\n\
-                 [device]\ntenant = \"{TENANT}\"\nid = \"{DEVICE}\"\n\
-                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nack_timeout_s = 2\n\
-                 keep_alive_s = 5\ntelemetry_interval_s = 1\n\
-                 [camera]\nrecorded_states = {states:?}\nspeed = {speed}\n",
-                state = state_dir.display().to_string(),
-                states = states.display().to_string(),
-            ),
-        )
-        .unwrap();
-        Self {
-            config,
-            state_dir,
-            extra_env: Vec::new(),
-        }
-    }
-
-    fn start(&self) -> Process {
-        let mut command = Command::new(workspace_binary("benchsight-edge"));
-        command
-            .arg("--config")
-            .arg(&self.config)
-            .arg("run")
-            .env(
-                "RUST_LOG",
-                std::env::var("BENCHSIGHT_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
-        for (key, value) in &self.extra_env {
-            command.env(key, value);
-        }
-        Process::spawn(&mut command)
-    }
-
-    fn database(&self) -> rusqlite::Connection {
-        let path = self.state_dir.join("events.sqlite");
-        wait_for("the event store", Duration::from_secs(20), || {
-            path.is_file()
-        });
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        connection.busy_timeout(Duration::from_secs(10)).unwrap();
-        connection
-    }
-
-    /// (store id, every committed record) from the appliance's SQLite.
-    fn committed(&self) -> (StoreId, Vec<Record>) {
-        let db = self.database();
-        let store: String = db
-            .query_row("SELECT store_id FROM store_meta", [], |r| r.get(0))
-            .unwrap();
-        let mut statement = db
-            .prepare("SELECT payload FROM records ORDER BY seq")
-            .unwrap();
-        let records = statement
-            .query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(|p| serde_json::from_str(&p.unwrap()).unwrap())
-            .collect();
-        (StoreId::parse(&store).unwrap(), records)
-    }
-
-    /// One number from the appliance's store (0 while it cannot be read).
-    fn number(&self, sql: &str) -> u64 {
-        self.database()
-            .query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map_or(0, |v| v as u64)
-    }
-
-    fn last_seq(&self) -> u64 {
-        self.number("SELECT COALESCE(MAX(seq), 0) FROM records")
-    }
-
-    fn acked_through(&self) -> u64 {
-        self.number("SELECT acked_through FROM store_meta")
-    }
-
-    fn integrity(&self) -> String {
-        self.database()
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap()
-    }
+/// An appliance of tenant `league` called `rink-a` playing recorded rink states.
+fn appliance(dir: &Path, broker_port: u16, states: &Path, speed: f64) -> Appliance {
+    Appliance::new(dir, TENANT, DEVICE, broker_port, states, speed)
 }
 
 fn command(body: CommandBody) -> wire::Command {
@@ -224,7 +121,7 @@ fn kill_nine_at_random_moments_loses_and_doubles_nothing() {
     let broker = Broker::start();
     let acker = Acker::start("127.0.0.1", broker.port).unwrap();
     let states = recorded_states(dir.path(), 301, 120);
-    let appliance = Appliance::new(dir.path(), broker.port, &states, 40.0);
+    let appliance = appliance(dir.path(), broker.port, &states, 40.0);
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let start = start_game("kill-test");
@@ -262,7 +159,7 @@ fn a_broker_outage_with_lost_sessions_drains_the_backlog_in_order() {
     let mut broker = Broker::start();
     let acker = Acker::start("127.0.0.1", broker.port).unwrap();
     let states = recorded_states(dir.path(), 302, 120);
-    let appliance = Appliance::new(dir.path(), broker.port, &states, 40.0);
+    let appliance = appliance(dir.path(), broker.port, &states, 40.0);
     let _daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let start = start_game("outage-test");
@@ -312,7 +209,7 @@ fn bad_commands_get_a_reasoned_negative_ack_and_nothing_breaks() {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start();
     let states = recorded_states(dir.path(), 303, 60);
-    let appliance = Appliance::new(dir.path(), broker.port, &states, 1.0);
+    let appliance = appliance(dir.path(), broker.port, &states, 1.0);
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
     let ping = command(CommandBody::Ping);
@@ -437,7 +334,7 @@ fn a_source_that_falls_silent_stops_the_watchdog_pings() {
     .unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
-    let mut appliance = Appliance::new(dir.path(), broker.port, &states, 1.0);
+    let mut appliance = appliance(dir.path(), broker.port, &states, 1.0);
     appliance.extra_env = vec![
         ("NOTIFY_SOCKET".into(), socket_path.display().to_string()),
         ("WATCHDOG_USEC".into(), "600000".into()),
@@ -531,7 +428,7 @@ fn a_live_camera_is_perceived_and_recorded_in_segments() {
         ),
     )
     .unwrap();
-    let mut appliance = Appliance::new(dir.path(), broker.port, Path::new("/dev/null"), 1.0);
+    let mut appliance = appliance(dir.path(), broker.port, Path::new("/dev/null"), 1.0);
     appliance.config = config;
     appliance.state_dir = state_dir.clone();
     let mut daemon = appliance.start();
@@ -625,7 +522,7 @@ fn status_is_retained_with_a_last_will_and_telemetry_reports_health() {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start();
     let states_file = recorded_states(dir.path(), 305, 60);
-    let appliance = Appliance::new(dir.path(), broker.port, &states_file, 5.0);
+    let appliance = appliance(dir.path(), broker.port, &states_file, 5.0);
     let watcher = Subscriber::connect(broker.port, &format!("bs/v1/{TENANT}/{DEVICE}/#"));
     let mut daemon = appliance.start();
     let cloud = CommandChannel::connect(broker.port, TENANT, DEVICE);
@@ -689,7 +586,7 @@ fn doctor_prints_one_line_per_check_and_fails_on_a_dead_broker() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start();
     let states_file = recorded_states(dir.path(), 306, 60);
-    let appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let appliance = appliance(dir.path(), broker.port, &states_file, 1.0);
     let (ok, report, stderr) = doctor(&appliance.config);
     assert!(ok, "{report}\n{stderr}");
     for check in [
@@ -841,7 +738,7 @@ fn the_uplink_logs_in_over_tls_with_a_client_certificate() {
         file("server.key")
     ));
     let states_file = recorded_states(dir.path(), 307, 60);
-    let mut appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let mut appliance = appliance(dir.path(), broker.port, &states_file, 1.0);
     let config = std::fs::read_to_string(&appliance.config).unwrap().replace(
         "host = \"127.0.0.1\"",
         &format!(
@@ -897,7 +794,7 @@ fn the_uplink_logs_in_with_its_device_token() {
         passwords.display()
     ));
     let states_file = recorded_states(dir.path(), 308, 60);
-    let mut appliance = Appliance::new(dir.path(), broker.port, &states_file, 1.0);
+    let mut appliance = appliance(dir.path(), broker.port, &states_file, 1.0);
     let token = dir.path().join("device-token");
     std::fs::write(&token, "s3cret-token\n").unwrap();
     let with_token = |name: &str, token: &Path| {

@@ -34,7 +34,7 @@ impl From<ClipError> for ApiError {
 /// Upload a clip of one of the device's events (`Authorization: Bearer DEVICE_TOKEN`).
 #[utoipa::path(put, path = "/device-api/v1/{tenant}/{device}/clips/{event_id}", tag = "devices",
     params(("tenant" = String, Path), ("device" = String, Path), ("event_id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "video/mp2t"),
+    request_body(content = Vec<u8>, content_type = "video/mp4"),
     responses((status = 204, description = "Stored"), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("device_token" = [])))]
@@ -61,7 +61,7 @@ pub async fn upload_clip(
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("video/mp2t");
+        .unwrap_or("video/mp4");
     if !content_type.starts_with("video/") {
         return Err(ApiError::BadRequest(format!(
             "{content_type}: clips are video"
@@ -77,8 +77,8 @@ pub async fn upload_clip(
 /// Play a clip: the whole file, or the byte range asked for (`Range: bytes=…`, one range).
 #[utoipa::path(get, path = "/api/v1/clips/{event_id}", tag = "games",
     params(("event_id" = String, Path)),
-    responses((status = 200, description = "The clip", content_type = "video/mp2t", body = Vec<u8>),
-        (status = 206, description = "Part of the clip", content_type = "video/mp2t", body = Vec<u8>),
+    responses((status = 200, description = "The clip", content_type = "video/mp4", body = Vec<u8>),
+        (status = 206, description = "Part of the clip", content_type = "video/mp4", body = Vec<u8>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 416, description = "Range not satisfiable")))]
 pub async fn play_clip(

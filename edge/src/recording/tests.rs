@@ -41,10 +41,10 @@ fn recorded(dir: &Path, budget_bytes: u64) -> (Store, Vec<PathBuf>) {
     enter(dir, &events, budget_bytes)
 }
 
-/// Frames in an MPEG-TS file, decoded.
+/// Frames in an MP4 file, decoded.
 fn decoded_frames(path: &Path) -> u64 {
     let description = format!(
-        "filesrc location=\"{}\" ! tsdemux ! h264parse ! avdec_h264 ! fakesink name=sink",
+        "filesrc location=\"{}\" ! qtdemux ! h264parse ! avdec_h264 ! fakesink name=sink",
         path.display()
     );
     let pipeline = gst::parse::launch(&description)
@@ -95,8 +95,17 @@ fn a_clip_spanning_segments_is_cut_at_keyframes_without_re_encoding() {
     };
     assert_eq!(clip_round(&mut store, &policy, None).unwrap(), (1, 0));
     assert_eq!(store.clip_state(event).unwrap().as_deref(), Some("cut"));
-    let clip = policy.folder.join(format!("{event}.ts"));
+    let clip = policy.folder.join(format!("{event}.mp4"));
     let frames = decoded_frames(&clip);
+    // Playable from its first bytes: the MP4 index (moov) comes before the media (mdat).
+    let bytes = std::fs::read(&clip).unwrap();
+    let box_at = |name: &[u8]| bytes.windows(4).position(|w| w == name).unwrap();
+    assert!(box_at(b"moov") < box_at(b"mdat"), "moov after mdat");
+    let leftovers: Vec<_> = std::fs::read_dir(&policy.folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "only the clip remains: {leftovers:?}");
     // 3.4 s of footage, plus up to one keyframe interval (0.5 s) before each segment's share.
     assert!(
         (100..=3 * 15 + 102).contains(&frames),
@@ -244,7 +253,7 @@ fn the_http_uploader_puts_the_clip_with_the_device_token() {
     use std::io::{BufRead, BufReader, Read};
 
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.ts");
+    let clip = dir.path().join("clip.mp4");
     std::fs::write(&clip, vec![0x47u8; 188 * 10]).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -309,4 +318,9 @@ fn the_http_uploader_puts_the_clip_with_the_device_token() {
         "{head:?}"
     );
     assert_eq!(*bytes, 1880);
+    assert!(
+        head.iter()
+            .any(|h| h.eq_ignore_ascii_case("content-type: video/mp4")),
+        "{head:?}"
+    );
 }
