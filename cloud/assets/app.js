@@ -58,3 +58,35 @@ document.addEventListener("DOMContentLoaded", () => {
     }));
   });
 });
+
+// The settings page's tracker import: the chosen file goes to the API as it is, with the
+// session's CSRF token; the answer says what was stored.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("import");
+  if (!form) return;
+  const result = document.getElementById("import-result");
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const file = form.querySelector("input[type=file]").files[0];
+    if (!file) return;
+    result.textContent = "Importing " + file.name + "…";
+    try {
+      const answer = await fetch("/api/v1/imports", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": form.dataset.csrf },
+        body: file,
+      });
+      const body = await answer.json();
+      if (!answer.ok) {
+        result.textContent = "Not imported: " + body.error;
+        return;
+      }
+      result.replaceChildren("Game ", Object.assign(document.createElement("a"), {
+        href: "/games/" + encodeURIComponent(body.game_id), textContent: body.game_id,
+      }), ": " + body.events_added + " events added (" + body.events_total + " in the file).");
+      result.dataset.game = body.game_id;
+    } catch (error) {
+      result.textContent = "Not imported: " + error;
+    }
+  });
+});

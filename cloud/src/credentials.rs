@@ -14,12 +14,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use benchsight_core::ids::TenantId;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
 use crate::db::{Database, DbError};
 
 /// What a user or an API key may do in its tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads.
@@ -222,6 +225,57 @@ pub async fn verify_api_key(
         key_id: key.key_id.clone(),
         role: role.parse()?,
     }))
+}
+
+/// An API key as listed to its tenant's admins (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKeyInfo {
+    pub key_id: String,
+    pub name: String,
+    pub role: Role,
+    /// RFC 3339 (UTC).
+    pub created_at: String,
+    pub last_used: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// The tenant's API keys, newest first, revoked ones included.
+pub async fn list_api_keys(
+    db: &Database,
+    tenant: &TenantId,
+) -> Result<Vec<ApiKeyInfo>, CredentialError> {
+    const SQL: &str = "SELECT key_id, name, role,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+            to_char(last_used AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+            to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+         FROM api_key WHERE tenant_id = $1 ORDER BY created_at DESC, key_id";
+    let mut tx = db.tenant(tenant).await?;
+    /// (key id, name, role, created, last used, revoked).
+    type KeyRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<KeyRow> = sqlx::query_as(SQL)
+        .bind(tenant.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    rows.into_iter()
+        .map(|(key_id, name, role, created_at, last_used, revoked_at)| {
+            Ok(ApiKeyInfo {
+                key_id,
+                name,
+                role: role.parse()?,
+                created_at,
+                last_used,
+                revoked_at,
+            })
+        })
+        .collect()
 }
 
 /// Revokes an API key; it fails its next check.

@@ -1017,6 +1017,13 @@ fn plausible_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/devices/{device_id}/calibration") => serde_json::json!({"camera": "main",
             "pairs": [pair(0.0, 0.0), pair(100.0, 0.0), pair(100.0, 100.0), pair(0.0, 100.0)]}),
+        ("delete", "/api/v1/api-keys/{key_id}") => serde_json::json!({}),
+        ("post", "/api/v1/api-keys") => serde_json::json!({"name": "walk", "role": "viewer"}),
+        ("put", "/api/v1/settings") => serde_json::json!({"clip_retention_days": 30}),
+        ("post", "/api/v1/imports") => serde_json::json!({"gameId": 1}),
+        ("post", "/api/v1/games") => serde_json::json!({"game_id": "walk", "rink_id": "north",
+            "starts_at": "2026-11-25T19:30:00Z", "home": {"name": "A", "colour": "#ff0000"},
+            "away": {"name": "B", "colour": "#0000ff"}}),
         _ => return None,
     })
 }
@@ -1035,9 +1042,11 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
         pid_file: None,
     };
     let device = DeviceId::parse("rink-1").unwrap();
-    let (db, keys, tokens, events) = runtime.block_on(async {
+    let (db, keys, key_ids, viewers, tokens, events) = runtime.block_on(async {
         let (_owner, db) = fresh_database("bola_writes").await;
         let mut keys = Vec::new();
+        let mut key_ids = Vec::new();
+        let mut viewers = Vec::new();
         let mut tokens = Vec::new();
         let mut events = Vec::new();
         for (tenant, game) in [(&league, 18969), (&other, 19038)] {
@@ -1050,14 +1059,19 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
                     .await
                     .unwrap(),
             );
-            keys.push(
-                create_api_key(&db, tenant, "k", Role::Admin, &actor)
+            let (key_id, key) = create_api_key(&db, tenant, "k", Role::Admin, &actor)
+                .await
+                .unwrap();
+            keys.push(key);
+            key_ids.push(key_id);
+            viewers.push(
+                create_api_key(&db, tenant, "v", Role::Viewer, &actor)
                     .await
                     .unwrap()
                     .1,
             );
         }
-        (db, keys, tokens, events)
+        (db, keys, key_ids, viewers, tokens, events)
     });
     let cancel = CancellationToken::new();
     let listener = runtime
@@ -1074,13 +1088,52 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
     // Tenant i's key with tenant 1 - i's ids: the game, one of its events, the device id (both
     // tenants call their appliance rink-1, so a device route shows tenant scoping, not absence).
     let ids = [
-        ("league", "18969", &events[0]),
-        ("other", "19038", &events[1]),
+        ("league", "18969", &events[0], &key_ids[0]),
+        ("other", "19038", &events[1], &key_ids[1]),
     ];
+    let concrete = |path: &str, tenant: usize| {
+        let (_, game, event, key_id) = ids[tenant];
+        path.replace("{game_id}", game)
+            .replace("{event_id}", event)
+            .replace("{key_id}", key_id)
+    };
     let mut walked = 0;
+    let mut limited = 0;
     for (path, operations) in document["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {
-            if method == "get" || path.starts_with("/device-api/") || path == "/api/v1/session" {
+            if path.starts_with("/device-api/")
+                || !path.starts_with("/api/")
+                || path == "/api/v1/session"
+            {
+                continue;
+            }
+            // Role limits: a viewer's key changes nothing, not even with its own tenant's ids,
+            // and does not list the tenant's keys.
+            let body = plausible_body(method, path);
+            if method != "get" || path == "/api/v1/api-keys" {
+                let body = body
+                    .clone()
+                    .or_else(|| (method == "get").then_some(Value::Null));
+                let body = body.unwrap_or_else(|| {
+                    panic!("{method} {path}: give the walk a body for this new route")
+                });
+                for me in [0, 1] {
+                    let own = concrete(path, me).replace("{device_id}", "rink-1");
+                    let answer = client.send(
+                        &method.to_uppercase(),
+                        &own,
+                        &Auth::Key(viewers[me].clone()),
+                        (method != "get").then_some(&body),
+                    );
+                    assert_eq!(
+                        answer.status, 403,
+                        "{method} {own} as tenant {me}'s viewer: {}",
+                        answer.body
+                    );
+                    limited += 1;
+                }
+            }
+            if method == "get" {
                 continue;
             }
             let templated = path.contains('{');
@@ -1088,15 +1141,11 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
                 // Writes without ids act on the caller's own tenant only (schedule, settings).
                 continue;
             }
-            let body = plausible_body(method, path).unwrap_or_else(|| {
+            let body = body.unwrap_or_else(|| {
                 panic!("{method} {path}: give the walk a body for this new route")
             });
             for (me, them) in [(0, 1), (1, 0)] {
-                let (_, game, event) = ids[them];
-                let concrete = path
-                    .replace("{game_id}", game)
-                    .replace("{event_id}", event)
-                    .replace("{device_id}", "rink-404");
+                let concrete = concrete(path, them).replace("{device_id}", "rink-404");
                 let answer = client.send(
                     &method.to_uppercase(),
                     &concrete,
@@ -1112,7 +1161,8 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
             }
         }
     }
-    assert!(walked >= 12, "walked {walked} write routes");
+    assert!(walked >= 14, "walked {walked} write routes");
+    assert!(limited >= 2 * 12, "{limited} role-limited calls");
     // The calibration route with the own device works up to the broker (none here: 503), and
     // with the other tenant's device name that does not exist in the caller's tenant, 404 above.
     let own = client.send(
@@ -1146,6 +1196,121 @@ fn every_write_route_and_device_token_refuses_another_tenants_ids() {
             "{path}"
         );
     }
+    cancel.cancel();
+    runtime.block_on(server).unwrap().unwrap();
+}
+
+#[test]
+fn admins_import_tracker_files_and_manage_api_keys_over_the_api() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let league = TenantId::parse("league").unwrap();
+    let actor = Actor::new("test");
+    let (db, admin) = runtime.block_on(async {
+        let (_owner, db) = fresh_database("api_admin").await;
+        create_tenant(&db, &league, "League", &actor).await.unwrap();
+        let (_, key) = create_api_key(&db, &league, "ops", Role::Admin, &actor)
+            .await
+            .unwrap();
+        (db, key)
+    });
+    let cancel = CancellationToken::new();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = runtime.spawn(serve(
+        listener,
+        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
+        cancel.clone(),
+    ));
+    let client = Client::new(base);
+    let admin = Auth::Key(admin);
+
+    // A tracker save file becomes a game with its box score; the same file again adds nothing.
+    let file: Value = serde_json::from_str(&tracker_file(18969)).unwrap();
+    let imported = client.send("POST", "/api/v1/imports", &admin, Some(&file));
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let report = imported.json();
+    assert_eq!(report["game_id"], "18969");
+    assert!(report["events_added"].as_u64().unwrap() > 1000, "{report}");
+    let game = client.get("/api/v1/games/18969", &admin).json();
+    assert_eq!(game["box_score"]["teams"][0]["stats"]["goals"], 4);
+    let again = client
+        .send("POST", "/api/v1/imports", &admin, Some(&file))
+        .json();
+    assert_eq!(again["events_added"], 0);
+    let broken = client.send(
+        "POST",
+        "/api/v1/imports",
+        &admin,
+        Some(&serde_json::json!({"events": "not a list"})),
+    );
+    assert_eq!(broken.status, 400, "{}", broken.body);
+    assert!(broken.json()["error"].as_str().unwrap().contains("tracker"));
+
+    // A key created over the API works at once, is listed without its secret, and stops
+    // working when revoked.
+    let bad = client.send(
+        "POST",
+        "/api/v1/api-keys",
+        &admin,
+        Some(&serde_json::json!({"name": " ", "role": "viewer"})),
+    );
+    assert_eq!(bad.status, 400);
+    let created = client.send(
+        "POST",
+        "/api/v1/api-keys",
+        &admin,
+        Some(&serde_json::json!({"name": "league website", "role": "viewer"})),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let created = created.json();
+    let (key_id, key) = (
+        created["key_id"].as_str().unwrap().to_owned(),
+        created["key"].as_str().unwrap().to_owned(),
+    );
+    let website = Auth::Key(key.clone());
+    assert_eq!(client.get("/api/v1/games", &website).status, 200);
+    let listed = client.get("/api/v1/api-keys", &admin);
+    assert!(!listed.body.contains(key.rsplit('.').next().unwrap()));
+    let listed = listed.json();
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == key_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (entry["name"].as_str(), entry["role"].as_str()),
+        (Some("league website"), Some("viewer"))
+    );
+    assert!(entry["last_used"].is_string() && entry["revoked_at"].is_null());
+    let path = format!("/api/v1/api-keys/{key_id}");
+    assert_eq!(client.send("DELETE", &path, &admin, None).status, 204);
+    assert_eq!(client.get("/api/v1/games", &website).status, 401);
+    assert_eq!(client.send("DELETE", &path, &admin, None).status, 404);
+
+    // Settings: validated, and read back.
+    let settings = serde_json::json!({"clip_retention_days": 0});
+    assert_eq!(
+        client
+            .send("PUT", "/api/v1/settings", &admin, Some(&settings))
+            .status,
+        400
+    );
+    let settings = serde_json::json!({"clip_retention_days": 14});
+    assert_eq!(
+        client
+            .send("PUT", "/api/v1/settings", &admin, Some(&settings))
+            .status,
+        200
+    );
+    assert_eq!(
+        client.get("/api/v1/settings", &admin).json()["clip_retention_days"],
+        14
+    );
+
     cancel.cancel();
     runtime.block_on(server).unwrap().unwrap();
 }

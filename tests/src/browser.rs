@@ -121,6 +121,42 @@ impl Browser {
         }
     }
 
+    /// Waits until the element matching `css` reads `want` (a click's page load may still be
+    /// under way when it returns).
+    pub async fn wait_text(&self, css: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await;
+            if want(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css} still reads {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(std::time::Instant::now() < deadline, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Logs in on `base`'s login page and waits for the page that follows.
+    pub async fn log_in(&self, base: &str, tenant: &str, login: &str, password: &str) {
+        self.client.goto(&format!("{base}/login")).await.unwrap();
+        self.fill("input[name=tenant]", tenant).await;
+        self.fill("input[name=login]", login).await;
+        self.fill("input[name=password]", password).await;
+        self.click("#login").await;
+        self.text(".who").await;
+    }
+
     /// Ends the browser session, then the driver and its browser.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;

@@ -285,14 +285,9 @@ async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_change
     let server = tokio::spawn(serve(listener, state, cancel.clone()));
 
     let browser = Browser::start().await;
-    browser.client.goto(&format!("{base}/login")).await.unwrap();
-    browser.fill("input[name=tenant]", "league").await;
-    browser.fill("input[name=login]", "boss").await;
     browser
-        .fill("input[name=password]", "correct horse battery")
+        .log_in(&base, "league", "boss", "correct horse battery")
         .await;
-    browser.click("#login").await;
-    browser.text(".who").await;
 
     // Schedule a game at the North Arena and start it on the rink's appliance.
     browser
@@ -318,21 +313,12 @@ async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_change
         .await
         .unwrap();
     browser.click("#schedule button[type=submit]").await;
-    assert_eq!(
-        browser
-            .text("#control-games tr[data-game=live-1] .status")
-            .await,
-        "scheduled"
-    );
+    let status = "#control-games tr[data-game=live-1] .status";
+    browser.wait_text(status, |s| s == "scheduled").await;
     browser
         .click("#control-games tr[data-game=live-1] button.start")
         .await;
-    assert_eq!(
-        browser
-            .text("#control-games tr[data-game=live-1] .status")
-            .await,
-        "live"
-    );
+    browser.wait_text(status, |s| s == "live").await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         browser
@@ -425,6 +411,7 @@ async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_change
         appliance_goal("live-1", 754)[1].change_event_id()
     );
     browser.click(&format!("{goal_row} button.reject")).await;
+    browser.wait_gone(&goal_row).await;
     browser
         .client
         .goto(&format!("{base}/games/live-1"))
@@ -461,4 +448,120 @@ impl RecordEventId for Record {
 fn clip_store() -> ClipStore {
     let folder = std::env::temp_dir().join(format!("bs-dash-clips-{}", std::process::id()));
     ClipStore::local(&folder).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_a_tracker_file_and_manages_api_keys_in_the_settings_page() {
+    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
+        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let (_owner, db) = provision_database(&admin, "bs_test_dashboard_admin", "bs_test_service")
+        .await
+        .unwrap();
+    let league = TenantId::parse("league").unwrap();
+    let actor = Actor::new("test");
+    create_tenant(&db, &league, "League", &actor).await.unwrap();
+    for (login, role) in [("boss", Role::Admin), ("coach", Role::Reviewer)] {
+        upsert_user(&db, &league, login, role, "correct horse battery", &actor)
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    let server = tokio::spawn(serve(
+        listener,
+        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
+        cancel.clone(),
+    ));
+
+    let browser = Browser::start().await;
+    browser
+        .log_in(&base, "league", "boss", "correct horse battery")
+        .await;
+    browser.click("nav a[href='/settings']").await;
+
+    // A tracker save file chosen in the page becomes a game.
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/benchsight/games/19038.json")
+        .canonicalize()
+        .unwrap();
+    let input = browser
+        .client
+        .find(fantoccini::Locator::Css("#import input[type=file]"))
+        .await
+        .unwrap();
+    input.send_keys(&file.display().to_string()).await.unwrap();
+    browser.click("#import button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !browser
+        .text("#import-result")
+        .await
+        .contains("events added")
+    {
+        assert!(Instant::now() < deadline, "the import never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.click("#import-result a").await;
+    assert_eq!(
+        browser.client.current_url().await.unwrap().path(),
+        "/games/19038"
+    );
+    assert!(
+        !browser
+            .text("#box-score tr[data-team=home] td.goals")
+            .await
+            .is_empty()
+    );
+
+    // A key is shown once when created, listed, and revoked from the list.
+    browser.click("nav a[href='/settings']").await;
+    browser
+        .fill("#new-key-form input[name=name]", "league website")
+        .await;
+    browser.click("#new-key-form button[type=submit]").await;
+    let key = browser.text("#new-key code").await;
+    assert!(key.starts_with("bsk.league."), "{key}");
+    let key_id = key.split('.').nth(2).unwrap().to_owned();
+    let row = format!("#keys tr[data-key='{key_id}']");
+    assert_eq!(browser.text(&format!("{row} .state")).await, "active");
+    browser
+        .client
+        .goto(&format!("{base}/settings"))
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#new-key"))
+            .await
+            .is_err(),
+        "the key is shown once"
+    );
+    browser.click(&format!("{row} button.revoke")).await;
+    browser
+        .wait_text(&format!("{row} .state"), |s| s.starts_with("revoked"))
+        .await;
+
+    // Settings are for admins: a reviewer has no link and is refused the page.
+    browser.click("form.logout button").await;
+    browser
+        .log_in(&base, "league", "coach", "correct horse battery")
+        .await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("nav a[href='/settings']"))
+            .await
+            .is_err()
+    );
+    browser
+        .client
+        .goto(&format!("{base}/settings"))
+        .await
+        .unwrap();
+    assert!(browser.text("body").await.contains("role does not allow"));
+
+    browser.close().await;
+    cancel.cancel();
+    server.await.unwrap().unwrap();
 }

@@ -271,14 +271,9 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
     });
 
     let browser = Browser::start().await;
-    browser.client.goto(&format!("{base}/login")).await.unwrap();
-    browser.fill("input[name=tenant]", "league").await;
-    browser.fill("input[name=login]", "boss").await;
     browser
-        .fill("input[name=password]", "correct horse battery")
+        .log_in(&base, "league", "boss", "correct horse battery")
         .await;
-    browser.click("#login").await;
-    browser.text(".who").await;
     let game_page = format!("{base}/games/{GAME}");
     browser.client.goto(&game_page).await.unwrap();
 
@@ -389,6 +384,9 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
         .to_owned();
     browser
         .click(&format!("#queue tr[data-event='{reviewed}'] button.accept"))
+        .await;
+    browser
+        .wait_gone(&format!("#queue tr[data-event='{reviewed}']"))
         .await;
     let side = events
         .iter()

@@ -1,9 +1,7 @@
 //! Clips over HTTP: appliances upload a clip of one of their events with their device token
 //! (`PUT /device-api/v1/{tenant}/{device}/clips/{event_id}` — the only routes a device token
-//! opens), people play it back with HTTP range requests, and admins set how long the tenant keeps
-//! clips.
+//! opens), and people play it back with HTTP range requests.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::{
@@ -12,14 +10,11 @@ use axum::http::header::{
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use benchsight_core::ids::{DeviceId, EventId, TenantId};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::AppState;
-use super::caller::{Caller, Writer};
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::clips::ClipError;
-use crate::credentials::Role;
 use crate::provision::device_token_valid;
 
 impl From<ClipError> for ApiError {
@@ -127,65 +122,4 @@ pub async fn play_clip(
         body,
     )
         .into_response())
-}
-
-/// The tenant's settings.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Settings {
-    /// Days a clip is kept after its upload (1–3650).
-    pub clip_retention_days: i32,
-}
-
-/// The tenant's settings.
-#[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
-    responses((status = 200, body = Settings), (status = 401, body = ErrorBody)))]
-pub async fn get_settings(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Settings>, ApiError> {
-    let mut tx = state.db.tenant(&caller.tenant).await?;
-    let days: i32 =
-        sqlx::query_scalar("SELECT clip_retention_days FROM tenant WHERE tenant_id = $1")
-            .bind(caller.tenant.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(Json(Settings {
-        clip_retention_days: days,
-    }))
-}
-
-/// Change the tenant's settings (admins).
-#[utoipa::path(put, path = "/api/v1/settings", tag = "settings", request_body = Settings,
-    responses((status = 200, body = Settings), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn put_settings(
-    State(state): State<AppState>,
-    Writer(caller): Writer,
-    Json(settings): Json<Settings>,
-) -> Result<Json<Settings>, ApiError> {
-    caller.require(Role::Admin)?;
-    if !(1..=3650).contains(&settings.clip_retention_days) {
-        return Err(ApiError::BadRequest(
-            "clip_retention_days: 1 to 3650".into(),
-        ));
-    }
-    let mut tx = state.db.tenant(&caller.tenant).await?;
-    sqlx::query("UPDATE tenant SET clip_retention_days = $2 WHERE tenant_id = $1")
-        .bind(caller.tenant.as_str())
-        .bind(settings.clip_retention_days)
-        .execute(&mut *tx)
-        .await?;
-    let detail = serde_json::json!({"clip_retention_days": settings.clip_retention_days});
-    crate::audit::record(
-        &mut tx,
-        &caller.tenant,
-        &caller.actor(),
-        "settings.update",
-        caller.tenant.as_str(),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(settings))
 }

@@ -8,9 +8,11 @@
 //! - [`review`]: accept / reject / edit an event, add a missed one, finalise a game.
 //! - [`fleet`]: rinks and devices.
 //! - [`control`]: schedule, start and end games on appliances; calibrations; command acks.
-//! - [`clips`]: clip upload (device token), playback with range requests, retention setting.
+//! - [`clips`]: clip upload (device token), playback with range requests.
+//! - [`admin`]: the tenant's settings (clip retention), API keys, tracker imports.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics` and the request metrics middleware.
 
+pub mod admin;
 pub mod caller;
 pub mod clips;
 pub mod control;
@@ -90,7 +92,9 @@ impl AppState {
         games::list_games, games::get_game, games::list_events, games::list_shots,
         live::live, review::review_queue, review::review, review::add_event, review::finalise,
         fleet::list_rinks, fleet::list_devices,
-        clips::upload_clip, clips::play_clip, clips::get_settings, clips::put_settings,
+        clips::upload_clip, clips::play_clip,
+        admin::get_settings, admin::put_settings, admin::list_keys, admin::create_key,
+        admin::revoke_key, admin::import,
         control::schedule, control::start, control::end, control::calibrate, control::commands,
         health::healthz, health::readyz, health::metrics,
     ),
@@ -167,7 +171,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{event_id}", get(clips::play_clip))
         .route(
             "/api/v1/settings",
-            get(clips::get_settings).put(clips::put_settings),
+            get(admin::get_settings).put(admin::put_settings),
+        )
+        .route(
+            "/api/v1/api-keys",
+            get(admin::list_keys).post(admin::create_key),
+        )
+        .route(
+            "/api/v1/api-keys/{key_id}",
+            axum::routing::delete(admin::revoke_key),
+        )
+        .route(
+            "/api/v1/imports",
+            post(admin::import).layer(axum::extract::DefaultBodyLimit::max(
+                admin::MAX_IMPORT_BYTES,
+            )),
         )
         .route(
             "/device-api/v1/{tenant}/{device}/clips/{event_id}",

@@ -6,11 +6,13 @@
 //! - [`games`]: the games list and a game's page with its forms (add an event, finalise).
 //! - [`review`]: the review queue and its decisions.
 //! - [`fleet`]: devices, and game control with the commands' answers.
+//! - [`settings`]: clip retention, API keys and tracker imports (admins).
 //! - [`views`]: what each page shows, already formatted for its template.
 
 mod fleet;
 mod games;
 mod review;
+mod settings;
 mod views;
 
 use axum::Form;
@@ -67,6 +69,15 @@ pub fn routes() -> Router<AppState> {
         .route("/control", get(fleet::control_page))
         .route("/control/schedule", post(fleet::schedule_form))
         .route("/control/games/{game_id}", post(fleet::control_form))
+        .route(
+            "/settings",
+            get(settings::settings_page).post(settings::retention_form),
+        )
+        .route("/settings/keys", post(settings::create_key_form))
+        .route(
+            "/settings/keys/{key_id}/revoke",
+            post(settings::revoke_key_form),
+        )
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
 }
@@ -130,7 +141,7 @@ async fn login_form(
 /// A form's CSRF field.
 #[derive(Debug, Deserialize)]
 struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// Refuses a form whose CSRF token is not the session's.

@@ -6,12 +6,13 @@ use std::collections::BTreeSet;
 use askama::Template;
 use benchsight_core::stats::TeamStats;
 
+use crate::api::admin::Settings;
 use crate::api::caller::Caller;
 use crate::api::control::CommandView;
 use crate::api::fleet::{DeviceView, RinkView};
 use crate::api::games::{EventView, GameDetail, GameSummary, ShotView};
 use crate::api::review::QueueItem;
-use crate::credentials::Role;
+use crate::credentials::{ApiKeyInfo, Role};
 
 /// The header's account line and logout form.
 #[derive(Debug)]
@@ -557,6 +558,63 @@ impl ControlPage {
                     }
                 })
                 .collect(),
+            message,
+        }
+    }
+}
+
+/// An API key's line on the settings page.
+#[derive(Debug)]
+pub struct KeyLine {
+    pub key_id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub last_used: String,
+    pub revoked: bool,
+    pub state: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub clip_retention_days: i32,
+    pub keys: Vec<KeyLine>,
+    /// A key just created, whole: shown once.
+    pub new_key: Option<String>,
+    pub message: Option<String>,
+}
+
+impl SettingsPage {
+    pub fn new(
+        caller: &Caller,
+        settings: Settings,
+        keys: Vec<ApiKeyInfo>,
+        new_key: Option<String>,
+        message: Option<String>,
+    ) -> Self {
+        Self {
+            nav: Nav::of(caller),
+            csrf: caller.csrf_token.clone().unwrap_or_default(),
+            clip_retention_days: settings.clip_retention_days,
+            keys: keys
+                .into_iter()
+                .map(|k| KeyLine {
+                    state: match &k.revoked_at {
+                        Some(at) => format!("revoked {at}"),
+                        None => "active".into(),
+                    },
+                    revoked: k.revoked_at.is_some(),
+                    key_id: k.key_id,
+                    name: k.name,
+                    role: k.role.to_string(),
+                    created_at: k.created_at,
+                    last_used: k.last_used.unwrap_or_else(|| "never".into()),
+                })
+                .collect(),
+            new_key,
             message,
         }
     }
