@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity lint-systemd lint-yocto api-fuzz test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest
+	clippy purity lint-systemd lint-yocto api-fuzz test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest bench-api
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -96,6 +96,10 @@ bench-uplink: services ## the uplink draining a day's backlog (50 k records) thr
 bench-ingest: services ## the cloud's ingest (20 k events via the broker) next to a raw UNNEST insert; ETL speed
 	$(CARGO) build --release --workspace --quiet
 	set -a; source $(SERVICES_ENV); set +a; $(EVAL) ingest-bench --events 20000
+
+bench-api: bootstrap services ## box-score route under oha at 500 req/s (release): p99 and rate next to /healthz
+	$(CARGO) build --release --workspace --bins --quiet
+	scripts/bench-api
 
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim

@@ -3,8 +3,16 @@
 //! from whichever process wrote them), fanned out to the live pages through a broadcast channel.
 //! A lost connection is re-established; after one, every page is told to refresh, since
 //! notifications sent meanwhile are gone.
+//!
+//! The same notifications keep [`GameCache`] exact: the game route's answers, kept only while the
+//! listener is connected and dropped on any change to their game — and, for this process's own
+//! writes, dropped as the write answers, before its notification even arrives.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
@@ -39,16 +47,106 @@ impl GameChange {
     }
 }
 
-/// The fan-out of game changes to the pages watching.
+/// Serialised answers for games, valid while notifications flow: an entry is dropped when its
+/// game changes, everything when the listener disconnects, and nothing is kept or served before
+/// the listener is connected. An answer computed while a change arrived is not kept (the
+/// generation a writer took before reading no longer matches).
+#[derive(Debug, Clone, Default)]
+pub struct GameCache {
+    state: Arc<Mutex<CacheState>>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    listening: bool,
+    generation: u64,
+    entries: HashMap<(String, String), Bytes>,
+}
+
+impl GameCache {
+    /// Games kept at most; beyond, the cache starts afresh.
+    const CAPACITY: usize = 4096;
+
+    fn with<T>(&self, f: impl FnOnce(&mut CacheState) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The kept answer for `game` of `tenant`.
+    pub fn get(&self, tenant: &str, game: &str) -> Option<Bytes> {
+        self.with(|s| {
+            s.listening
+                .then(|| {
+                    s.entries
+                        .get(&(tenant.to_owned(), game.to_owned()))
+                        .cloned()
+                })
+                .flatten()
+        })
+    }
+
+    /// Taken before reading what will be kept: `None` while changes cannot be heard.
+    pub fn ticket(&self) -> Option<u64> {
+        self.with(|s| s.listening.then_some(s.generation))
+    }
+
+    /// Keeps `body` for `game`, unless anything changed since `ticket` was taken.
+    pub fn put(&self, ticket: u64, tenant: &str, game: &str, body: Bytes) {
+        self.with(|s| {
+            if !s.listening || s.generation != ticket {
+                return;
+            }
+            if s.entries.len() >= Self::CAPACITY {
+                s.entries.clear();
+            }
+            s.entries.insert((tenant.to_owned(), game.to_owned()), body);
+        });
+    }
+
+    /// Drops what a write made by this process may have changed: `game` (of any tenant), or
+    /// everything when the write names no game.
+    pub fn forget(&self, game: Option<&str>) {
+        self.with(|s| {
+            s.generation += 1;
+            match game {
+                Some(game) => s.entries.retain(|(_, g), _| g != game),
+                None => s.entries.clear(),
+            }
+        });
+    }
+
+    fn changed(&self, change: &GameChange) {
+        self.with(|s| {
+            s.generation += 1;
+            match (&change.tenant, &change.game) {
+                (Some(tenant), Some(game)) => {
+                    s.entries.remove(&(tenant.clone(), game.clone()));
+                }
+                _ => s.entries.clear(),
+            }
+        });
+    }
+
+    fn set_listening(&self, listening: bool) {
+        self.with(|s| {
+            s.generation += 1;
+            s.entries.clear();
+            s.listening = listening;
+        });
+    }
+}
+
+/// The fan-out of game changes to the pages watching, and the cache they keep exact.
 #[derive(Debug, Clone)]
 pub struct GameChanges {
     sender: broadcast::Sender<GameChange>,
+    cache: GameCache,
 }
 
 impl Default for GameChanges {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(1024).0,
+            cache: GameCache::default(),
         }
     }
 }
@@ -58,10 +156,16 @@ impl GameChanges {
         self.sender.subscribe()
     }
 
+    pub fn cache(&self) -> &GameCache {
+        &self.cache
+    }
+
     /// Listens until `cancel`, reconnecting after failures (1 s apart).
     pub async fn run(&self, db: Database, cancel: CancellationToken) {
         while !cancel.is_cancelled() {
-            match self.listen(&db, &cancel).await {
+            let outcome = self.listen(&db, &cancel).await;
+            self.cache.set_listening(false);
+            match outcome {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(%error, "game-change notifications interrupted; reconnecting");
@@ -81,6 +185,7 @@ impl GameChanges {
     async fn listen(&self, db: &Database, cancel: &CancellationToken) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(db.pool()).await?;
         listener.listen(CHANNEL).await?;
+        self.cache.set_listening(true);
         loop {
             let notification = tokio::select! {
                 () = cancel.cancelled() => return Ok(()),
@@ -92,6 +197,7 @@ impl GameChanges {
                 ));
             };
             if let Some(change) = GameChange::parse(notification.payload()) {
+                self.cache.changed(&change);
                 // Nobody watching is not an error.
                 let _ = self.sender.send(change);
             }
@@ -115,5 +221,36 @@ mod tests {
         };
         assert!(everything.concerns("other", "g-8"));
         assert_eq!(GameChange::parse("no-slash"), None);
+    }
+
+    #[test]
+    fn the_cache_keeps_answers_only_while_listening_and_drops_a_changed_game() {
+        let cache = GameCache::default();
+        assert_eq!(
+            cache.ticket(),
+            None,
+            "nothing is kept before the listener connects"
+        );
+        cache.set_listening(true);
+        let ticket = cache.ticket().unwrap();
+        cache.put(ticket, "league", "g-7", Bytes::from_static(b"7"));
+        cache.put(ticket, "league", "g-8", Bytes::from_static(b"8"));
+        assert_eq!(cache.get("league", "g-7").as_deref(), Some(&b"7"[..]));
+        assert_eq!(cache.get("other", "g-7"), None);
+
+        cache.changed(&GameChange::parse("league/g-7").unwrap());
+        assert_eq!(cache.get("league", "g-7"), None);
+        assert!(cache.get("league", "g-8").is_some(), "other games stay");
+        // An answer read before that change is stale: not kept.
+        cache.put(ticket, "league", "g-7", Bytes::from_static(b"old"));
+        assert_eq!(cache.get("league", "g-7"), None);
+
+        cache.set_listening(false);
+        assert_eq!(
+            cache.get("league", "g-8"),
+            None,
+            "changes may be missed now"
+        );
+        assert_eq!(cache.ticket(), None);
     }
 }

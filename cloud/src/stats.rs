@@ -74,6 +74,17 @@ pub async fn stored_stats(
     game: &GameId,
 ) -> Result<StoredStats, DbError> {
     let mut tx = db.tenant(tenant).await?;
+    let stats = stored_stats_in(&mut tx, tenant, game).await?;
+    tx.commit().await?;
+    Ok(stats)
+}
+
+/// [`stored_stats`] inside the caller's transaction (already scoped to `tenant`).
+pub async fn stored_stats_in(
+    conn: &mut sqlx::PgConnection,
+    tenant: &TenantId,
+    game: &GameId,
+) -> Result<StoredStats, DbError> {
     let teams: Vec<(String, String, serde_json::Value, Option<f64>)> = sqlx::query_as(
         "SELECT s.team, t.name, s.stats,
              (SELECT sum(x.xg) FROM shot x
@@ -86,7 +97,7 @@ pub async fn stored_stats(
     )
     .bind(tenant.as_str())
     .bind(game.as_str())
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     let teams = teams
         .into_iter()
@@ -104,11 +115,10 @@ pub async fn stored_stats(
         let fetched: Vec<PlayerRow> = sqlx::query_as(sql)
             .bind(tenant.as_str())
             .bind(game.as_str())
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         rows.push(fetched);
     }
-    tx.commit().await?;
     let goalies = lines(rows.pop().unwrap_or_default())?;
     let players = lines(rows.pop().unwrap_or_default())?;
     Ok(StoredStats {

@@ -1220,7 +1220,7 @@ fn admins_import_tracker_files_and_manage_api_keys_over_the_api() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = runtime.spawn(serve(
         listener,
-        AppState::new(db, false, ("127.0.0.1".into(), 1), clip_store()),
+        AppState::new(db.clone(), false, ("127.0.0.1".into(), 1), clip_store()),
         cancel.clone(),
     ));
     let client = Client::new(base);
@@ -1239,6 +1239,32 @@ fn admins_import_tracker_files_and_manage_api_keys_over_the_api() {
         .send("POST", "/api/v1/imports", &admin, Some(&file))
         .json();
     assert_eq!(again["events_added"], 0);
+
+    // A final game's answer is kept, and dropped as soon as anything writes to the game.
+    let home_goals = || {
+        client.get("/api/v1/games/18969", &admin).json()["box_score"]["teams"][0]["stats"]["goals"]
+            .clone()
+    };
+    assert_eq!(home_goals(), 4);
+    runtime.block_on(async {
+        let mut tx = db.tenant(&league).await.unwrap();
+        sqlx::query(
+            "UPDATE team_game_stats SET stats = jsonb_set(stats, '{goals}', '9')
+             WHERE game_id = '18969' AND team = 'home'",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while home_goals() != 9 {
+        assert!(
+            Instant::now() < deadline,
+            "a changed game is still served from the cache"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let broken = client.send(
         "POST",
         "/api/v1/imports",

@@ -2,7 +2,12 @@
 //! (as the ETL stored it), its events (by type and review status) and its shot chart.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State};
+use axum::http::Method;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -10,7 +15,7 @@ use super::AppState;
 use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::db::Database;
-use crate::stats::{StoredStats, stored_stats};
+use crate::stats::{StoredStats, stored_stats_in};
 use benchsight_core::ids::{GameId, TenantId};
 
 /// Filters of the games list.
@@ -177,20 +182,44 @@ pub struct GameDetail {
 }
 
 async fn game_summary(
-    db: &Database,
+    conn: &mut sqlx::PgConnection,
     tenant: &TenantId,
     game: &str,
 ) -> Result<GameSummary, ApiError> {
-    let mut tx = db.tenant(tenant).await?;
     let row: Option<GameRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{GAME_COLUMNS} WHERE g.tenant_id = $1 AND g.game_id = $2"
     )))
     .bind(tenant.as_str())
     .bind(game)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
     .await?;
-    tx.commit().await?;
     row.map(summary).ok_or(ApiError::NotFound)
+}
+
+/// After a successful write, drops the cached game answers it may have changed: the game the
+/// route names, or all of them (the few writes without a game id: imports, settings, keys).
+pub async fn forget_written_games(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let game = RawPathParams::from_request_parts(&mut parts, &state)
+        .await
+        .ok()
+        .and_then(|p| {
+            p.iter()
+                .find(|(name, _)| *name == "game_id")
+                .map(|(_, id)| id.to_owned())
+        });
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if response.status().is_success() || response.status().is_redirection() {
+        state.changes.cache().forget(game.as_deref());
+    }
+    response
 }
 
 /// One game: score by period, team, player and goalie statistics.
@@ -202,8 +231,22 @@ pub async fn get_game(
     State(state): State<AppState>,
     caller: Caller,
     Path(game_id): Path<String>,
-) -> Result<Json<GameDetail>, ApiError> {
-    Ok(Json(fetch_game(&state.db, &caller.tenant, &game_id).await?))
+) -> Result<Response, ApiError> {
+    let tenant = caller.tenant.as_str();
+    let cache = state.changes.cache();
+    let json = |body: Bytes| ([(CONTENT_TYPE, "application/json")], body).into_response();
+    if let Some(body) = cache.get(tenant, &game_id) {
+        return Ok(json(body));
+    }
+    let ticket = cache.ticket();
+    let detail = fetch_game(&state.db, &caller.tenant, &game_id).await?;
+    let body =
+        Bytes::from(serde_json::to_vec(&detail).map_err(|e| ApiError::Internal(e.to_string()))?);
+    // Kept until the game changes (a notification, or a write through this process).
+    if let Some(ticket) = ticket {
+        cache.put(ticket, tenant, &game_id, body.clone());
+    }
+    Ok(json(body))
 }
 
 /// One game with its score by period and box score; `NotFound` outside the tenant.
@@ -212,9 +255,12 @@ pub async fn fetch_game(
     tenant: &TenantId,
     game_id: &str,
 ) -> Result<GameDetail, ApiError> {
-    let game = game_summary(db, tenant, game_id).await?;
     let id = GameId::parse(game_id).map_err(|_| ApiError::NotFound)?;
-    let stats = stored_stats(db, tenant, &id).await?;
+    // One transaction: the game and its statistics as of the same moment.
+    let mut tx = db.tenant(tenant).await?;
+    let game = game_summary(&mut tx, tenant, game_id).await?;
+    let stats = stored_stats_in(&mut tx, tenant, &id).await?;
+    tx.commit().await?;
     let by_team = |team: &str| {
         stats
             .teams
@@ -320,8 +366,8 @@ pub async fn fetch_events(
     game_id: &str,
     filter: EventFilter,
 ) -> Result<Vec<EventView>, ApiError> {
-    game_summary(db, tenant, game_id).await?;
     let mut tx = db.tenant(tenant).await?;
+    game_summary(&mut tx, tenant, game_id).await?;
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT event_id, event_type, detail1, detail2, team, period, clock_ms, media_time_ms,
                 zone, puck_x, puck_y, confidence, review_status, retracted, device_id,
@@ -420,8 +466,8 @@ pub async fn fetch_shots(
     tenant: &TenantId,
     game_id: &str,
 ) -> Result<Vec<ShotView>, ApiError> {
-    game_summary(db, tenant, game_id).await?;
     let mut tx = db.tenant(tenant).await?;
+    game_summary(&mut tx, tenant, game_id).await?;
     let rows: Vec<ShotRow> = sqlx::query_as(
         "SELECT event_id, team, shooter, period, outcome, shot_type, x_ft, y_ft, distance_ft,
                 angle_deg, rebound, rush, xg

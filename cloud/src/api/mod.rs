@@ -203,6 +203,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            games::forget_written_games,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             health::track,
         ))
         .with_state(state)

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# A private cloud service for the API tools (scripts/api-fuzz, scripts/bench-api), sourced by them:
+# a fresh database with the real game 18969, a rink and its appliance, an admin API key, and
+# `benchsight-cloud serve` on a free port, connected as a role under row-level security as in
+# production. Needs the private services (`make services`).
+#
+#   cloud_fixture NAME BINARY   sets: work (a scratch folder), port, key, and `cloud ARGS…` (the
+#                               binary on the fixture's configuration); stops it all on exit.
+#   Expects the caller's `die` and $ROOT.
+
+cloud_fixture() {
+    local name=$1
+    cloud_bin=$2
+    local bin=$cloud_bin
+    [[ -x $bin ]] || die "$bin not found: build the workspace's binaries first"
+    [[ -f $ROOT/.work/services.env ]] || die "the private services are not running: make services"
+    # shellcheck disable=SC1091
+    source "$ROOT/.work/services.env"
+    work=$(mktemp -d -t "benchsight-$name.XXXXXX")
+    server=
+    trap cloud_fixture_stop EXIT
+    local psql=("$BENCHSIGHT_TEST_PG_BIN_DIR/psql" -q -v ON_ERROR_STOP=1)
+    local admin=$BENCHSIGHT_TEST_PG_ADMIN_URL
+    local base=${admin%/*} db="bs_$name"
+    "${psql[@]}" "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    cat >"$work/cloud.toml" <<TOML
+[database]
+url = "$base/$db"
+owner_url = "$base/$db"
+[broker]
+host = "$BENCHSIGHT_TEST_MQTT_HOST"
+port = $BENCHSIGHT_TEST_MQTT_PORT
+[http]
+listen = "127.0.0.1:$port"
+[clips]
+path = "$work/clips"
+[broker_admin]
+password_file = "$work/passwd"
+TOML
+    # shellcheck disable=SC2317  # called by the scripts that source this file, too
+    cloud() { "$cloud_bin" --config "$work/cloud.toml" "$@"; }
+    cloud migrate >/dev/null
+    # The service connects as a role subject to row-level security, as in production.
+    "${psql[@]}" "$base/$db" -c "DO \$\$ BEGIN CREATE ROLE ${db}_service LOGIN IN ROLE benchsight_app;
+        EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+    sed -i "s|^url = .*|url = \"${base/\/\/postgres@/\/\/${db}_service@}/$db\"|" "$work/cloud.toml"
+    cloud create-tenant league >/dev/null
+    cloud import-tracker "$ROOT/../shared/data/benchsight/games/18969.json" --tenant league >/dev/null
+    cloud create-rink north --tenant league >/dev/null
+    cloud create-device rink-1 --tenant league --rink north >/dev/null
+    key=$(cloud create-api-key --tenant league --name "$name" --role admin | sed -n 's/^key .*: //p')
+    [[ -n $key ]] || die "no API key"
+
+    # The binary itself in the background (not the function, whose subshell would hide it).
+    RUST_LOG=warn "$bin" --config "$work/cloud.toml" serve >"$work/serve.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$work/serve.log" >&2; die "the service did not start"; }
+}
+
+cloud_fixture_stop() {
+    [[ -n ${server:-} ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    [[ -n ${work:-} ]] && rm -rf "$work"
+    return 0
+}
