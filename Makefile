@@ -54,8 +54,10 @@ lint-yocto: ## oelint-adv over the Yocto layer (no warning or error) and its cra
 	scripts/check-yocto --self-test
 	scripts/check-yocto
 
-# The tests read the services' settings (BENCHSIGHT_TEST_*) and ORT_DYLIB_PATH from the environment.
+# The tests read the services' settings (BENCHSIGHT_TEST_*) and ORT_DYLIB_PATH from the environment;
+# the end-to-end test runs the release binaries.
 test: bootstrap services fmt-check clippy purity lint-systemd lint-yocto ## everything CI runs
+	$(CARGO) build --release --workspace --bins --quiet
 	set -a; source $(SERVICES_ENV); set +a; \
 	export ORT_DYLIB_PATH="$$(sed -n 's/^ORT_DYLIB_PATH=//p' $(ORT_ENV))"; \
 	$(CARGO) test --workspace

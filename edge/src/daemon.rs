@@ -533,9 +533,14 @@ impl Pipeline {
             self.commit(&changes)?;
         }
         self.source.game_changed(game)?;
+        // A game this store already logged events of was under way before a restart.
+        let under_way = match game {
+            Some(game) => self.store.last_event_of(&game.start.game_id, 10_000)?,
+            None => None,
+        };
         self.engine = game.map(|game| {
             let start = &game.start;
-            GameEngine::new(EngineConfig {
+            let config = EngineConfig {
                 game_id: start.game_id.clone(),
                 home_attacks_right_p1: start.home_attacks_right_p1,
                 periods: u8::try_from(start.period_lengths_s.len()).unwrap_or(3),
@@ -545,7 +550,11 @@ impl Pipeline {
                     .unwrap_or(game.started_unix_ms),
                 id_seed: rand::rng().random(),
                 tuning: EngineTuning::default(),
-            })
+            };
+            match &under_way {
+                Some(last) => GameEngine::resumed(config, last),
+                None => GameEngine::new(config),
+            }
         });
         if let Some(game) = game {
             tracing::info!(game = %game.start.game_id, "capturing a game");

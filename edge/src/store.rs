@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use benchsight_core::event::GameEvent;
 use benchsight_core::ids::{CommandId, EventId, GameId, RecordId, Seq, StoreId};
 use benchsight_core::wire::{Record, RecordChange, StartGame};
 use rand::Rng;
@@ -239,6 +240,27 @@ impl Store {
             .iter()
             .map(|p| serde_json::from_str(p).map_err(|e| StoreError::Row(e.to_string())))
             .collect()
+    }
+
+    /// The latest version of the last event logged for `game`, looking back at most `window`
+    /// records (a game under way is the store's newest records).
+    pub fn last_event_of(
+        &self,
+        game: &GameId,
+        window: u64,
+    ) -> Result<Option<GameEvent>, StoreError> {
+        let last = self.last_seq()?;
+        let records = self.records_from(last.saturating_sub(window) + 1, window)?;
+        Ok(records
+            .into_iter()
+            .rev()
+            .find_map(|record| match record.change {
+                RecordChange::Event(event) if event.game_id == *game => Some(event),
+                RecordChange::Amendment(amendment) if amendment.event.game_id == *game => {
+                    Some(amendment.event)
+                }
+                _ => None,
+            }))
     }
 
     /// Records the game context a `start_game` command set (replacing an earlier start of the

@@ -28,6 +28,8 @@ pub fn recorded_states(dir: &Path, seed: u64, period_seconds: u32) -> PathBuf {
 /// SQLite store is read directly to compare with what was delivered).
 #[derive(Debug)]
 pub struct Appliance {
+    /// The daemon's binary (the workspace's debug build unless set).
+    pub binary: PathBuf,
     pub config: PathBuf,
     pub state_dir: PathBuf,
     /// Environment variables added to the daemon's.
@@ -60,6 +62,7 @@ impl Appliance {
         )
         .unwrap();
         Self {
+            binary: workspace_binary("benchsight-edge"),
             config,
             state_dir,
             extra_env: Vec::new(),
@@ -67,7 +70,7 @@ impl Appliance {
     }
 
     pub fn start(&self) -> Process {
-        let mut command = Command::new(workspace_binary("benchsight-edge"));
+        let mut command = Command::new(&self.binary);
         command
             .arg("--config")
             .arg(&self.config)

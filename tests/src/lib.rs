@@ -40,6 +40,23 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     path
 }
 
+/// A release binary of this workspace: the end-to-end tests run what ships. `make test` builds
+/// them before the tests (`cargo build --release --workspace --bins`).
+pub fn release_binary(name: &str) -> PathBuf {
+    let debug = workspace_binary(name);
+    let path = debug
+        .parent()
+        .and_then(Path::parent)
+        .map(|target| target.join("release").join(name))
+        .expect("target/<profile>");
+    assert!(
+        path.is_file(),
+        "{} is missing: cargo build --release --workspace --bins (make test does)",
+        path.display()
+    );
+    path
+}
+
 /// Waits until `ready` holds, polling every 50 ms; panics with `what` after `timeout`.
 pub fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;

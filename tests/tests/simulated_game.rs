@@ -320,6 +320,20 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
         .unwrap();
     assert_eq!(markers(SHOWN).await, located_home);
 
+    // What the page looks like, for the README and people reading the test output (not
+    // asserted): docs/dashboard.png is a copy.
+    browser
+        .client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::write(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-simulated-game.png"),
+        png,
+    )
+    .unwrap();
+
     // The clip plays in the page's player.
     browser
         .click(&format!(

@@ -261,6 +261,24 @@ impl GameEngine {
         }
     }
 
+    /// An engine for a game already under way (the appliance restarted mid-game), `last` being
+    /// the last event it logged: the game has started, so no second GameStart; play is taken as
+    /// stopped in `last`'s period until the next faceoff shows otherwise.
+    pub fn resumed(config: EngineConfig, last: &GameEvent) -> Self {
+        let mut engine = Self::new(config);
+        engine.period = last.period;
+        engine.play = match last.event_type {
+            EventType::GameEnd => Play::Over,
+            EventType::Intermission => Play::Intermission,
+            _ => Play::Stopped {
+                after_goal: false,
+                period_start: false,
+            },
+        };
+        engine.first_faceoff_of_period = false;
+        engine
+    }
+
     /// The period the engine believes is being played.
     pub fn period(&self) -> Period {
         self.period

@@ -349,3 +349,21 @@ fn empty_ice_ends_the_period_and_the_last_one_ends_the_game() {
             .any(|r| matches!(r, RecordChange::Event(e) if e.event_type == EventType::GameEnd))
     );
 }
+
+#[test]
+fn an_engine_resumed_mid_game_logs_no_second_game_start_and_keeps_the_period() {
+    let mut first = Scene::new();
+    first.opening_faceoff();
+    let mut last = first.find(EventType::Faceoff, None).expect("faceoff");
+    last.period = Period::new(2).unwrap();
+
+    let mut resumed = Scene::new();
+    resumed.engine = GameEngine::resumed(config(), &last);
+    resumed.opening_faceoff();
+    assert_eq!(resumed.find(EventType::GameStart, None), None);
+    let faceoff = resumed
+        .find(EventType::Faceoff, None)
+        .expect("play resumes at a faceoff");
+    assert_eq!(faceoff.period, Period::new(2).unwrap());
+    assert_ne!(faceoff.detail1, Some(Detail::FACEOFF_GAME_START));
+}
