@@ -106,5 +106,6 @@ bench-api: bootstrap services ## box-score route under oha at 500 req/s (release
 bench-sim: ## simulator render speed at 1280×720 next to the bare encoder (goal ≥ 2× real time)
 	scripts/bench-sim
 
-demo: ## the end-to-end demo (not yet)
-	@echo 'demo: the end-to-end demo arrives with a later issue; today run `make test` (checks, unit and service tests) or `make services` (private PostgreSQL + Mosquitto).'
+demo: bootstrap services ## a simulated game captured by the appliance, live in the dashboard (Ctrl-C stops)
+	$(CARGO) build --release --workspace --bins --quiet
+	scripts/demo
