@@ -324,7 +324,10 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
     // asserted): docs/dashboard.png is a copy.
     browser
         .client
-        .execute("window.scrollTo(0, 0);", vec![])
+        .execute(
+            "document.querySelector('#box-score').scrollIntoView();",
+            vec![],
+        )
         .await
         .unwrap();
     let png = browser.client.screenshot().await.unwrap();
