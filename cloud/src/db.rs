@@ -113,6 +113,30 @@ fn plain_identifier(name: &str) -> Result<&str, DbError> {
     }
 }
 
+/// The URLs [`provision_database`] connects with: (as the superuser of `admin_url`, to database
+/// `name`; as login role `role`, to database `name`, on the same server).
+pub fn provisioned_urls(
+    admin_url: &str,
+    name: &str,
+    role: &str,
+) -> Result<(String, String), DbError> {
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} names no database")))?;
+    let user_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} is not a URL")))?;
+    let host = base[user_end..]
+        .rsplit_once('@')
+        .map_or(&base[user_end..], |(_, host)| host);
+    Ok((
+        format!("{base}/{name}"),
+        format!("{}{role}@{host}/{name}", &base[..user_end]),
+    ))
+}
+
 /// Creates (or re-creates) database `name` on the server of `admin_url` (a superuser), applies
 /// the schema as its owner and makes sure the login role `service_role` exists as a member of
 /// `benchsight_app`. Returns pools as the owner and as the service role. For development,
@@ -123,10 +147,7 @@ pub async fn provision_database(
     service_role: &str,
 ) -> Result<(Database, Database), DbError> {
     let (name, role) = (plain_identifier(name)?, plain_identifier(service_role)?);
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} names no database")))?;
+    let (owner_url, service_url) = provisioned_urls(admin_url, name, role)?;
     let server = Database::connect(admin_url, 1).await?;
     for ddl in [
         format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
@@ -136,7 +157,7 @@ pub async fn provision_database(
             .execute(server.pool())
             .await?;
     }
-    let owner = Database::connect(&format!("{base}/{name}"), 2).await?;
+    let owner = Database::connect(&owner_url, 2).await?;
     owner.migrate().await?;
     // Roles are cluster-wide; several databases may be provisioned at once.
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -145,13 +166,5 @@ pub async fn provision_database(
     )))
     .execute(owner.pool())
     .await?;
-    let user_end = base
-        .find("://")
-        .map(|i| i + 3)
-        .ok_or_else(|| DbError::Corrupt(format!("{admin_url} is not a URL")))?;
-    let host = base[user_end..]
-        .rsplit_once('@')
-        .map_or(&base[user_end..], |(_, host)| host);
-    let service_url = format!("{}{role}@{host}/{name}", &base[..user_end]);
     Ok((owner, Database::connect(&service_url, 4).await?))
 }

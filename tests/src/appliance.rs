@@ -24,6 +24,19 @@ pub fn recorded_states(dir: &Path, seed: u64, period_seconds: u32) -> PathBuf {
     path
 }
 
+/// `benchsight-edge calibrate` (binary `edge`) from the landmark pairs in `landmarks` into
+/// `state_dir`, as an installer does before the first game.
+pub fn calibrate(edge: &Path, landmarks: &Path, state_dir: &Path) {
+    let calibrated = Command::new(edge)
+        .args(["calibrate", "--camera", "main", "--landmarks"])
+        .arg(landmarks)
+        .arg("--state-dir")
+        .arg(state_dir)
+        .output()
+        .unwrap();
+    assert!(calibrated.status.success(), "{calibrated:?}");
+}
+
 /// `benchsight-edge run` in a folder of its own: its configuration, its state directory (the
 /// SQLite store is read directly to compare with what was delivered).
 #[derive(Debug)]

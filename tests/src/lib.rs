@@ -1,15 +1,17 @@
 //! End-to-end tests of BenchSight across crate and process boundaries live in `tests/tests/`.
 //! This library holds what they share: a private Mosquitto that a test may stop and restart, the
 //! workspace's binaries, an MQTT client that plays the cloud's command side, the appliance daemon
-//! on a simulated game ([`appliance`]) and a headless browser ([`browser`]).
+//! on a simulated game ([`appliance`]), the cloud in-process ([`cloud`]) and a headless browser
+//! ([`browser`]).
 
 // Test support: a failed set-up step is a failed test, reported by the panic's message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod appliance;
 pub mod browser;
+pub mod cloud;
 
-pub use appliance::{Appliance, recorded_states};
+pub use appliance::{Appliance, calibrate, recorded_states};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -12,21 +12,19 @@ use std::time::{Duration, Instant};
 use benchsight_cloud::api::{AppState, serve};
 use benchsight_cloud::audit::Actor;
 use benchsight_cloud::clips::ClipStore;
-use benchsight_cloud::control::CommandSender;
 use benchsight_cloud::credentials::Role;
 use benchsight_cloud::db::{create_tenant, provision_database};
 use benchsight_cloud::import::import_tracker;
-use benchsight_cloud::provision::{BrokerFiles, create_device, create_rink};
 use benchsight_cloud::users::upsert_user;
-use benchsight_cloud::worker::{IngestSettings, run_ingest};
 use benchsight_core::domain::{Confidence, MediaTimeMs, Period, Source, Team};
 use benchsight_core::event::GameEvent;
-use benchsight_core::ids::{DeviceId, EventId, GameId, RecordId, RinkId, Seq, StoreId, TenantId};
+use benchsight_core::ids::{EventId, GameId, RecordId, Seq, StoreId, TenantId};
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::tracker::read_tracker_file;
 use benchsight_core::vocabulary::{Detail, EventType};
 use benchsight_core::wire::{self, Command, CommandAck, EventBatch, Record, RecordChange};
 use benchsight_tests::browser::Browser;
+use benchsight_tests::cloud::{League, league, pg_admin_url, run_cloud, test_broker};
 use tokio_util::sync::CancellationToken;
 
 fn tracker_file(id: u32) -> String {
@@ -38,8 +36,7 @@ fn tracker_file(id: u32) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_and_read_the_box_score_of_a_real_game() {
-    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
-        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let admin = pg_admin_url();
     let (_owner, db) = provision_database(&admin, "bs_test_dashboard", "bs_test_service")
         .await
         .unwrap();
@@ -186,42 +183,8 @@ fn appliance_goal(game: &str, second: u64) -> Vec<Record> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_changes_it() {
-    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
-        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
-    let host = std::env::var("BENCHSIGHT_TEST_MQTT_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port: u16 = std::env::var("BENCHSIGHT_TEST_MQTT_PORT")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let (_owner, db) = provision_database(&admin, "bs_test_dashboard_live", "bs_test_service")
-        .await
-        .unwrap();
-    let league = TenantId::parse("league").unwrap();
-    let actor = Actor::new("test");
-    let passwords = tempfile::tempdir().unwrap();
-    let files = BrokerFiles {
-        passwords: passwords.path().join("passwd"),
-        pid_file: None,
-    };
-    create_tenant(&db, &league, "League", &actor).await.unwrap();
-    let rink = RinkId::parse("north").unwrap();
-    create_rink(&db, &league, &rink, "North Arena", &actor)
-        .await
-        .unwrap();
-    let device = DeviceId::parse("rink-1").unwrap();
-    create_device(&db, &league, &device, Some(&rink), &files, &actor)
-        .await
-        .unwrap();
-    upsert_user(
-        &db,
-        &league,
-        "boss",
-        Role::Admin,
-        "correct horse battery",
-        &actor,
-    )
-    .await
-    .unwrap();
+    let (host, port) = test_broker();
+    let League { db, .. } = league("bs_test_dashboard_live", "rink-1").await;
 
     // The appliance: acknowledges every command, and publishes a goal when told to.
     let mut options =
@@ -259,30 +222,8 @@ async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_change
             }
         });
     }
-    let cancel = CancellationToken::new();
-    let worker = tokio::spawn(run_ingest(
-        db.clone(),
-        IngestSettings {
-            host: host.clone(),
-            port,
-            credentials: None,
-            share_group: format!("dash{}", std::process::id()),
-            client_id: format!("ingest-dash-{}", std::process::id()),
-            etl_debounce: Duration::from_millis(200),
-        },
-        cancel.clone(),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = AppState::new(db.clone(), false, (host.clone(), port), clip_store());
-    state.commands = Some(CommandSender::connect(
-        &host,
-        port,
-        None,
-        &format!("api-dash-{}", std::process::id()),
-        cancel.clone(),
-    ));
-    let server = tokio::spawn(serve(listener, state, cancel.clone()));
+    let cloud = run_cloud(&db, clip_store(), "dash").await;
+    let base = cloud.base.clone();
 
     let browser = Browser::start().await;
     browser
@@ -424,9 +365,7 @@ async fn schedule_start_see_the_ack_then_a_goal_arrives_live_and_a_review_change
     assert_eq!(browser.text("#score").await, "0 – 0");
 
     browser.close().await;
-    cancel.cancel();
-    server.await.unwrap().unwrap();
-    worker.await.unwrap().unwrap();
+    cloud.stop().await;
 }
 
 /// The event id a record carries.
@@ -452,8 +391,7 @@ fn clip_store() -> ClipStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_imports_a_tracker_file_and_manages_api_keys_in_the_settings_page() {
-    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
-        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let admin = pg_admin_url();
     let (_owner, db) = provision_database(&admin, "bs_test_dashboard_admin", "bs_test_service")
         .await
         .unwrap();

@@ -18,7 +18,8 @@ use benchsight_core::wire::{self, CommandBody, RecordChange, StartGame, TeamSetu
 use benchsight_eval::acker::Acker;
 use benchsight_sim::game::GameConfig;
 use benchsight_tests::{
-    Appliance, Broker, CommandChannel, Subscriber, recorded_states, wait_for, workspace_binary,
+    Appliance, Broker, CommandChannel, Subscriber, calibrate, recorded_states, wait_for,
+    workspace_binary,
 };
 use rand::Rng;
 
@@ -394,14 +395,7 @@ fn a_live_camera_is_perceived_and_recorded_in_segments() {
     )
     .unwrap();
     let state_dir = dir.path().join("state");
-    let calibrated = Command::new(workspace_binary("benchsight-edge"))
-        .args(["calibrate", "--camera", "main", "--landmarks"])
-        .arg(&landmarks)
-        .arg("--state-dir")
-        .arg(&state_dir)
-        .output()
-        .unwrap();
-    assert!(calibrated.status.success(), "{calibrated:?}");
+    calibrate(&workspace_binary("benchsight-edge"), &landmarks, &state_dir);
 
     let camera = VirtualCamera::serve(&video, "127.0.0.1", 0, "rink").unwrap();
     let broker = Broker::start();

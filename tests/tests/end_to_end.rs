@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use benchsight_cloud::db::{provision_database, provisioned_urls};
 use benchsight_core::event::GameEvent;
 use benchsight_core::stats::{TeamStats, game_stats};
 use benchsight_core::vocabulary::EventType;
@@ -23,7 +24,8 @@ use benchsight_sim::game::GameConfig;
 use benchsight_sim::recording::{RenderJob, render_game};
 use benchsight_sim::rtsp::VirtualCamera;
 use benchsight_sim::truth::GameTruth;
-use benchsight_tests::{Appliance, Broker, Process, release_binary, wait_for};
+use benchsight_tests::cloud::pg_admin_url;
+use benchsight_tests::{Appliance, Broker, Process, calibrate, release_binary, wait_for};
 use serde_json::Value;
 
 const SEED: u64 = 9701;
@@ -32,6 +34,7 @@ const PERIOD_S: u32 = 60;
 const GAME: &str = "e2e-9701";
 const TENANT: &str = "league";
 const DEVICE: &str = "rink-1";
+const SERVICE_ROLE: &str = "bs_test_service";
 
 /// `benchsight-cloud` on the test's configuration.
 fn cloud(config: &Path) -> Command {
@@ -92,25 +95,14 @@ impl Api {
     }
 }
 
-/// The test's PostgreSQL database: (owner URL, service URL), freshly created.
+/// The test's PostgreSQL database, freshly created: (owner URL, service URL).
 fn database(name: &str) -> (String, String) {
-    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
-        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
+    let admin = pg_admin_url();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
-        .block_on(benchsight_cloud::db::provision_database(
-            &admin,
-            name,
-            "bs_test_service",
-        ))
+        .block_on(provision_database(&admin, name, SERVICE_ROLE))
         .unwrap();
-    let base = admin.rsplit_once('/').unwrap().0;
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    (
-        format!("{base}/{name}"),
-        format!("{scheme}://bs_test_service@{host}/{name}"),
-    )
+    provisioned_urls(&admin, name, SERVICE_ROLE).unwrap()
 }
 
 #[test]
@@ -217,14 +209,7 @@ fn a_simulated_game_reaches_the_api_exactly_once_through_a_broker_outage_and_a_k
     // The appliance watching the camera; it never sees the truth.
     let camera = VirtualCamera::serve(&video, "127.0.0.1", 0, "rink").unwrap();
     let state_dir = dir.path().join("edge");
-    let calibrated = Command::new(release_binary("benchsight-edge"))
-        .args(["calibrate", "--camera", "main", "--landmarks"])
-        .arg(&landmarks)
-        .arg("--state-dir")
-        .arg(&state_dir)
-        .output()
-        .unwrap();
-    assert!(calibrated.status.success(), "{calibrated:?}");
+    calibrate(&release_binary("benchsight-edge"), &landmarks, &state_dir);
     let token_file = dir.path().join("device-token");
     std::fs::write(&token_file, &token).unwrap();
     let mut appliance = Appliance::new(

@@ -10,19 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use benchsight_cloud::api::{AppState, serve};
-use benchsight_cloud::audit::Actor;
 use benchsight_cloud::clips::ClipStore;
-use benchsight_cloud::control::{
-    CommandSender, GameAction, Schedule, TeamEntry, control_game, schedule_game,
-};
-use benchsight_cloud::credentials::Role;
-use benchsight_cloud::db::{Database, create_tenant, provision_database};
-use benchsight_cloud::provision::{BrokerFiles, create_device, create_rink};
-use benchsight_cloud::users::upsert_user;
-use benchsight_cloud::worker::{IngestSettings, run_ingest};
+use benchsight_cloud::control::{GameAction, Schedule, TeamEntry, control_game, schedule_game};
+use benchsight_cloud::db::Database;
 use benchsight_core::event::GameEvent;
-use benchsight_core::ids::{DeviceId, GameId, RinkId, TenantId};
+use benchsight_core::ids::{GameId, TenantId};
 use benchsight_core::vocabulary::EventType;
 use benchsight_core::wire::RecordChange;
 use benchsight_edge::recording::{ClipUploader, HttpClipUploader};
@@ -30,8 +22,8 @@ use benchsight_edge::store::ClipJob;
 use benchsight_sim::game::GameConfig;
 use benchsight_sim::recording::{RenderJob, render_game};
 use benchsight_tests::browser::Browser;
+use benchsight_tests::cloud::{League, PASSWORD, league, run_cloud, test_broker};
 use benchsight_tests::{Appliance, recorded_states, wait_for};
-use tokio_util::sync::CancellationToken;
 
 /// The simulated game: its seed, the game-clock length of each of its three periods, and how
 /// much faster than real time the appliance plays it.
@@ -54,71 +46,20 @@ async fn count(db: &Database, tenant: &TenantId, sql: &'static str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_its_stats() {
-    let admin = std::env::var("BENCHSIGHT_TEST_PG_ADMIN_URL")
-        .expect("BENCHSIGHT_TEST_PG_ADMIN_URL (run the tests with `make test`)");
-    let host = std::env::var("BENCHSIGHT_TEST_MQTT_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port: u16 = std::env::var("BENCHSIGHT_TEST_MQTT_PORT")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let (_owner, db) = provision_database(&admin, "bs_test_dashboard_sim", "bs_test_service")
-        .await
-        .unwrap();
-    let league = TenantId::parse("league").unwrap();
-    let actor = Actor::new("test");
-    let dir = tempfile::tempdir().unwrap();
-    let files = BrokerFiles {
-        passwords: dir.path().join("passwd"),
-        pid_file: None,
-    };
-    create_tenant(&db, &league, "League", &actor).await.unwrap();
-    let rink = RinkId::parse("north").unwrap();
-    create_rink(&db, &league, &rink, "North Arena", &actor)
-        .await
-        .unwrap();
+    let (_, port) = test_broker();
     // The shared test broker has its own device ids: a per-process one keeps runs apart.
     let device_name = format!("sim-{}", std::process::id());
-    let device = DeviceId::parse(&device_name).unwrap();
-    let token = create_device(&db, &league, &device, Some(&rink), &files, &actor)
-        .await
-        .unwrap();
-    upsert_user(
-        &db,
-        &league,
-        "boss",
-        Role::Admin,
-        "correct horse battery",
-        &actor,
-    )
-    .await
-    .unwrap();
-
-    let cancel = CancellationToken::new();
-    let worker = tokio::spawn(run_ingest(
-        db.clone(),
-        IngestSettings {
-            host: host.clone(),
-            port,
-            credentials: None,
-            share_group: format!("sim{}", std::process::id()),
-            client_id: format!("ingest-sim-{}", std::process::id()),
-            etl_debounce: Duration::from_millis(200),
-        },
-        cancel.clone(),
-    ));
-    let commands = CommandSender::connect(
-        &host,
-        port,
-        None,
-        &format!("api-sim-{}", std::process::id()),
-        cancel.clone(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let League {
+        db,
+        tenant: league,
+        actor,
+        device_token: token,
+        ..
+    } = league("bs_test_dashboard_sim", &device_name).await;
+    let dir = tempfile::tempdir().unwrap();
     let clips = ClipStore::local(&dir.path().join("cloud-clips")).unwrap();
-    let mut state = AppState::new(db.clone(), false, (host.clone(), port), clips);
-    state.commands = Some(commands.clone());
-    let server = tokio::spawn(serve(listener, state, cancel.clone()));
+    let cloud = run_cloud(&db, clips, "sim").await;
+    let (base, commands) = (cloud.base.clone(), cloud.commands.clone());
 
     // The appliance plays the game once the cloud starts it.
     let states = recorded_states(dir.path(), SEED, PERIOD_S);
@@ -271,9 +212,7 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
     });
 
     let browser = Browser::start().await;
-    browser
-        .log_in(&base, "league", "boss", "correct horse battery")
-        .await;
+    browser.log_in(&base, "league", "boss", PASSWORD).await;
     let game_page = format!("{base}/games/{GAME}");
     browser.client.goto(&game_page).await.unwrap();
 
@@ -425,9 +364,7 @@ async fn a_simulated_game_shows_its_shot_map_plays_a_clip_and_a_review_changes_i
     );
 
     browser.close().await;
-    cancel.cancel();
-    server.await.unwrap().unwrap();
-    worker.await.unwrap().unwrap();
+    cloud.stop().await;
 }
 
 /// The media time of the last rink state in a recorded-states file.

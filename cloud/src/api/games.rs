@@ -2,7 +2,7 @@
 //! (as the ETL stored it), its events (by type and review status) and its shot chart.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Path, Query, RawPathParams, Request, State};
 use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
@@ -196,8 +196,12 @@ async fn game_summary(
     row.map(summary).ok_or(ApiError::NotFound)
 }
 
-/// After a successful write, drops the cached game answers it may have changed: the game the
-/// route names, or all of them (the few writes without a game id: imports, settings, keys).
+/// The writes that may change games without naming one in their path.
+const WRITES_TO_ANY_GAME: &[&str] = &["/api/v1/imports"];
+
+/// After a successful write, drops the cached game answers it may have changed: the game its
+/// route names, or all of them for [`WRITES_TO_ANY_GAME`]. Other writes (logins, keys, settings,
+/// clip uploads) leave the cache alone.
 pub async fn forget_written_games(
     State(state): State<AppState>,
     request: Request,
@@ -215,8 +219,13 @@ pub async fn forget_written_games(
                 .find(|(name, _)| *name == "game_id")
                 .map(|(_, id)| id.to_owned())
         });
+    let any_game = parts
+        .extensions
+        .get::<MatchedPath>()
+        .is_some_and(|route| WRITES_TO_ANY_GAME.contains(&route.as_str()));
     let response = next.run(Request::from_parts(parts, body)).await;
-    if response.status().is_success() || response.status().is_redirection() {
+    let written = response.status().is_success() || response.status().is_redirection();
+    if written && (game.is_some() || any_game) {
         state.changes.cache().forget(game.as_deref());
     }
     response
