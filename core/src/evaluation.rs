@@ -39,13 +39,14 @@ pub struct PuckReport {
 }
 
 impl DetectionEvaluator {
-    /// Adds one image: its detections (all scores) and its labels. `threshold` is the score the
-    /// pipeline operates at; `puck_radius_px` the centre distance that counts as finding the puck.
+    /// Adds one image: its detections (all scores) and its labels. `threshold` gives the score
+    /// the pipeline operates at per class; `puck_radius_px` the centre distance that counts as
+    /// finding the puck.
     pub fn add_image(
         &mut self,
         detections: &[Detection],
         labels: &[(ObjectClass, PixelBox)],
-        threshold: f32,
+        threshold: impl Fn(ObjectClass) -> f32,
         puck_radius_px: f32,
     ) {
         for class in ObjectClass::ALL {
@@ -70,7 +71,7 @@ impl DetectionEvaluator {
             };
             for (detection, matched) in mine.iter().zip(&matches) {
                 self.scored[c].push((detection.score, *matched));
-                if detection.score >= threshold {
+                if detection.score >= threshold(class) {
                     if *matched {
                         self.at_threshold[c].0 += 1;
                     } else {
@@ -213,7 +214,7 @@ mod tests {
             found(ObjectClass::Player, 0.2, square(50.0, 10.0)),
             found(ObjectClass::Puck, 0.6, square(102.0, 3.0)),
         ];
-        evaluator.add_image(&detections, &labels, 0.5, 3.0);
+        evaluator.add_image(&detections, &labels, |_| 0.5, 3.0);
         let players = evaluator.class_reports()[0];
         assert_eq!(players.labels, 2);
         // At 0.5: one hit, one duplicate (false alarm); the low-scoring hit is below threshold.

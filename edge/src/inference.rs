@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use benchsight_core::detection::{Detection, PixelBox, non_maximum_suppression};
+use benchsight_core::detection::{Detection, ObjectClass, PixelBox, non_maximum_suppression};
 use benchsight_core::detector::{HeadLayout, InputGeometry, decode_output};
 use ort::environment::Environment;
 use ort::session::Session;
@@ -109,28 +109,38 @@ pub struct DetectTiming {
     pub postprocess: Duration,
 }
 
-/// A loaded detector, ready to run frame after frame.
+/// One ONNX Runtime session and how its output is read.
 #[derive(Debug)]
-pub struct Detector {
+struct Head {
     session: Session,
-    package: ModelPackage,
+    /// Omitted in `model.toml`: recognised from the first output.
     layout: Option<HeadLayout>,
-    input: Vec<f32>,
+    /// BenchSight class per output class id.
+    class_map: Vec<Option<ObjectClass>>,
 }
 
-impl Detector {
-    pub fn new(
+impl Head {
+    fn new(
         runtime: &OnnxRuntime,
-        package: ModelPackage,
+        onnx_path: &Path,
+        sha256: &str,
         settings: &InferenceSettings,
+        layout: Option<HeadLayout>,
+        class_map: Vec<Option<ObjectClass>>,
+        shares_cores: bool,
     ) -> Result<Self, InferenceError> {
         let fail = |detail: String| InferenceError::Session {
-            model: package.onnx_path.clone(),
+            model: onnx_path.to_owned(),
             detail,
         };
+        // Each session has its own thread pool, whose threads spin a while after every run:
+        // with two sessions run one after the other, the idle pool's spinning would take the
+        // cores from the busy one.
         let mut builder = Session::builder(&runtime.environment)
             .map_err(|e| fail(e.to_string()))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| fail(e.to_string()))?
+            .with_intra_op_spinning(!shares_cores)
             .map_err(|e| fail(e.to_string()))?;
         if settings.intra_threads > 0 {
             builder = builder
@@ -143,7 +153,7 @@ impl Detector {
             ExecutionProvider::Tensorrt => {
                 let mut tensorrt = ort::ep::TensorRT::default().with_fp16(false);
                 if let Some(dir) = &settings.engine_cache_dir {
-                    let key = &package.spec.sha256[..16.min(package.spec.sha256.len())];
+                    let key = &sha256[..16.min(sha256.len())];
                     let folder = dir.join(format!("{key}-trt{}", settings.tensorrt_version));
                     tensorrt = tensorrt
                         .with_engine_cache(true)
@@ -156,13 +166,96 @@ impl Detector {
             .with_execution_providers([provider.error_on_failure()])
             .map_err(|e| fail(e.to_string()))?;
         let session = builder
-            .commit_from_file(&package.onnx_path)
+            .commit_from_file(onnx_path)
             .map_err(|e| fail(e.to_string()))?;
-        let input =
-            vec![0.0; 3 * package.spec.input.width as usize * package.spec.input.height as usize];
         Ok(Self {
             session,
-            layout: package.spec.output.layout,
+            layout,
+            class_map,
+        })
+    }
+
+    /// Runs the session on a prepared input; detections scoring at least `score_floor`, in frame
+    /// pixels, after NMS, and the time the session itself took.
+    fn run(
+        &mut self,
+        input: &[f32],
+        shape: [usize; 4],
+        geometry: &InputGeometry,
+        score_floor: f32,
+        nms_iou: f32,
+    ) -> Result<(Vec<Detection>, Duration), InferenceError> {
+        let tensor = TensorRef::from_array_view((shape, input))
+            .map_err(|e| InferenceError::Run(e.to_string()))?;
+        let started = Instant::now();
+        let outputs = self
+            .session
+            .run(ort::inputs![tensor])
+            .map_err(|e| InferenceError::Run(e.to_string()))?;
+        let spent = started.elapsed();
+        let (out_shape, data) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| InferenceError::Run(e.to_string()))?;
+        let out_shape: Vec<usize> = out_shape.iter().map(|&d| d.max(0) as usize).collect();
+        let layout = match self.layout {
+            Some(layout) => layout,
+            None => HeadLayout::from_shape(&out_shape, self.class_map.len())?,
+        };
+        self.layout = Some(layout);
+        let raw = decode_output(
+            layout,
+            data,
+            &out_shape,
+            &self.class_map,
+            score_floor,
+            geometry,
+        )?;
+        Ok((non_maximum_suppression(raw, nms_iou), spent))
+    }
+}
+
+/// A loaded detector, ready to run frame after frame: the model's network and, when its folder
+/// has one, the dedicated puck network fed the same input.
+#[derive(Debug)]
+pub struct Detector {
+    head: Head,
+    puck: Option<Head>,
+    package: ModelPackage,
+    input: Vec<f32>,
+}
+
+impl Detector {
+    pub fn new(
+        runtime: &OnnxRuntime,
+        package: ModelPackage,
+        settings: &InferenceSettings,
+    ) -> Result<Self, InferenceError> {
+        let spec = &package.spec;
+        let head = Head::new(
+            runtime,
+            &package.onnx_path,
+            &spec.sha256,
+            settings,
+            spec.output.layout,
+            package.class_map.clone(),
+            package.puck_onnx_path.is_some(),
+        )?;
+        let puck = match (&package.puck_onnx_path, &spec.puck) {
+            (Some(path), Some(puck)) => Some(Head::new(
+                runtime,
+                path,
+                &puck.sha256,
+                settings,
+                Some(HeadLayout::YoloRaw),
+                vec![Some(ObjectClass::Puck)],
+                true,
+            )?),
+            _ => None,
+        };
+        let input = vec![0.0; 3 * spec.input.width as usize * spec.input.height as usize];
+        Ok(Self {
+            head,
+            puck,
             package,
             input,
         })
@@ -193,15 +286,21 @@ impl Detector {
         InputGeometry::letterbox(region, spec.width, spec.height)
     }
 
-    /// Detects objects in one frame at the model's operating threshold; returns detections in
+    /// Detects objects in one frame at the model's operating thresholds; returns detections in
     /// frame pixels after NMS.
     pub fn detect(
         &mut self,
         frame: RgbFrame<'_>,
         geometry: &InputGeometry,
     ) -> Result<(Vec<Detection>, DetectTiming), InferenceError> {
-        let threshold = self.package.spec.thresholds.score;
-        self.detect_ranked(frame, geometry, threshold)
+        let package = &self.package;
+        let floor = ObjectClass::ALL
+            .into_iter()
+            .map(|class| package.threshold(class))
+            .fold(1.0, f32::min);
+        let (mut detections, timing) = self.detect_ranked(frame, geometry, floor)?;
+        detections.retain(|d| d.score >= self.package.threshold(d.class));
+        Ok((detections, timing))
     }
 
     /// Like [`Detector::detect`] but keeps every detection scoring at least `score_floor`
@@ -226,33 +325,23 @@ impl Detector {
         fill_input(frame, geometry, spec.scale, spec.pad_value, &mut self.input);
         let preprocessed = Instant::now();
         let shape = [1usize, 3, spec.height as usize, spec.width as usize];
-        let tensor = TensorRef::from_array_view((shape, self.input.as_slice()))
-            .map_err(|e| InferenceError::Run(e.to_string()))?;
-        let outputs = self
-            .session
-            .run(ort::inputs![tensor])
-            .map_err(|e| InferenceError::Run(e.to_string()))?;
-        let inferred = Instant::now();
-        let (out_shape, data) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| InferenceError::Run(e.to_string()))?;
-        let out_shape: Vec<usize> = out_shape.iter().map(|&d| d.max(0) as usize).collect();
-        let classes = &self.package.class_map;
-        let layout = match self.layout {
-            Some(layout) => layout,
-            None => HeadLayout::from_shape(&out_shape, classes.len())?,
-        };
-        self.layout = Some(layout);
-        let thresholds = &self.package.spec.thresholds;
-        let raw = decode_output(layout, data, &out_shape, classes, score_floor, geometry)?;
-        let detections = non_maximum_suppression(raw, thresholds.nms_iou);
-        let done = Instant::now();
+        let nms_iou = self.package.spec.thresholds.nms_iou;
+        let (mut detections, mut inference) =
+            self.head
+                .run(&self.input, shape, geometry, score_floor, nms_iou)?;
+        if let Some(puck) = &mut self.puck {
+            let (pucks, spent) = puck.run(&self.input, shape, geometry, score_floor, nms_iou)?;
+            detections.retain(|d| d.class != ObjectClass::Puck);
+            detections.extend(pucks);
+            inference += spent;
+        }
+        let preprocess = preprocessed - started;
         Ok((
             detections,
             DetectTiming {
-                preprocess: preprocessed - started,
-                inference: inferred - preprocessed,
-                postprocess: done - inferred,
+                preprocess,
+                inference,
+                postprocess: started.elapsed().saturating_sub(preprocess + inference),
             },
         ))
     }

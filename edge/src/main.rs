@@ -148,7 +148,8 @@ enum Command {
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Evaluate the network alone, without the full-resolution puck blob step.
+        /// Evaluate the network alone, without the full-resolution puck blob step (which, as in
+        /// the pipeline, only serves models without a puck network).
         #[arg(long)]
         no_puck_finder: bool,
     },
@@ -283,9 +284,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ..InferenceSettings::default()
             };
             let name = package.spec.name.clone();
+            let blob_step = !no_puck_finder && package.puck_onnx_path.is_none();
             let mut detector = Detector::new(&runtime, package, &settings)?;
             let finder = PuckFinderSettings::default();
-            let finder = (!no_puck_finder).then_some(&finder);
+            let finder = blob_step.then_some(&finder);
             let report = evaluate(
                 &mut detector,
                 &dataset,

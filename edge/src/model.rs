@@ -1,7 +1,9 @@
 //! A detector model on disk: a folder with `model.onnx` and `model.toml`, which says what the
 //! network expects and produces — class names and ids, input size and region, normalisation,
 //! output layout, operating thresholds — plus where it came from, its measured figures and the
-//! checksum of the ONNX file (verified at load, and the key of the TensorRT engine cache).
+//! checksum of the ONNX file (verified at load, and the key of the TensorRT engine cache). A
+//! folder may add a dedicated puck network (`[puck]`) that reads the same input as the detector
+//! and whose pucks replace the detector's.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +63,19 @@ pub struct Thresholds {
     pub nms_iou: f32,
 }
 
+/// `[puck]` of `model.toml`: a puck-only network fed the detector's own input (one class, raw
+/// YOLOv8 layout `[1, 5, N]`); its pucks replace the detector's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PuckSpec {
+    /// The ONNX file, relative to the model folder.
+    pub file: String,
+    /// SHA-256 of that file, hex.
+    pub sha256: String,
+    /// Least score of a puck the pipeline acts on.
+    pub score: f32,
+}
+
 /// The whole `model.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +91,8 @@ pub struct ModelSpec {
     #[serde(default = "default_output")]
     pub output: OutputSpec,
     pub thresholds: Thresholds,
+    #[serde(default)]
+    pub puck: Option<PuckSpec>,
     /// Where the model came from (free-form, for the model card).
     #[serde(default)]
     pub training: Option<serde_json::Value>,
@@ -117,6 +134,8 @@ pub struct ModelPackage {
     pub onnx_path: PathBuf,
     /// BenchSight class per model class id (`None` for classes the pipeline ignores).
     pub class_map: Vec<Option<ObjectClass>>,
+    /// The dedicated puck network's file, checked, when `[puck]` names one.
+    pub puck_onnx_path: Option<PathBuf>,
 }
 
 /// SHA-256 of a file, as lower-case hex.
@@ -166,21 +185,46 @@ impl ModelPackage {
                 spec.classes
             )));
         }
-        let onnx_path = folder.join(&spec.file);
-        let found = sha256_hex(&onnx_path)?;
-        if !found.eq_ignore_ascii_case(&spec.sha256) {
-            return Err(ModelError::Checksum {
-                path: onnx_path,
-                expected: spec.sha256.clone(),
-                found,
-            });
+        if let Some(puck) = &spec.puck
+            && !(0.0..=1.0).contains(&puck.score)
+        {
+            return Err(bad("puck.score must be within [0, 1]".into()));
         }
+        let onnx_path = checked_file(folder, &spec.file, &spec.sha256)?;
+        let puck_onnx_path = spec
+            .puck
+            .as_ref()
+            .map(|puck| checked_file(folder, &puck.file, &puck.sha256))
+            .transpose()?;
         Ok(Self {
             spec,
             onnx_path,
             class_map,
+            puck_onnx_path,
         })
     }
+
+    /// Least score of a detection of `class` the pipeline acts on.
+    pub fn threshold(&self, class: ObjectClass) -> f32 {
+        match (&self.spec.puck, class) {
+            (Some(puck), ObjectClass::Puck) => puck.score,
+            _ => self.spec.thresholds.score,
+        }
+    }
+}
+
+/// `folder/file`, after checking that its SHA-256 is `expected`.
+fn checked_file(folder: &Path, file: &str, expected: &str) -> Result<PathBuf, ModelError> {
+    let path = folder.join(file);
+    let found = sha256_hex(&path)?;
+    if !found.eq_ignore_ascii_case(expected) {
+        return Err(ModelError::Checksum {
+            path,
+            expected: expected.to_owned(),
+            found,
+        });
+    }
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -214,6 +258,29 @@ mod tests {
         );
         assert_eq!(package.spec.input.pad_value, 114);
         assert_eq!(package.spec.output.layout, None);
+        assert_eq!(package.puck_onnx_path, None);
+        assert_eq!(package.threshold(ObjectClass::Puck), 0.25);
+    }
+
+    #[test]
+    fn a_puck_network_is_checked_and_brings_its_own_puck_threshold() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("puck.onnx"), b"a puck network").unwrap();
+        let puck_sha = sha256_hex(&dir.path().join("puck.onnx")).unwrap();
+        write_model(dir.path(), "0", "");
+        let sha = sha256_hex(&dir.path().join("model.onnx")).unwrap();
+        let section =
+            |sha: &str| format!("[puck]\nfile = \"puck.onnx\"\nsha256 = \"{sha}\"\nscore = 0.6");
+        write_model(dir.path(), &sha, &section(&puck_sha));
+        let package = ModelPackage::open(dir.path()).unwrap();
+        assert_eq!(package.puck_onnx_path, Some(dir.path().join("puck.onnx")));
+        assert_eq!(package.threshold(ObjectClass::Puck), 0.6);
+        assert_eq!(package.threshold(ObjectClass::Player), 0.25);
+        write_model(dir.path(), &sha, &section("deadbeef"));
+        assert!(matches!(
+            ModelPackage::open(dir.path()),
+            Err(ModelError::Checksum { path, .. }) if path.ends_with("puck.onnx")
+        ));
     }
 
     #[test]
