@@ -1,6 +1,7 @@
 """Write a model folder's model.toml and model card (README.md).
 
-    python card.py --onnx FILE --out models/NAME [--metrics eval.json] [--training training.json]
+    python card.py --onnx FILE --out models/NAME [--puck-onnx FILE --puck-score S]
+                   [--metrics eval.json] [--training training.json]
 
 model.toml carries what the appliance needs (classes, input, output layout, thresholds, the
 ONNX file's SHA-256) and, as records, where the model came from and its measured figures. The
@@ -35,6 +36,8 @@ def main():
     parser.add_argument("--metrics", type=Path, default=None)
     parser.add_argument("--training", type=Path, default=None)
     parser.add_argument("--score", type=float, default=0.3)
+    parser.add_argument("--puck-onnx", type=Path, default=None, help="the dedicated puck network (puck.py)")
+    parser.add_argument("--puck-score", type=float, default=0.5)
     args = parser.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -42,6 +45,12 @@ def main():
     if args.onnx.resolve() != target.resolve():
         shutil.copyfile(args.onnx, target)
     sha = hashlib.sha256(target.read_bytes()).hexdigest()
+    puck_sha = None
+    if args.puck_onnx:
+        puck_target = args.out / "puck.onnx"
+        if args.puck_onnx.resolve() != puck_target.resolve():
+            shutil.copyfile(args.puck_onnx, puck_target)
+        puck_sha = hashlib.sha256(puck_target.read_bytes()).hexdigest()
     name = args.name or args.out.name
     training = json.loads(args.training.read_text()) if args.training else {}
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
@@ -69,6 +78,15 @@ def main():
         f"score = {args.score}",
         "nms_iou = 0.5",
     ]
+    if puck_sha:
+        lines += [
+            "",
+            "[puck]",
+            "# A puck-only network on the same input, at stride 2; its pucks replace the detector's.",
+            'file = "puck.onnx"',
+            f"sha256 = {toml_value(puck_sha)}",
+            f"score = {args.puck_score}",
+        ]
     if training:
         lines += ["", "[training]"] + [f"{k} = {toml_value(v)}" for k, v in training.items()]
     if metrics:
@@ -80,7 +98,8 @@ def main():
             )
         p = metrics["puck"]
         lines.append(
-            f"puck_centre = {{ radius_px = {p['radius_px']}, precision = {p['precision']:.4f}, "
+            f"puck_centre = {{ radius_px = {p['radius_px']}, score = {metrics['puck_score_threshold']}, "
+            f"precision = {p['precision']:.4f}, "
             f"recall = {p['recall']:.4f}, labels = {p['labels']} }}"
         )
         lines.append(

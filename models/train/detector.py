@@ -70,6 +70,33 @@ class Detector(nn.Module):
         return self.heat(features), self.size(features), self.offset(features)
 
 
+def peak_scores(heat, offset, stride):
+    """Sigmoid scores with non-peak cells zeroed (3 x 3 max-pool), and each cell's centre in input
+    pixels (cx, cy) from its offset."""
+    scores = torch.sigmoid(heat)
+    peaks = F.max_pool2d(scores, 3, stride=1, padding=1)
+    scores = scores * (scores == peaks).to(scores.dtype)
+    _, _, rows, cols = scores.shape
+    ys = torch.arange(rows, dtype=scores.dtype).view(1, 1, rows, 1).expand(1, 1, rows, cols)
+    xs = torch.arange(cols, dtype=scores.dtype).view(1, 1, 1, cols).expand(1, 1, rows, cols)
+    return scores, (xs + offset[:, 0:1]) * stride, (ys + offset[:, 1:2]) * stride
+
+
+def export_onnx(module, path):
+    """Exports `module` (image in [0, 1] RGB NCHW at the fixed input size) as ONNX opset 17."""
+    module.eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        module,
+        (torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH),),
+        str(path),
+        opset_version=17,
+        input_names=["images"],
+        output_names=["output0"],
+        dynamo=False,
+    )
+
+
 class Exported(nn.Module):
     """The detector with decoding: image in [0, 1] RGB NCHW -> [1, 4 + nc, N]."""
 
@@ -79,14 +106,7 @@ class Exported(nn.Module):
 
     def forward(self, image):
         heat, size, offset = self.detector(image)
-        scores = torch.sigmoid(heat)
-        peaks = F.max_pool2d(scores, 3, stride=1, padding=1)
-        scores = scores * (scores == peaks).to(scores.dtype)
-        _, classes, rows, cols = scores.shape
-        ys = torch.arange(rows, dtype=scores.dtype).view(1, 1, rows, 1).expand(1, 1, rows, cols)
-        xs = torch.arange(cols, dtype=scores.dtype).view(1, 1, 1, cols).expand(1, 1, rows, cols)
-        cx = (xs + offset[:, 0:1]) * STRIDE
-        cy = (ys + offset[:, 1:2]) * STRIDE
+        scores, cx, cy = peak_scores(heat, offset, STRIDE)
         wh = torch.exp(size.clamp(max=8.0)) * STRIDE
         boxes = torch.cat([cx, cy, wh[:, 0:1], wh[:, 1:2]], dim=1)
         return torch.cat([boxes, scores], dim=1).flatten(2)

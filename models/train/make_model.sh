@@ -3,8 +3,10 @@
 # and write the model folder (model.onnx, model.toml with its measured figures).
 #
 # Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (70), TRAIN_SEEDS (1..150),
-# FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030). Wall time on the 2-core development machine:
-# about 5 min of data, TRAIN_MINUTES of training, 1 min of evaluation (79 min in all for bs-det-2).
+# FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (30),
+# PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS). Wall time on
+# the 2-core development machine: about 5 min of data, TRAIN_MINUTES of detector training, 9 min
+# of puck data, PUCK_MINUTES of puck training, 1 min of evaluation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
@@ -13,6 +15,8 @@ MINUTES=${TRAIN_MINUTES:-70}
 TRAIN_SEEDS=${TRAIN_SEEDS:-1..150}
 FRAMES=${FRAMES_PER_SEED:-16}
 HELDOUT_SEEDS=${HELDOUT_SEEDS:-9001..9030}
+PUCK_MINUTES=${PUCK_MINUTES:-30}
+PUCK_SEEDS=${PUCK_SEEDS:-151..400}
 WORK="$ROOT/.work/model"
 VENV="$ROOT/.venv-train"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -38,9 +42,20 @@ if [[ ! -f $WORK/heldout/data.yaml ]]; then
         --profiles heldout --val-every 1 --game-seconds 300 --out "$WORK/heldout"
 fi
 
+if [[ ! -f $WORK/puck-data/data.yaml ]]; then
+    "$TARGET/release/benchsight-sim" dataset --seeds "$PUCK_SEEDS" --frames-per-seed "$FRAMES" \
+        --profiles arena,community --val-every 0 --game-seconds 300 --out "$WORK/puck-data"
+fi
+
 started=$(date +%s)
 (cd models/train && "$VENV/bin/python" train.py --data "$WORK/train-data" --out "$WORK/$NAME.onnx" --minutes "$MINUTES")
 trained=$(( ($(date +%s) - started) / 60 ))
+started=$(date +%s)
+# The puck network's operating score comes from the training data's validation split.
+(cd models/train && "$VENV/bin/python" puck.py --data "$WORK/train-data" --data "$WORK/puck-data" \
+    --out "$WORK/$NAME-puck.onnx" --minutes "$PUCK_MINUTES")
+puck_trained=$(( ($(date +%s) - started) / 60 ))
+PUCK_SCORE=$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["score"])' "$WORK/$NAME-puck.json")
 
 cat > "$WORK/training.json" <<JSON
 {"framework": "PyTorch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)')",
@@ -48,10 +63,13 @@ cat > "$WORK/training.json" <<JSON
  "train_seeds": "$TRAIN_SEEDS", "frames_per_seed": $FRAMES, "profiles": ["arena", "community"],
  "heldout_seeds": "$HELDOUT_SEEDS", "heldout_profile": "heldout",
  "device": "$("$VENV/bin/python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')",
- "train_minutes": $trained}
+ "train_minutes": $trained,
+ "puck_seeds": "$TRAIN_SEEDS, $PUCK_SEEDS", "puck_train_minutes": $puck_trained}
 JSON
-(cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" --training "$WORK/training.json")
+(cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" \
+    --puck-onnx "$WORK/$NAME-puck.onnx" --puck-score "$PUCK_SCORE" --training "$WORK/training.json")
 "$TARGET/release/benchsight-edge" eval-detector --model "models/$NAME" --dataset "$WORK/heldout" --json "$WORK/eval.json"
 (cd models/train && "$VENV/bin/python" card.py --onnx "$ROOT/models/$NAME/model.onnx" --out "$ROOT/models/$NAME" \
+    --puck-onnx "$ROOT/models/$NAME/puck.onnx" --puck-score "$PUCK_SCORE" \
     --training "$WORK/training.json" --metrics "$WORK/eval.json")
 echo "model: models/$NAME (held-out figures in models/$NAME/model.toml)"

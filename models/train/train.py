@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, STRIDE, Detector, Exported
+from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, STRIDE, Detector, Exported, export_onnx
 
 PAD = 114
 
@@ -168,22 +168,6 @@ def loss_fn(outputs, heat_t, size_t, offset_t, mask):
     return focal + 0.5 * size_loss + offset_loss, (focal.item(), size_loss.item(), offset_loss.item())
 
 
-def export(model, path):
-    model.eval()
-    exported = Exported(model).eval()
-    dummy = torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        exported,
-        (dummy,),
-        str(path),
-        opset_version=17,
-        input_names=["images"],
-        output_names=["output0"],
-        dynamo=False,
-    )
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
@@ -244,7 +228,8 @@ def main():
                 )
     model.cpu()
     torch.save(model.state_dict(), args.out.with_suffix(".pt"))
-    export(model, args.out)
+    model.eval()
+    export_onnx(Exported(model), args.out)
     print(f"trained {step} steps ({epoch} epochs) in {(time.time() - train_start) / 60:.1f} min; wrote {args.out}", flush=True)
     return 0
 
