@@ -13,7 +13,7 @@ SERVICES_ENV := .work/services.env
 ORT_ENV := .cache/onnxruntime/env
 
 .PHONY: help bootstrap services services-down services-status clean-work fmt fmt-check \
-	clippy purity lint-systemd lint-yocto api-fuzz test demo bench-sim model eval-events eval-tracking bench-perception reference-venv bench-uplink bench-ingest bench-api
+	clippy purity lint-systemd lint-yocto api-fuzz test demo bench-sim model eval-events eval-events-video eval-tracking bench-perception reference-venv bench-uplink bench-ingest bench-api
 
 help: ## list the targets
 	@echo 'usage: make TARGET'
@@ -78,6 +78,10 @@ MODEL ?= models/bs-det-2
 eval-events: ## game-event engine on corrupted held-out simulator games: P/R/F1 per event kind
 	$(CARGO) build --release --workspace --quiet
 	$(EVAL) events --seeds 9201..9210
+
+eval-events-video: bootstrap ## the engine on full video (mode b): three held-out 6-min games through perception
+	$(CARGO) build --release --workspace --quiet
+	$(EVAL_ENV); $(EVAL) events-video --model $(MODEL) --seeds 9301..9303 --seconds 360
 
 eval-tracking: bootstrap ## perception on three held-out 60-s games: MOTA, IDF1, puck ≤ 2 ft, teams
 	$(CARGO) build --release --workspace --quiet

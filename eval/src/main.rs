@@ -11,7 +11,7 @@ use benchsight_edge::model::ModelPackage;
 use benchsight_edge::perception::Perception;
 use benchsight_edge::replay::replay_file;
 use benchsight_eval::bench::{first_frame, raw_inference, run_pipeline};
-use benchsight_eval::games::GameSet;
+use benchsight_eval::games::{GameSet, RenderedGame};
 use benchsight_eval::tracking::{ScoringRules, TrackingReport, TrackingScorer};
 use clap::{Parser, Subcommand};
 
@@ -109,6 +109,18 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Score the game-event engine on video (mode b): held-out games rendered at full size,
+    /// replayed through the appliance's perception (detector, puck network, trackers, teams,
+    /// calibration) into the engine, its events against the true event log.
+    EventsVideo {
+        #[command(flatten)]
+        games: GameArgs,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Write a simulated game's tracks, corrupted as a perception pipeline would report them,
     /// as rink states (JSON lines): the daemon's `camera.recorded_states` source plays them.
     States {
@@ -184,6 +196,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             network,
             json,
         } => tracking(&games, &network, json.as_deref()),
+        Command::EventsVideo {
+            games,
+            network,
+            json,
+        } => events_video(&games, &network, json.as_deref()),
         Command::Events {
             seeds,
             period_seconds,
@@ -504,25 +521,89 @@ fn bench(
     Ok(())
 }
 
+/// A fresh perception pipeline for `game`, set up as an operator would: the model, the camera's
+/// calibration and the teams named by their jersey colours.
+fn perception_for(
+    game: &RenderedGame,
+    runtime: &OnnxRuntime,
+    settings: &InferenceSettings,
+    model: &Path,
+) -> anyhow::Result<Perception> {
+    let detector = Detector::new(runtime, ModelPackage::open(model)?, settings)?;
+    let look = &game.truth.look;
+    Ok(Perception::new(
+        detector,
+        load_homography(&game.calibration)?,
+        Some(look.home_colour),
+        Some(look.away_colour),
+    ))
+}
+
+fn events_video(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyhow::Result<()> {
+    use benchsight_core::engine::GameEngine;
+    use benchsight_core::event_scoring::{EventScores, apply_changes, score_events};
+    use benchsight_eval::events::{TOLERANCE_MS, engine_config};
+
+    let games = args.set().prepare(&args.work)?;
+    let (runtime, settings) = network.runtime()?;
+    let mut all = Vec::new();
+    let (mut frames, mut goals) = (0u64, 0u64);
+    for game in &games {
+        let mut perception = perception_for(game, &runtime, &settings, &network.model)?;
+        let mut engine = GameEngine::new(engine_config(&game.truth.game));
+        let mut records = Vec::new();
+        let summary = replay_file(
+            &game.video,
+            (args.width, args.height),
+            &mut perception,
+            |_, perceived| {
+                records.extend(engine.process(&perceived.rink));
+                Ok(())
+            },
+        )
+        .with_context(|| format!("replaying {}", game.video.display()))?;
+        records.extend(engine.finish());
+        let derived = apply_changes(&records);
+        let scores = score_events(&game.truth.events, &derived, TOLERANCE_MS);
+        let goal = scores.category("goal").map_or(0, |c| c.truth);
+        eprintln!(
+            "benchsight-eval: game {}: {} frames at {:.1} frames/s, {} true events ({goal} goals), {} derived",
+            game.seed,
+            summary.frames,
+            summary.fps(),
+            game.truth.events.len(),
+            derived.len()
+        );
+        frames += summary.frames;
+        goals += goal;
+        all.push(scores);
+    }
+    let merged = EventScores::merge(&all);
+    println!(
+        "mode (b), full video: {} games, {goals} goals, {:.1} min of {}×{} video; tolerance ±1 s, goals team-exact",
+        all.len(),
+        frames as f64 / 30.0 / 60.0,
+        args.width,
+        args.height
+    );
+    print!("{}", merged.table());
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_vec_pretty(&merged)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn tracking(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyhow::Result<()> {
     let games = args.set().prepare(&args.work)?;
     let (runtime, settings) = network.runtime()?;
-    let model = &network.model;
     let mut reports = Vec::new();
     println!(
         "{:<8} {:>6} {:>6} {:>7} {:>7} {:>6} {:>9} {:>8}",
         "seed", "frames", "fps", "MOTA", "IDF1", "IDsw", "puck≤2ft", "teams"
     );
     for game in &games {
-        let detector = Detector::new(&runtime, ModelPackage::open(model)?, &settings)?;
-        // The operator names the teams by their jersey colours, as in the appliance's config.
-        let look = &game.truth.look;
-        let mut perception = Perception::new(
-            detector,
-            load_homography(&game.calibration)?,
-            Some(look.home_colour),
-            Some(look.away_colour),
-        );
+        let mut perception = perception_for(game, &runtime, &settings, &network.model)?;
         let mut scorer = TrackingScorer::new(ScoringRules::default());
         let frames = &game.truth.frames;
         let summary = replay_file(
