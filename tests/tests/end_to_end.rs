@@ -295,6 +295,13 @@ fn a_simulated_game_reaches_the_api_exactly_once_through_a_broker_outage_and_a_k
         &format!("/api/v1/games/{GAME}/end"),
         Some(serde_json::json!({})),
     );
+    // The appliance closes the game's engine (its last events, GameEnd among them) only after
+    // the command has reached it: the snapshot below must not be taken before.
+    wait_for(
+        "the appliance to log the game's end",
+        Duration::from_secs(60),
+        || appliance.number("SELECT COUNT(*) FROM events WHERE event_type = 'GameEnd'") > 0,
+    );
     wait_for(
         "the appliance's backlog to drain",
         Duration::from_secs(120),
