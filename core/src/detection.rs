@@ -156,10 +156,31 @@ pub fn non_maximum_suppression(
     kept
 }
 
+/// The best-scoring detection of `class` (one puck is in play: a frame's puck is its best one).
+pub fn best_of_class(detections: &[Detection], class: ObjectClass) -> Option<Detection> {
+    detections
+        .iter()
+        .filter(|d| d.class == class)
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_best_of_a_class_ignores_other_classes() {
+        let detections = [
+            detection(ObjectClass::Puck, 0.4, 0.0),
+            detection(ObjectClass::Player, 0.9, 0.0),
+            detection(ObjectClass::Puck, 0.7, 50.0),
+        ];
+        let best = best_of_class(&detections, ObjectClass::Puck).unwrap();
+        assert_eq!((best.score, best.bbox.x0), (0.7, 50.0));
+        assert_eq!(best_of_class(&detections, ObjectClass::Net), None);
+    }
 
     fn detection(class: ObjectClass, score: f32, x0: f32) -> Detection {
         Detection {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use benchsight_core::detection::{ObjectClass, PixelBox};
+use benchsight_core::detection::{ObjectClass, PixelBox, best_of_class};
 use benchsight_core::detector::rink_region;
 use benchsight_core::evaluation::{ClassReport, DetectionEvaluator, PuckReport};
 use benchsight_core::homography::Homography;
@@ -24,6 +24,10 @@ const RANKING_FLOOR: f32 = 0.05;
 pub enum EvalError {
     #[error("{0} has no images (expected DATASET/images/SPLIT/*.jpg)")]
     NoImages(PathBuf),
+    #[error(
+        "the model's puck network reads the previous frame, but {0} is missing (write the dataset with `benchsight-sim dataset --previous-gap N`)"
+    )]
+    NoPreviousFrame(PathBuf),
     #[error("cannot read {path}: {detail}")]
     Read { path: PathBuf, detail: String },
     #[error("label file {path} line {line}: {detail}")]
@@ -148,12 +152,7 @@ pub fn evaluate(
     let mut evaluator = DetectionEvaluator::default();
     let mut timing = [Duration::ZERO; 3];
     for (done, path) in images.iter().enumerate() {
-        let picture = image::open(path)
-            .map_err(|e| EvalError::Read {
-                path: path.clone(),
-                detail: e.to_string(),
-            })?
-            .to_rgb8();
+        let picture = read_rgb(path)?;
         let (width, height) = picture.dimensions();
         let stem = path
             .file_stem()
@@ -169,6 +168,22 @@ pub fn evaluate(
             .get(seed_key)
             .and_then(|camera| rink_region(&camera.calibration.homography, width, height));
         let geometry = detector.geometry(width, height, region);
+        if detector.wants_previous_frame() {
+            let previous_path = dataset
+                .join("previous")
+                .join(split)
+                .join(path.file_name().unwrap_or_default());
+            if !previous_path.is_file() {
+                return Err(EvalError::NoPreviousFrame(previous_path));
+            }
+            let previous = read_rgb(&previous_path)?;
+            let frame = RgbFrame {
+                width: previous.width(),
+                height: previous.height(),
+                pixels: previous.as_raw(),
+            };
+            detector.set_previous_frame(frame, &geometry)?;
+        }
         let frame = RgbFrame {
             width,
             height,
@@ -189,12 +204,7 @@ pub fn evaluate(
             detections.extend(completed.into_iter().skip(confident_count));
         }
         // One puck is in play: the frame's answer is the best-scoring one.
-        if let Some(best) = detections
-            .iter()
-            .filter(|d| d.class == ObjectClass::Puck)
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .copied()
-        {
+        if let Some(best) = best_of_class(&detections, ObjectClass::Puck) {
             detections.retain(|d| d.class != ObjectClass::Puck);
             detections.push(best);
         }
@@ -215,6 +225,15 @@ pub fn evaluate(
         score_threshold: package.spec.thresholds.score,
         puck_score_threshold: threshold(ObjectClass::Puck),
     })
+}
+
+fn read_rgb(path: &Path) -> Result<image::RgbImage, EvalError> {
+    Ok(image::open(path)
+        .map_err(|e| EvalError::Read {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?
+        .to_rgb8())
 }
 
 impl EvalReport {

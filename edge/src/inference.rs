@@ -221,7 +221,11 @@ pub struct Detector {
     head: Head,
     puck: Option<Head>,
     package: ModelPackage,
+    /// RGB planes of the frame being processed; for a puck network that reads the previous
+    /// frame, a fourth plane holding that frame's grey.
     input: Vec<f32>,
+    /// The geometry of the frame whose grey is in the fourth plane, if it is there.
+    previous: Option<InputGeometry>,
 }
 
 impl Detector {
@@ -252,17 +256,51 @@ impl Detector {
             )?),
             _ => None,
         };
-        let input = vec![0.0; 3 * spec.input.width as usize * spec.input.height as usize];
+        let planes = if Self::reads_previous(&package) { 4 } else { 3 };
+        let input = vec![0.0; planes * spec.input.width as usize * spec.input.height as usize];
         Ok(Self {
             head,
             puck,
             package,
             input,
+            previous: None,
         })
+    }
+
+    fn reads_previous(package: &ModelPackage) -> bool {
+        package.puck_onnx_path.is_some()
+            && package
+                .spec
+                .puck
+                .as_ref()
+                .is_some_and(|puck| puck.previous_frame)
     }
 
     pub fn package(&self) -> &ModelPackage {
         &self.package
+    }
+
+    /// Whether the model reads the previous frame as well as the current one.
+    pub fn wants_previous_frame(&self) -> bool {
+        Self::reads_previous(&self.package)
+    }
+
+    /// Makes `frame` the previous frame of the next detection, as if it had just been processed
+    /// (evaluation on still images with their predecessor).
+    pub fn set_previous_frame(
+        &mut self,
+        frame: RgbFrame<'_>,
+        geometry: &InputGeometry,
+    ) -> Result<(), InferenceError> {
+        self.fill_rgb(frame, geometry)?;
+        self.keep_as_previous(geometry);
+        Ok(())
+    }
+
+    /// Forgets the previous frame (after a gap in the video): the next frame is compared with
+    /// itself, as the first one is.
+    pub fn forget_previous_frame(&mut self) {
+        self.previous = None;
     }
 
     /// The input geometry for a frame: the rink region (when the model wants it) or the frame.
@@ -311,29 +349,35 @@ impl Detector {
         geometry: &InputGeometry,
         score_floor: f32,
     ) -> Result<(Vec<Detection>, DetectTiming), InferenceError> {
-        let expected = frame.width as usize * frame.height as usize * 3;
-        if frame.pixels.len() != expected {
-            return Err(InferenceError::FrameSize {
-                got: frame.pixels.len(),
-                expected,
-                width: frame.width,
-                height: frame.height,
-            });
-        }
         let started = Instant::now();
-        let spec = &self.package.spec.input;
-        fill_input(frame, geometry, spec.scale, spec.pad_value, &mut self.input);
+        self.fill_rgb(frame, geometry)?;
+        let plane = self.rgb_len() / 3;
+        let reads_previous = self.input.len() > 3 * plane;
+        if reads_previous && self.previous != Some(*geometry) {
+            // No previous frame of this view: the frame stands in for it (nothing moved).
+            self.keep_as_previous(geometry);
+        }
         let preprocessed = Instant::now();
+        let spec = &self.package.spec.input;
         let shape = [1usize, 3, spec.height as usize, spec.width as usize];
         let nms_iou = self.package.spec.thresholds.nms_iou;
-        let (mut detections, mut inference) =
-            self.head
-                .run(&self.input, shape, geometry, score_floor, nms_iou)?;
+        let (mut detections, mut inference) = self.head.run(
+            &self.input[..3 * plane],
+            shape,
+            geometry,
+            score_floor,
+            nms_iou,
+        )?;
         if let Some(puck) = &mut self.puck {
-            let (pucks, spent) = puck.run(&self.input, shape, geometry, score_floor, nms_iou)?;
+            let puck_shape = [1usize, self.input.len() / plane, shape[2], shape[3]];
+            let (pucks, spent) =
+                puck.run(&self.input, puck_shape, geometry, score_floor, nms_iou)?;
             detections.retain(|d| d.class != ObjectClass::Puck);
             detections.extend(pucks);
             inference += spent;
+        }
+        if reads_previous {
+            self.keep_as_previous(geometry);
         }
         let preprocess = preprocessed - started;
         Ok((
@@ -344,6 +388,61 @@ impl Detector {
                 postprocess: started.elapsed().saturating_sub(preprocess + inference),
             },
         ))
+    }
+}
+
+impl Detector {
+    /// Number of values in the RGB planes of the input.
+    fn rgb_len(&self) -> usize {
+        let spec = &self.package.spec.input;
+        3 * spec.width as usize * spec.height as usize
+    }
+
+    /// Checks the frame's size and writes its RGB planes.
+    fn fill_rgb(
+        &mut self,
+        frame: RgbFrame<'_>,
+        geometry: &InputGeometry,
+    ) -> Result<(), InferenceError> {
+        let expected = frame.width as usize * frame.height as usize * 3;
+        if frame.pixels.len() != expected {
+            return Err(InferenceError::FrameSize {
+                got: frame.pixels.len(),
+                expected,
+                width: frame.width,
+                height: frame.height,
+            });
+        }
+        let spec = &self.package.spec.input;
+        let rgb = self.rgb_len();
+        fill_input(
+            frame,
+            geometry,
+            spec.scale,
+            spec.pad_value,
+            &mut self.input[..rgb],
+        );
+        Ok(())
+    }
+
+    /// Writes the grey of the RGB planes into the fourth plane, for the next frame.
+    fn keep_as_previous(&mut self, geometry: &InputGeometry) {
+        let rgb = self.rgb_len();
+        if self.input.len() > rgb {
+            let (colour, previous) = self.input.split_at_mut(rgb);
+            grey_plane(colour, previous);
+            self.previous = Some(*geometry);
+        }
+    }
+}
+
+/// The channel mean of planar RGB `rgb`, into `grey` (one plane).
+pub fn grey_plane(rgb: &[f32], grey: &mut [f32]) {
+    let plane = grey.len();
+    let (r, rest) = rgb.split_at(plane);
+    let (g, b) = rest.split_at(plane);
+    for (((out, r), g), b) in grey.iter_mut().zip(r).zip(g).zip(b) {
+        *out = (r + g + b) / 3.0;
     }
 }
 
@@ -439,5 +538,14 @@ mod tests {
                 .zip([114.0, 200.0, 200.0, 114.0].iter().cycle())
                 .all(|(a, b)| a == b)
         );
+    }
+
+    #[test]
+    fn the_previous_frame_plane_is_the_channel_mean() {
+        // Two pixels: (30, 60, 90) and the padding grey.
+        let rgb = [30.0, 114.0, 60.0, 114.0, 90.0, 114.0];
+        let mut grey = [0.0; 2];
+        grey_plane(&rgb, &mut grey);
+        assert_eq!(grey, [60.0, 114.0]);
     }
 }

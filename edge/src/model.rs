@@ -64,7 +64,9 @@ pub struct Thresholds {
 }
 
 /// `[puck]` of `model.toml`: a puck-only network fed the detector's own input (one class, raw
-/// YOLOv8 layout `[1, 5, N]`); its pucks replace the detector's.
+/// YOLOv8 layout `[1, 5, N]`); its pucks replace the detector's. With `previous_frame`, its input
+/// carries a fourth plane after RGB: the grey (channel mean) of the previous processed frame's
+/// input, so it sees what moved on the fixed camera.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PuckSpec {
@@ -74,6 +76,9 @@ pub struct PuckSpec {
     pub sha256: String,
     /// Least score of a puck the pipeline acts on.
     pub score: f32,
+    /// Whether the network reads the previous frame's grey plane as well.
+    #[serde(default)]
+    pub previous_frame: bool,
 }
 
 /// The whole `model.toml`.

@@ -4,7 +4,7 @@
 //! by the full-resolution blob step) and is followed by its own tracker; skaters are tracked,
 //! sorted into teams by jersey colour, and placed on the rink through the calibration.
 
-use benchsight_core::detection::{Detection, ObjectClass};
+use benchsight_core::detection::{Detection, ObjectClass, best_of_class};
 use benchsight_core::detector::{InputGeometry, rink_region};
 use benchsight_core::domain::{MediaTimeMs, Rgb};
 use benchsight_core::homography::{Homography, ImagePoint};
@@ -27,6 +27,11 @@ const BLOB_CANDIDATES: usize = 8;
 /// Frames between re-clusterings of the jersey colours.
 const RECLUSTER_EVERY: u64 = 15;
 
+/// The longest step between frames over which a puck network still compares a frame with the
+/// previous one (trained on predecessors up to 100 ms back); past it, or when media time goes
+/// backwards (a restarted stream), the frame is compared with itself.
+const MOTION_GAP_MS: u64 = 200;
+
 /// The perception pipeline of one camera.
 #[derive(Debug)]
 pub struct Perception {
@@ -39,6 +44,8 @@ pub struct Perception {
     /// The blob step, for models without a puck network.
     puck_finder: Option<PuckFinderSettings>,
     static_spots: StaticSpots,
+    /// Media time of the last frame processed.
+    last_pts_ms: Option<u64>,
 }
 
 /// One frame through the pipeline.
@@ -80,6 +87,7 @@ impl Perception {
             teams: TeamClassifier::new(home, away),
             puck_finder,
             static_spots: StaticSpots::default(),
+            last_pts_ms: None,
         }
     }
 
@@ -104,6 +112,13 @@ impl Perception {
                 geometry
             }
         };
+        if self
+            .last_pts_ms
+            .is_some_and(|last| frame.pts_ms < last || frame.pts_ms - last > MOTION_GAP_MS)
+        {
+            self.detector.forget_previous_frame();
+        }
+        self.last_pts_ms = Some(frame.pts_ms);
         let view = RgbFrame {
             width: frame.width,
             height: frame.height,
@@ -129,11 +144,7 @@ impl Perception {
         // measurement (weaker or second peaks led the tracker astray: puck within 2 ft on the
         // tracking evaluation 7 % with up to four down to half the score, 22 % with the best).
         let puck_floor = package.threshold(ObjectClass::Puck);
-        let best_puck = ranked
-            .iter()
-            .filter(|d| d.class == ObjectClass::Puck && d.score >= puck_floor)
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .copied();
+        let best_puck = best_of_class(&ranked, ObjectClass::Puck).filter(|d| d.score >= puck_floor);
         let detections: Vec<Detection> = ranked
             .into_iter()
             .filter(|d| d.score >= package.threshold(d.class))

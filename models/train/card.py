@@ -38,6 +38,7 @@ def main():
     parser.add_argument("--score", type=float, default=0.3)
     parser.add_argument("--puck-onnx", type=Path, default=None, help="the dedicated puck network (puck.py)")
     parser.add_argument("--puck-score", type=float, default=0.5)
+    parser.add_argument("--puck-frames", type=int, choices=(1, 2), default=2, help="2: the puck network reads the previous frame")
     args = parser.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,11 @@ def main():
             f"sha256 = {toml_value(puck_sha)}",
             f"score = {args.puck_score}",
         ]
+        if args.puck_frames == 2:
+            lines += [
+                "# A fourth input plane: the grey (channel mean) of the previous processed frame's input.",
+                "previous_frame = true",
+            ]
     if training:
         lines += ["", "[training]"] + [f"{k} = {toml_value(v)}" for k, v in training.items()]
     if metrics:

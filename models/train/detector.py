@@ -82,13 +82,14 @@ def peak_scores(heat, offset, stride):
     return scores, (xs + offset[:, 0:1]) * stride, (ys + offset[:, 1:2]) * stride
 
 
-def export_onnx(module, path):
-    """Exports `module` (image in [0, 1] RGB NCHW at the fixed input size) as ONNX opset 17."""
+def export_onnx(module, path, channels=3):
+    """Exports `module` (image in [0, 1] NCHW at the fixed input size: RGB, then any extra planes)
+    as ONNX opset 17."""
     module.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
         module,
-        (torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH),),
+        (torch.zeros(1, channels, INPUT_HEIGHT, INPUT_WIDTH),),
         str(path),
         opset_version=17,
         input_names=["images"],

@@ -5,7 +5,7 @@
 # Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (70), TRAIN_SEEDS (1..150),
 # FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (30),
 # PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS). Wall time on
-# the 2-core development machine: about 5 min of data, TRAIN_MINUTES of detector training, 9 min
+# the 2-core development machine: about 8 min of data, TRAIN_MINUTES of detector training, 14 min
 # of puck data, PUCK_MINUTES of puck training, 1 min of evaluation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -33,19 +33,26 @@ ORT_DYLIB_PATH=$(sed -n 's/^ORT_DYLIB_PATH=//p' .cache/onnxruntime/env)
 export ORT_DYLIB_PATH
 cargo build --release --workspace --quiet
 
-if [[ ! -f $WORK/train-data/data.yaml ]]; then
-    "$TARGET/release/benchsight-sim" dataset --seeds "$TRAIN_SEEDS" --frames-per-seed "$FRAMES" \
-        --profiles arena,community --game-seconds 300 --out "$WORK/train-data"
-fi
-if [[ ! -f $WORK/heldout/data.yaml ]]; then
-    "$TARGET/release/benchsight-sim" dataset --seeds "$HELDOUT_SEEDS" --frames-per-seed 10 \
-        --profiles heldout --val-every 1 --game-seconds 300 --out "$WORK/heldout"
-fi
-
-if [[ ! -f $WORK/puck-data/data.yaml ]]; then
+# The renderer is single-threaded: the puck data renders beside the rest, one per core. Each
+# frame comes with its predecessor (previous/), which the puck network reads.
+if [[ ! -d $WORK/puck-data/previous ]]; then
     "$TARGET/release/benchsight-sim" dataset --seeds "$PUCK_SEEDS" --frames-per-seed "$FRAMES" \
-        --profiles arena,community --val-every 0 --game-seconds 300 --out "$WORK/puck-data"
+        --profiles arena,community --val-every 0 --game-seconds 300 --previous-gap 3 \
+        --out "$WORK/puck-data" 2> "$WORK/puck-data.log" &
 fi
+if [[ ! -d $WORK/train-data/previous ]]; then
+    "$TARGET/release/benchsight-sim" dataset --seeds "$TRAIN_SEEDS" --frames-per-seed "$FRAMES" \
+        --profiles arena,community --game-seconds 300 --previous-gap 3 --out "$WORK/train-data"
+fi
+if [[ ! -d $WORK/heldout/previous ]]; then
+    "$TARGET/release/benchsight-sim" dataset --seeds "$HELDOUT_SEEDS" --frames-per-seed 10 \
+        --profiles heldout --val-every 1 --game-seconds 300 --previous-gap 3 --out "$WORK/heldout"
+fi
+wait_all() {
+    local job
+    for job in $(jobs -p); do wait "$job"; done
+}
+wait_all
 
 started=$(date +%s)
 (cd models/train && "$VENV/bin/python" train.py --data "$WORK/train-data" --out "$WORK/$NAME.onnx" --minutes "$MINUTES")
@@ -56,6 +63,7 @@ started=$(date +%s)
     --out "$WORK/$NAME-puck.onnx" --minutes "$PUCK_MINUTES")
 puck_trained=$(( ($(date +%s) - started) / 60 ))
 PUCK_SCORE=$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["score"])' "$WORK/$NAME-puck.json")
+PUCK_FRAMES=$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("frames", 1))' "$WORK/$NAME-puck.json")
 
 cat > "$WORK/training.json" <<JSON
 {"framework": "PyTorch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)')",
@@ -67,9 +75,9 @@ cat > "$WORK/training.json" <<JSON
  "puck_seeds": "$TRAIN_SEEDS, $PUCK_SEEDS", "puck_train_minutes": $puck_trained}
 JSON
 (cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" \
-    --puck-onnx "$WORK/$NAME-puck.onnx" --puck-score "$PUCK_SCORE" --training "$WORK/training.json")
+    --puck-onnx "$WORK/$NAME-puck.onnx" --puck-score "$PUCK_SCORE" --puck-frames "$PUCK_FRAMES" --training "$WORK/training.json")
 "$TARGET/release/benchsight-edge" eval-detector --model "models/$NAME" --dataset "$WORK/heldout" --json "$WORK/eval.json"
 (cd models/train && "$VENV/bin/python" card.py --onnx "$ROOT/models/$NAME/model.onnx" --out "$ROOT/models/$NAME" \
-    --puck-onnx "$ROOT/models/$NAME/puck.onnx" --puck-score "$PUCK_SCORE" \
+    --puck-onnx "$ROOT/models/$NAME/puck.onnx" --puck-score "$PUCK_SCORE" --puck-frames "$PUCK_FRAMES" \
     --training "$WORK/training.json" --metrics "$WORK/eval.json")
 echo "model: models/$NAME (held-out figures in models/$NAME/model.toml)"

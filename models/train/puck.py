@@ -9,8 +9,11 @@ prepares one image for both) and predicts, at stride 2, one puck heat map and th
 of its centre. Wide context comes from dilated layers at stride 4 (a skate or a stick blade
 beside a player is not a puck); the stride-2 branch keeps the pixel detail.
 
-It is trained on crops of the letterboxed images, most of them holding the puck, and exported
-(opset 17) in the raw YOLOv8 layout with one class, ``[1, 5, N]``: centre x, centre y, width,
+On a fixed camera the moving puck is what changes between frames, so by default (``--frames 2``)
+the network also sees the previous frame's input as a fourth, grey plane (the appliance keeps the
+input of the frame it processed before; the data holds predecessors 1 to 3 frames earlier, as a
+live camera with dropped frames gives). It is trained on crops of the letterboxed images, most of
+them holding the puck, and exported (opset 17) in the raw YOLOv8 layout with one class, ``[1, 5, N]``: centre x, centre y, width,
 height in input pixels, puck score, non-peak cells zeroed (3 x 3 max-pool) — the same decoding as
 the detector's.
 """
@@ -28,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, conv, export_onnx, peak_scores
-from train import augment, load_split
+from train import augment, grey, load_split
 
 PUCK = CLASSES.index("puck")
 STRIDE = 2
@@ -39,9 +42,10 @@ CROP_HEIGHT = 192
 
 
 class PuckNet(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=4):
         super().__init__()
-        self.stem = conv(3, 16, 2)  # stride 2: the pixel detail
+        self.channels = channels
+        self.stem = conv(channels, 16, 2)  # stride 2: the pixel detail
         self.down = conv(16, 32, 2)  # stride 4
         self.context = nn.Sequential(
             conv(32, 32),
@@ -63,7 +67,8 @@ class PuckNet(nn.Module):
 
 
 class Exported(nn.Module):
-    """Image in [0, 1] RGB NCHW -> [1, 5, N] (cx, cy, w, h in input pixels, puck score)."""
+    """Image in [0, 1] NCHW (RGB, then the previous frame's grey) -> [1, 5, N] (cx, cy, w, h in
+    input pixels, puck score)."""
 
     def __init__(self, net):
         super().__init__()
@@ -102,7 +107,11 @@ def crop_batch(images, pucks, indices, rng):
         else:
             x0 = int(rng.integers(0, INPUT_WIDTH - CROP_WIDTH + 1))
             y0 = int(rng.integers(0, INPUT_HEIGHT - CROP_HEIGHT + 1))
-        image = augment(images[i][y0:y0 + CROP_HEIGHT, x0:x0 + CROP_WIDTH], rng)
+        crop = images[i][y0:y0 + CROP_HEIGHT, x0:x0 + CROP_WIDTH]
+        if crop.shape[2] > 3 and rng.random() < 0.05:
+            # No motion to see, as on the first frame after a start or a restart.
+            crop = np.concatenate([crop[..., :3], grey(crop[..., :3])[..., None]], axis=2)
+        image = augment(crop, rng)
         heat = np.zeros((1, rows, cols), np.float32)
         offset = np.zeros((2, rows, cols), np.float32)
         mask = np.zeros((rows, cols), np.float32)
@@ -187,6 +196,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="use only this many images per folder (smoke tests)")
     parser.add_argument("--init", type=Path, default=None, help="start from these weights (.pt); with --minutes 0, only validate and export")
+    parser.add_argument("--frames", type=int, choices=(1, 2), default=2, help="2: the previous frame as an extra grey plane")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -195,11 +205,11 @@ def main():
     started = time.time()
     images, pucks, val_images, val_pucks = [], [], [], []
     for folder in args.data:
-        loaded, targets = load_split(folder, "train", args.limit)
+        loaded, targets = load_split(folder, "train", args.limit, previous=args.frames == 2)
         images.extend(loaded)
         pucks.extend(pucks_of(targets))
         if (folder / "images" / "val").is_dir() and any((folder / "images" / "val").iterdir()):
-            loaded, targets = load_split(folder, "val", args.limit)
+            loaded, targets = load_split(folder, "val", args.limit, previous=args.frames == 2)
             val_images.extend(loaded)
             val_pucks.extend(pucks_of(targets))
     print(
@@ -208,7 +218,7 @@ def main():
         flush=True,
     )
 
-    net = PuckNet()
+    net = PuckNet(channels=images[0].shape[2])
     if args.init:
         net.load_state_dict(torch.load(args.init, map_location="cpu"))
         print(f"starting from {args.init}", flush=True)
@@ -250,9 +260,9 @@ def main():
         score = operating_score(rows)
         print(f"operating score {score} (precision ≥ 0.92 on the validation split)", flush=True)
     torch.save(net.state_dict(), args.out.with_suffix(".pt"))
-    args.out.with_suffix(".json").write_text(json.dumps({"score": score}) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps({"score": score, "frames": args.frames}) + "\n")
     net.eval()
-    export_onnx(Exported(net), args.out)
+    export_onnx(Exported(net), args.out, channels=net.channels)
     print(f"trained {step} steps in {(time.time() - train_start) / 60:.1f} min; wrote {args.out}", flush=True)
     return 0
 

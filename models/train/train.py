@@ -43,7 +43,9 @@ def letterbox(image, region):
     return np.asarray(canvas), (x0, y0, scale, pad_x, pad_y)
 
 
-def load_split(root, split, limit=None):
+def load_split(root, split, limit=None, previous=False):
+    """Letterboxed images and their targets; with `previous`, each image carries its predecessor
+    (`previous/` of a dataset written with --previous-gap) as a fourth, grey channel."""
     cameras = json.loads((root / "cameras.json").read_text())
     images, targets = [], []
     files = sorted((root / "images" / split).glob("*.jpg"))
@@ -55,6 +57,13 @@ def load_split(root, split, limit=None):
         with Image.open(path) as image:
             width, height = image.size
             array, (x0, y0, scale, pad_x, pad_y) = letterbox(image.convert("RGB"), region)
+        if previous:
+            before = root / "previous" / split / path.name
+            if not before.is_file():
+                raise SystemExit(f"{before}: no previous frame (write the dataset with --previous-gap)")
+            with Image.open(before) as image:
+                earlier, _ = letterbox(image.convert("RGB"), region)
+            array = np.concatenate([array, grey(earlier)[..., None]], axis=2)
         boxes = []
         label_path = root / "labels" / split / (path.stem + ".txt")
         for line in label_path.read_text().splitlines():
@@ -67,6 +76,11 @@ def load_split(root, split, limit=None):
         if (n + 1) % 500 == 0:
             print(f"loaded {n + 1}/{len(files)} {split} images", flush=True)
     return np.stack(images), targets
+
+
+def grey(rgb):
+    """The channel mean, as the appliance computes a previous frame's grey plane."""
+    return np.round(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
 
 
 def heat_targets(boxes, flip):
@@ -96,9 +110,10 @@ def heat_targets(boxes, flip):
 
 
 def augment(array, rng):
-    """Colour changes so that jersey colours never seen in training do not matter."""
+    """Colour changes so that jersey colours never seen in training do not matter (channels past
+    the third, a previous frame's grey, take the same brightness change)."""
     image = array.astype(np.float32)
-    image = image[..., rng.permutation(3)]
+    image[..., :3] = image[..., rng.permutation(3)]
     image = image * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
     image += rng.normal(0, rng.uniform(0, 4), image.shape)
     return np.clip(image, 0, 255)

@@ -41,6 +41,8 @@ pub struct DatasetJob {
     pub game_seconds: u32,
     /// Objects less visible than this are not labelled.
     pub min_visibility: f32,
+    /// 0: no previous frames; n: each frame's predecessor, 1 to n frames earlier.
+    pub previous_gap: u32,
 }
 
 /// Why a dataset could not be written.
@@ -93,6 +95,7 @@ struct Manifest<'a> {
     val_every: u64,
     game_seconds: u32,
     min_visibility: f32,
+    previous_gap: u32,
     summary: &'a DatasetSummary,
 }
 
@@ -134,8 +137,13 @@ pub fn write_dataset(
         .iter()
         .map(|name| LookProfile::named(name))
         .collect::<Result<Vec<_>, _>>()?;
+    let kinds: &[&str] = if job.previous_gap > 0 {
+        &["images", "labels", "previous"]
+    } else {
+        &["images", "labels"]
+    };
     for split in ["train", "val"] {
-        for kind in ["images", "labels"] {
+        for kind in kinds {
             let dir = out.join(kind).join(split);
             std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
@@ -190,6 +198,7 @@ pub fn write_dataset(
         val_every: job.val_every,
         game_seconds: job.game_seconds,
         min_visibility: job.min_visibility,
+        previous_gap: job.previous_gap,
         summary: &summary,
     };
     let manifest_path = out.join("manifest.json");
@@ -216,41 +225,47 @@ fn write_seed(
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
+    // The frames whose render is some wanted frame's predecessor, with those wanted frames.
+    let mut previous: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    if job.previous_gap > 0 {
+        for &frame in &wanted {
+            let gap = u64::from(rng.random_range(1..=job.previous_gap));
+            previous.entry(frame - gap).or_default().push(frame);
+        }
+    }
     let mut renderer = Renderer::new(camera, profile.game_look(seed));
     let mut sim = GameSim::new(game);
     let mut next = wanted.into_iter().peekable();
+    // Rendered predecessors waiting for their frame, by that frame.
+    let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     for frame in 0..total {
         if frame > 0 {
             sim.step();
+        }
+        if let Some(successors) = previous.get(&frame) {
+            let (rgb, _) = renderer.render(&sim.state());
+            for &successor in successors {
+                pending.insert(successor, rgb.to_vec());
+            }
         }
         if next.peek() != Some(&frame) {
             continue;
         }
         next.next();
+        let predecessor = pending.remove(&frame);
         let state = sim.state();
         if state.people.is_empty() {
             // Intermission: an empty rink teaches little; skip it.
             continue;
         }
-        let (rgb, labels) = renderer.render(&state);
         let name = format!("s{seed:05}_f{frame:06}");
+        if let Some(rgb) = predecessor {
+            let path = out.join("previous").join(split).join(format!("{name}.jpg"));
+            write_jpeg(job, rgb, &path)?;
+        }
+        let (rgb, labels) = renderer.render(&state);
         let image_path = out.join("images").join(split).join(format!("{name}.jpg"));
-        let image =
-            image::RgbImage::from_raw(job.width, job.height, rgb.to_vec()).ok_or_else(|| {
-                DatasetError::Io {
-                    path: image_path.clone(),
-                    source: std::io::Error::other("frame size does not match the image size"),
-                }
-            })?;
-        let file = std::fs::File::create(&image_path).map_err(io_error(&image_path))?;
-        let mut encoder =
-            image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), 92);
-        encoder
-            .encode_image(&image)
-            .map_err(|source| DatasetError::Image {
-                path: image_path.clone(),
-                source,
-            })?;
+        write_jpeg(job, rgb.to_vec(), &image_path)?;
         let mut text = String::new();
         for label in labels.iter().filter(|l| l.visibility >= job.min_visibility) {
             let _ = writeln!(text, "{}", yolo_line(label, job.width, job.height));
@@ -265,6 +280,23 @@ fn write_seed(
         }
     }
     Ok(())
+}
+
+fn write_jpeg(job: &DatasetJob, rgb: Vec<u8>, path: &Path) -> Result<(), DatasetError> {
+    let image =
+        image::RgbImage::from_raw(job.width, job.height, rgb).ok_or_else(|| DatasetError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other("frame size does not match the image size"),
+        })?;
+    let file = std::fs::File::create(path).map_err(io_error(path))?;
+    let mut encoder =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), 92);
+    encoder
+        .encode_image(&image)
+        .map_err(|source| DatasetError::Image {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -284,6 +316,7 @@ mod tests {
             val_every: 4,
             game_seconds: 20,
             min_visibility: 0.3,
+            previous_gap: 3,
         };
         let summary = write_dataset(&job, dir.path(), |_, _| {}).unwrap();
         assert_eq!(summary.train_images + summary.val_images, 12);
@@ -319,8 +352,14 @@ mod tests {
                 .to_string_lossy()
                 .replace("labels", "images")
                 .replace(".txt", ".jpg");
-            let decoded = image::open(&image).unwrap();
+            let decoded = image::open(&image).unwrap().to_rgb8();
             assert_eq!((decoded.width(), decoded.height()), (320, 180));
+            // The predecessor: same camera and size, and the play has moved since.
+            let previous = image::open(image.replace("images", "previous"))
+                .unwrap()
+                .to_rgb8();
+            assert_eq!(previous.dimensions(), decoded.dimensions());
+            assert_ne!(previous.as_raw(), decoded.as_raw(), "{image}");
         }
     }
 }

@@ -99,6 +99,10 @@ enum Command {
         /// Objects less visible than this (0–1) are not labelled.
         #[arg(long, default_value_t = 0.3)]
         min_visibility: f32,
+        /// Also write each frame's predecessor, 1 to N frames earlier (drawn per frame), under
+        /// previous/ (0: none).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=30))]
+        previous_gap: u32,
         #[arg(long)]
         out: PathBuf,
     },
@@ -237,6 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             val_every,
             game_seconds,
             min_visibility,
+            previous_gap,
             out,
         } => {
             let job = DatasetJob {
@@ -249,6 +254,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 val_every,
                 game_seconds,
                 min_visibility,
+                previous_gap,
             };
             let started = std::time::Instant::now();
             let summary = write_dataset(&job, &out, |done, total| {

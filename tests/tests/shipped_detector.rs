@@ -40,6 +40,7 @@ fn the_shipped_model_finds_people_in_unseen_games() {
         val_every: 1,
         game_seconds: 120,
         min_visibility: 0.3,
+        previous_gap: 1,
     };
     write_dataset(&job, data.path(), |_, _| {}).unwrap();
 
