@@ -2,20 +2,20 @@
 # `make model`: generate the data, train, export, evaluate through the Rust / ONNX Runtime path,
 # and write the model folder (model.onnx, model.toml with its measured figures).
 #
-# Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (70), TRAIN_SEEDS (1..150),
-# FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (30),
+# Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (65), TRAIN_SEEDS (1..150),
+# FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (25),
 # PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS). Wall time on
-# the 2-core development machine: about 8 min of data, TRAIN_MINUTES of detector training, 14 min
-# of puck data, PUCK_MINUTES of puck training, 1 min of evaluation.
+# the 2-core development machine: about 15 min of data (rendered in parallel), TRAIN_MINUTES of
+# detector training, 5 min loading the puck data, PUCK_MINUTES of puck training, 2 min of evaluation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
 NAME=${MODEL_NAME:-bs-det-2}
-MINUTES=${TRAIN_MINUTES:-70}
+MINUTES=${TRAIN_MINUTES:-65}
 TRAIN_SEEDS=${TRAIN_SEEDS:-1..150}
 FRAMES=${FRAMES_PER_SEED:-16}
 HELDOUT_SEEDS=${HELDOUT_SEEDS:-9001..9030}
-PUCK_MINUTES=${PUCK_MINUTES:-30}
+PUCK_MINUTES=${PUCK_MINUTES:-25}
 PUCK_SEEDS=${PUCK_SEEDS:-151..400}
 WORK="$ROOT/.work/model"
 VENV="$ROOT/.venv-train"
