@@ -18,7 +18,8 @@
 //! - [`assignment`]: optimal one-to-one assignment (Hungarian method) shared by tracker and metrics.
 //! - [`tracking`]: ByteTrack-class multi-object tracking of people and nets.
 //! - [`mot`]: tracking scores — MOTA, MOTP and IDF1 as the `motmetrics` package defines them.
-//! - [`puck_tracking`]: the puck's gated Kalman tracker, possession-aware.
+//! - [`static_spots`]: puck-like spots that never move on a fixed camera (marks, dots).
+//! - [`puck_tracking`]: the puck's fixed-lag path search over candidates, possession-aware.
 //! - [`teams`]: jersey-colour clustering into home and away; CIE L*a*b* colour maths.
 //! - [`rink_state`]: tracks and puck placed on the rink through the homography (`RinkState`).
 //! - [`engine`]: the game-event engine — rink states in, BenchSight events (and corrections) out.
@@ -49,6 +50,7 @@ pub mod review;
 pub mod rink;
 pub mod rink_state;
 pub mod shots;
+pub mod static_spots;
 pub mod stats;
 pub mod teams;
 pub mod topic;

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detection::{Detection, ObjectClass, PixelBox};
+use crate::static_spots::StaticSpots;
 
 /// Tuning of the blob search.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -184,46 +185,19 @@ pub fn find_puck_candidates(
     found
 }
 
-/// Dark spots that stay put on a fixed camera: ice marks, stains, a bolt in the boards. A puck
-/// in play moves; a spot seen in the same place frame after frame is part of the picture. Each
-/// 8 × 8 px cell keeps a decaying count of the frames a candidate was found in it.
-#[derive(Debug, Clone, Default)]
-pub struct StaticSpots {
-    cells: std::collections::HashMap<(i32, i32), (f32, u64)>,
-}
-
-/// Cell size in pixels.
-const SPOT_CELL_PX: f32 = 8.0;
-/// Per-frame decay of a cell's count (half-life about 70 frames).
-const SPOT_DECAY: f32 = 0.99;
-/// Count from which a cell is static.
+/// A cell's count from which a blob is part of the picture (about 15 of the last 20 frames).
 const SPOT_STATIC: f32 = 15.0;
 
-impl StaticSpots {
-    /// Records this frame's candidates and returns those not in a static cell.
-    pub fn filter(&mut self, frame: u64, candidates: Vec<PuckCandidate>) -> Vec<PuckCandidate> {
-        let mut kept = Vec::with_capacity(candidates.len());
-        for c in candidates {
-            let cell = (
-                (c.x / SPOT_CELL_PX).floor() as i32,
-                (c.y / SPOT_CELL_PX).floor() as i32,
-            );
-            let (count, last) = self.cells.entry(cell).or_insert((0.0, frame));
-            let elapsed = frame.saturating_sub(*last).min(10_000) as i32;
-            *count = *count * SPOT_DECAY.powi(elapsed) + 1.0;
-            *last = frame;
-            if *count < SPOT_STATIC {
-                kept.push(c);
-            }
-        }
-        // Forget cells that have faded, so the map stays small.
-        if frame.is_multiple_of(300) {
-            self.cells.retain(|_, (count, last)| {
-                *count * SPOT_DECAY.powi(frame.saturating_sub(*last).min(10_000) as i32) > 0.5
-            });
-        }
-        kept
-    }
+/// Records this frame's blob candidates in `spots` and returns those not in a static cell.
+pub fn drop_static(
+    spots: &mut StaticSpots,
+    frame: u64,
+    candidates: Vec<PuckCandidate>,
+) -> Vec<PuckCandidate> {
+    candidates
+        .into_iter()
+        .filter(|c| spots.observe(frame, c.x, c.y) < SPOT_STATIC)
+        .collect()
 }
 
 /// Completes a frame's detections with the blob step: when the network reports no puck, the
@@ -312,7 +286,11 @@ mod tests {
         };
         let mut still_kept = 0;
         for frame in 0..60u64 {
-            let kept = spots.filter(frame, vec![at(500.0), at(100.0 + 5.0 * frame as f32)]);
+            let kept = drop_static(
+                &mut spots,
+                frame,
+                vec![at(500.0), at(100.0 + 5.0 * frame as f32)],
+            );
             still_kept += kept.iter().filter(|c| c.x == 500.0).count();
             assert!(kept.iter().any(|c| c.x != 500.0), "the moving one stays");
         }

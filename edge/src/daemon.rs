@@ -111,6 +111,8 @@ pub struct CameraSource {
     perception: Perception,
     /// Wall-clock time and media time of the first frame.
     first_frame: Option<(u64, u64)>,
+    /// Frames perception has settled and the pipeline has not taken yet.
+    settled: std::collections::VecDeque<RinkState>,
 }
 
 impl CameraSource {
@@ -139,6 +141,7 @@ impl CameraSource {
             capture: Capture::start(capture_settings)?,
             perception: Perception::new(detector, homography, None, None),
             first_frame: None,
+            settled: std::collections::VecDeque::new(),
         })
     }
 }
@@ -158,23 +161,40 @@ impl RinkStateSource for CameraSource {
     }
 
     fn next(&mut self, timeout: Duration) -> Result<SourceEvent, DaemonError> {
-        match self.capture.next(timeout) {
-            Some(CaptureEvent::Frame(frame)) => {
-                let now = unix_ms();
-                let (wall0, media0) = *self.first_frame.get_or_insert((now, frame.pts_ms));
-                let due = wall0 + frame.pts_ms.saturating_sub(media0);
-                let perceived = self.perception.process(&frame)?;
-                Ok(SourceEvent::State {
-                    state: perceived.rink,
-                    lag_ms: unix_ms().saturating_sub(due),
-                })
+        if self.settled.is_empty() {
+            match self.capture.next(timeout) {
+                Some(CaptureEvent::Frame(frame)) => {
+                    self.first_frame.get_or_insert((unix_ms(), frame.pts_ms));
+                    let perceived = self.perception.process(&frame)?;
+                    self.settled.extend(perceived.into_iter().map(|p| p.rink));
+                }
+                Some(CaptureEvent::Failed(error)) => return Err(error.into()),
+                Some(CaptureEvent::Finished) => {
+                    // The frames still waiting for their puck go out before the end is told.
+                    self.settled
+                        .extend(self.perception.finish().into_iter().map(|p| p.rink));
+                    if self.settled.is_empty() {
+                        return Err(DaemonError::Pipeline(
+                            "the camera source ended (a file source is played once)".into(),
+                        ));
+                    }
+                }
+                None => return Ok(SourceEvent::Silent),
             }
-            Some(CaptureEvent::Failed(error)) => Err(error.into()),
-            Some(CaptureEvent::Finished) => Err(DaemonError::Pipeline(
-                "the camera source ended (a file source is played once)".into(),
-            )),
-            None => Ok(SourceEvent::Silent),
         }
+        // A frame comes out once the puck tracker has settled it: its lag behind the camera
+        // includes that wait.
+        Ok(match self.settled.pop_front() {
+            Some(state) => {
+                let (wall0, media0) = self.first_frame.unwrap_or((unix_ms(), 0));
+                let due = wall0 + state.media_time_ms.0.saturating_sub(media0);
+                SourceEvent::State {
+                    state,
+                    lag_ms: unix_ms().saturating_sub(due),
+                }
+            }
+            None => SourceEvent::Silent,
+        })
     }
 
     fn media_origin_unix_ms(&self) -> Option<u64> {

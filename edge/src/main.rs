@@ -363,17 +363,17 @@ fn replay(job: &ReplayJob<'_>) -> anyhow::Result<()> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let summary = replay_file(video, size, &mut perception, |frame, perceived| {
+    let summary = replay_file(video, size, &mut perception, |perceived| {
         serde_json::to_writer(&mut writer, &perceived.rink).map_err(|e| e.to_string())?;
         writer.write_all(b"\n").map_err(|e| e.to_string())?;
         if let Some((engine, records)) = &mut engine {
             write_records(records, &engine.process(&perceived.rink)).map_err(|e| e.to_string())?;
         }
-        let frames = frame.index + 1;
+        let frames = perceived.rink.frame + 1;
         if frames.is_multiple_of(300) {
             eprintln!(
                 "benchsight-edge: replayed {frames} frames ({:.1} s of video) at {:.1} fps",
-                frame.pts_ms as f64 / 1000.0,
+                perceived.rink.media_time_ms.0 as f64 / 1000.0,
                 frames as f64 / started.elapsed().as_secs_f64()
             );
         }

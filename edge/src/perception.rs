@@ -2,16 +2,23 @@
 //! `Frame → Detections → Tracks → RinkState`. Detection runs through ONNX Runtime; the puck comes
 //! from the model's dedicated puck network (or, for a model without one, the detector completed
 //! by the full-resolution blob step) and is followed by its own tracker; skaters are tracked,
-//! sorted into teams by jersey colour, and placed on the rink through the calibration.
+//! sorted into teams by jersey colour, and placed on the rink through the calibration. The puck
+//! tracker settles a frame once later frames confirm the puck's path, so a frame comes out
+//! `lag_frames` frames after it went in (and the last ones when the stream ends: `finish`).
 
-use benchsight_core::detection::{Detection, ObjectClass, best_of_class};
+use std::collections::VecDeque;
+
+use benchsight_core::detection::{Detection, ObjectClass};
 use benchsight_core::detector::{InputGeometry, rink_region};
 use benchsight_core::domain::{MediaTimeMs, Rgb};
 use benchsight_core::homography::{Homography, ImagePoint};
-use benchsight_core::puck_finder::{PuckFinderSettings, StaticSpots, find_puck_candidates};
-use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, PuckTrackerSettings};
+use benchsight_core::puck_finder::{PuckFinderSettings, drop_static, find_puck_candidates};
+use benchsight_core::puck_tracking::{
+    PuckObservation, PuckTracker, PuckTrackerSettings, SettledPuck,
+};
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::rink_state::{RinkState, rink_state};
+use benchsight_core::static_spots::StaticSpots;
 use benchsight_core::teams::{TeamClassifier, torso_colour};
 use benchsight_core::tracking::{ByteTracker, TrackedObject, TrackerSettings};
 
@@ -46,14 +53,29 @@ pub struct Perception {
     static_spots: StaticSpots,
     /// Media time of the last frame processed.
     last_pts_ms: Option<u64>,
+    /// Frames through every stage but the puck's, waiting for the puck tracker to settle them.
+    pending: VecDeque<Unsettled>,
 }
 
-/// One frame through the pipeline.
+/// A frame waiting for its puck.
+#[derive(Debug)]
+struct Unsettled {
+    frame: u64,
+    pts_ms: u64,
+    detections: Vec<Detection>,
+    tracks: Vec<TrackedObject>,
+    puck_candidates: Vec<PuckObservation>,
+    timing: DetectTiming,
+}
+
+/// One frame through the pipeline (its number and media time are its rink state's).
 #[derive(Debug, Clone)]
 pub struct Perceived {
     pub detections: Vec<Detection>,
     /// The tracker's objects in image pixels (people and nets; the puck is in `rink`).
     pub tracks: Vec<TrackedObject>,
+    /// The frame's puck-like peaks on the ice, strongest first.
+    pub puck_candidates: Vec<PuckObservation>,
     pub rink: RinkState,
     pub timing: DetectTiming,
 }
@@ -65,14 +87,6 @@ impl Perception {
         home: Option<Rgb>,
         away: Option<Rgb>,
     ) -> Self {
-        // A lost puck is taken up again only from a candidate the model itself would report.
-        let defaults = PuckTrackerSettings::default();
-        let puck_tracking = PuckTrackerSettings {
-            reacquire_score: defaults
-                .reacquire_score
-                .max(detector.package().threshold(ObjectClass::Puck)),
-            ..defaults
-        };
         let puck_finder = detector
             .package()
             .puck_onnx_path
@@ -83,11 +97,12 @@ impl Perception {
             homography,
             geometry: None,
             tracker: ByteTracker::new(TrackerSettings::default()),
-            puck: PuckTracker::new(puck_tracking),
+            puck: PuckTracker::new(PuckTrackerSettings::default()),
             teams: TeamClassifier::new(home, away),
             puck_finder,
             static_spots: StaticSpots::default(),
             last_pts_ms: None,
+            pending: VecDeque::new(),
         }
     }
 
@@ -101,8 +116,9 @@ impl Perception {
         self.teams = TeamClassifier::new(home, away);
     }
 
-    /// Runs every stage on one frame.
-    pub fn process(&mut self, frame: &Frame) -> Result<Perceived, InferenceError> {
+    /// Runs every stage on one frame; returns the frames it settles, oldest first (once the
+    /// pipeline is primed, the frame the puck tracker's lag back).
+    pub fn process(&mut self, frame: &Frame) -> Result<Vec<Perceived>, InferenceError> {
         let geometry = match self.geometry {
             Some(geometry) => geometry,
             None => {
@@ -140,17 +156,6 @@ impl Perception {
             })
             .collect();
         let tracks = self.tracker.update_with_colours(&ranked, &colours);
-        // One puck is in play: the network's best one at its operating score is the frame's
-        // measurement (weaker or second peaks lead the tracker astray: puck within 2 ft on the
-        // tracking evaluation, single-frame network 7 % with up to four peaks down to half the
-        // score vs 22 % with the best; previous-frame network 3.7 % with up to three down to 0.6
-        // of it vs 41 % with the best).
-        let puck_floor = package.threshold(ObjectClass::Puck);
-        let best_puck = best_of_class(&ranked, ObjectClass::Puck).filter(|d| d.score >= puck_floor);
-        let detections: Vec<Detection> = ranked
-            .into_iter()
-            .filter(|d| d.score >= package.threshold(d.class))
-            .collect();
         for track in tracks
             .iter()
             .filter(|t| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
@@ -162,20 +167,22 @@ impl Perception {
         if frame.index.is_multiple_of(RECLUSTER_EVERY) {
             self.teams.recluster();
         }
-        // Puck candidates: the network's, and (without a puck network) the blob step's outside
-        // every person and net. A spot in the stands or on the glass is never the puck in play:
-        // candidates from both sources must map onto the ice.
-        let mut candidates: Vec<PuckObservation> = best_puck
+        // Puck candidates: every peak of the network (the puck tracker tells the puck from
+        // skates, sticks and marks by how it moves), and, without a puck network, the blob
+        // step's outside every person and net. A spot in the stands or on the glass is never
+        // the puck in play: candidates from both sources must map onto the ice.
+        let homography = &self.homography;
+        let mut puck_candidates: Vec<PuckObservation> = ranked
             .iter()
-            .map(|d| {
+            .filter(|d| d.class == ObjectClass::Puck)
+            .filter_map(|d| {
                 let (x, y) = d.bbox.centre();
-                PuckObservation {
-                    x,
-                    y,
-                    score: d.score,
-                }
+                observation(homography, x, y, d.score)
             })
-            .filter(|c| on_ice(&self.homography, c.x, c.y))
+            .collect();
+        let detections: Vec<Detection> = ranked
+            .into_iter()
+            .filter(|d| d.score >= package.threshold(d.class))
             .collect();
         if let Some(settings) = &self.puck_finder {
             let occupied: Vec<_> = detections
@@ -191,44 +198,70 @@ impl Perception {
                 &occupied,
                 settings,
             );
-            candidates.extend(
-                self.static_spots
-                    .filter(frame.index, spots)
+            puck_candidates.extend(
+                drop_static(&mut self.static_spots, frame.index, spots)
                     .into_iter()
-                    .filter(|c| on_ice(&self.homography, c.x, c.y))
-                    .take(BLOB_CANDIDATES)
-                    .map(|c| PuckObservation {
-                        x: c.x,
-                        y: c.y,
-                        score: c.detection().score,
-                    }),
+                    .filter_map(|c| observation(homography, c.x, c.y, c.detection().score))
+                    .take(BLOB_CANDIDATES),
             );
         }
-        let puck = self.puck.update(&candidates, &tracks);
-        let rink = rink_state(
-            frame.index,
-            MediaTimeMs(frame.pts_ms),
-            &tracks,
-            puck.as_ref(),
-            &self.homography,
-            &self.teams,
-        );
-        Ok(Perceived {
+        puck_candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let settled = self.puck.update(frame.index, &puck_candidates, &tracks);
+        self.pending.push_back(Unsettled {
+            frame: frame.index,
+            pts_ms: frame.pts_ms,
             detections,
             tracks,
-            rink,
+            puck_candidates,
             timing,
-        })
+        });
+        Ok(self.settle(settled))
+    }
+
+    /// The stream ended: settles every frame still waiting for its puck.
+    pub fn finish(&mut self) -> Vec<Perceived> {
+        let settled = self.puck.finish();
+        self.settle(settled)
+    }
+
+    fn settle(&mut self, settled: Vec<SettledPuck>) -> Vec<Perceived> {
+        let mut out = Vec::with_capacity(settled.len());
+        for (frame, puck) in settled {
+            // The tracker settles every frame it was fed, in order.
+            while let Some(waiting) = self.pending.pop_front() {
+                if waiting.frame != frame {
+                    continue;
+                }
+                let rink = rink_state(
+                    waiting.frame,
+                    MediaTimeMs(waiting.pts_ms),
+                    &waiting.tracks,
+                    puck.as_ref(),
+                    &self.homography,
+                    &self.teams,
+                );
+                out.push(Perceived {
+                    detections: waiting.detections,
+                    tracks: waiting.tracks,
+                    puck_candidates: waiting.puck_candidates,
+                    rink,
+                    timing: waiting.timing,
+                });
+                break;
+            }
+        }
+        out
     }
 }
 
-/// True when an image point maps onto the ice surface.
-fn on_ice(homography: &Homography, x: f32, y: f32) -> bool {
-    homography
-        .image_to_rink(ImagePoint {
-            x_px: f64::from(x),
-            y_px: f64::from(y),
-        })
-        .and_then(|p| RinkPoint::new(p.x_ft, p.y_ft).ok())
-        .is_some_and(RinkPoint::is_on_ice)
+/// A puck candidate at image point (`x`, `y`), when it maps onto the ice surface.
+fn observation(homography: &Homography, x: f32, y: f32, score: f32) -> Option<PuckObservation> {
+    let rink = homography.image_to_rink(ImagePoint {
+        x_px: f64::from(x),
+        y_px: f64::from(y),
+    })?;
+    RinkPoint::new(rink.x_ft, rink.y_ft)
+        .ok()
+        .filter(|p| p.is_on_ice())
+        .map(|_| PuckObservation { x, y, rink, score })
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capture::{Capture, CaptureError, CaptureEvent, CaptureSettings, Frame};
+use crate::capture::{Capture, CaptureError, CaptureEvent, CaptureSettings};
 use crate::inference::InferenceError;
 use crate::perception::{Perceived, Perception};
 
@@ -56,12 +56,12 @@ pub enum ReplayError {
 }
 
 /// Decodes `video` at `width` × `height` and runs every frame through `perception`, handing
-/// each frame and its result to `on_frame` (which may stop the replay with an error).
+/// each frame's result, in order, to `on_frame` (which may stop the replay with an error).
 pub fn replay_file(
     video: &Path,
     (width, height): (u32, u32),
     perception: &mut Perception,
-    mut on_frame: impl FnMut(&Frame, &Perceived) -> Result<(), String>,
+    mut on_frame: impl FnMut(&Perceived) -> Result<(), String>,
 ) -> Result<ReplaySummary, ReplayError> {
     const STALL: Duration = Duration::from_secs(30);
     if !video.is_file() {
@@ -78,12 +78,20 @@ pub fn replay_file(
     loop {
         match capture.next(STALL) {
             Some(CaptureEvent::Frame(frame)) => {
-                let perceived = perception.process(&frame)?;
-                inference += perceived.timing.inference;
-                frames += 1;
-                on_frame(&frame, &perceived).map_err(ReplayError::Consumer)?;
+                for perceived in perception.process(&frame)? {
+                    inference += perceived.timing.inference;
+                    frames += 1;
+                    on_frame(&perceived).map_err(ReplayError::Consumer)?;
+                }
             }
-            Some(CaptureEvent::Finished) => break,
+            Some(CaptureEvent::Finished) => {
+                for perceived in perception.finish() {
+                    inference += perceived.timing.inference;
+                    frames += 1;
+                    on_frame(&perceived).map_err(ReplayError::Consumer)?;
+                }
+                break;
+            }
             Some(CaptureEvent::Failed(error)) => return Err(error.into()),
             None => return Err(ReplayError::Stalled(video.display().to_string(), STALL)),
         }

@@ -95,6 +95,10 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Also write, per frame, the puck's truth, the puck candidates and the people (JSON
+        /// lines, one file per game: FILE-SEED.jsonl), to study the puck tracker offline.
+        #[arg(long)]
+        dump_puck: Option<PathBuf>,
     },
     /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
     /// perception pipeline would report them, through the engine, against the true event log.
@@ -195,7 +199,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             games,
             network,
             json,
-        } => tracking(&games, &network, json.as_deref()),
+            dump_puck,
+        } => tracking(&games, &network, json.as_deref(), dump_puck.as_deref()),
         Command::EventsVideo {
             games,
             network,
@@ -556,7 +561,7 @@ fn events_video(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> 
             &game.video,
             (args.width, args.height),
             &mut perception,
-            |_, perceived| {
+            |perceived| {
                 records.extend(engine.process(&perceived.rink));
                 Ok(())
             },
@@ -594,7 +599,12 @@ fn events_video(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> 
     Ok(())
 }
 
-fn tracking(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyhow::Result<()> {
+fn tracking(
+    args: &GameArgs,
+    network: &NetworkArgs,
+    json: Option<&Path>,
+    dump_puck: Option<&Path>,
+) -> anyhow::Result<()> {
     let games = args.set().prepare(&args.work)?;
     let (runtime, settings) = network.runtime()?;
     let mut reports = Vec::new();
@@ -605,23 +615,31 @@ fn tracking(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyh
     for game in &games {
         let mut perception = perception_for(game, &runtime, &settings, &network.model)?;
         let mut scorer = TrackingScorer::new(ScoringRules::default());
+        let mut dump = dump_puck
+            .map(|stem| benchsight_eval::tracking::PuckDump::create(stem, game))
+            .transpose()?;
         let frames = &game.truth.frames;
         let summary = replay_file(
             &game.video,
             (args.width, args.height),
             &mut perception,
-            |frame, perceived| {
-                let truth = usize::try_from(frame.index)
+            |perceived| {
+                let (index, pts_ms) = (perceived.rink.frame, perceived.rink.media_time_ms.0);
+                let truth = usize::try_from(index)
                     .ok()
                     .and_then(|i| frames.get(i))
-                    .ok_or_else(|| format!("frame {} has no truth", frame.index))?;
-                if truth.media_time_ms.abs_diff(frame.pts_ms) > 20 {
+                    .ok_or_else(|| format!("frame {index} has no truth"))?;
+                if truth.media_time_ms.abs_diff(pts_ms) > 20 {
                     return Err(format!(
-                        "frame {} at {} ms does not line up with the truth at {} ms",
-                        frame.index, frame.pts_ms, truth.media_time_ms
+                        "frame {index} at {pts_ms} ms does not line up with the truth at {} ms",
+                        truth.media_time_ms
                     ));
                 }
                 scorer.add_frame(truth, &perceived.tracks, &perceived.rink);
+                if let Some(dump) = &mut dump {
+                    dump.add_frame(truth, perceived)
+                        .map_err(|e| e.to_string())?;
+                }
                 Ok(())
             },
         )

@@ -189,6 +189,96 @@ impl TrackingReport {
     }
 }
 
+/// Per-frame record of what the puck tracker was given and where the puck truly was, written
+/// as JSON lines so tracker designs can be compared offline on the same network output.
+#[derive(Debug)]
+pub struct PuckDump {
+    homography: benchsight_core::homography::Homography,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+#[derive(Serialize)]
+struct DumpedFrame {
+    frame: u64,
+    pts_ms: u64,
+    /// The visible puck's rink position and visibility.
+    truth: Option<(f64, f64, f32)>,
+    /// Candidates: image x, y, score, rink x, y.
+    candidates: Vec<(f32, f32, f32, f64, f64)>,
+    /// People: track id, box, rink position of the feet.
+    people: Vec<(u64, [f32; 4], Option<(f64, f64)>)>,
+    /// The pipeline's own estimate on the rink.
+    estimate: Option<(f64, f64)>,
+}
+
+impl PuckDump {
+    /// Opens `STEM-SEED.jsonl` for one game.
+    pub fn create(
+        stem: &std::path::Path,
+        game: &crate::games::RenderedGame,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let path = std::path::PathBuf::from(format!("{}-{}.jsonl", stem.display(), game.seed));
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self {
+            homography: benchsight_edge::calibration::load_homography(&game.calibration)?,
+            out: std::io::BufWriter::new(file),
+        })
+    }
+
+    /// Adds one frame.
+    pub fn add_frame(
+        &mut self,
+        truth: &FrameTruth,
+        perceived: &benchsight_edge::perception::Perceived,
+    ) -> std::io::Result<()> {
+        use benchsight_core::homography::ImagePoint;
+        let to_rink = |x: f32, y: f32| {
+            self.homography
+                .image_to_rink(ImagePoint {
+                    x_px: f64::from(x),
+                    y_px: f64::from(y),
+                })
+                .map(|p| (p.x_ft, p.y_ft))
+        };
+        let record = DumpedFrame {
+            frame: truth.frame,
+            pts_ms: truth.media_time_ms,
+            truth: truth
+                .objects
+                .iter()
+                .find(|o| o.class == ObjectClass::Puck)
+                .map(|o| (o.x_ft, o.y_ft, o.visibility)),
+            candidates: perceived
+                .puck_candidates
+                .iter()
+                .filter_map(|c| to_rink(c.x, c.y).map(|(x, y)| (c.x, c.y, c.score, x, y)))
+                .collect(),
+            people: perceived
+                .tracks
+                .iter()
+                .filter(|t| t.class != ObjectClass::Net)
+                .map(|t| {
+                    let (x, y) = t.bbox.bottom_centre();
+                    (
+                        t.track_id,
+                        [t.bbox.x0, t.bbox.y0, t.bbox.x1, t.bbox.y1],
+                        to_rink(x, y),
+                    )
+                })
+                .collect(),
+            estimate: perceived
+                .rink
+                .puck
+                .as_ref()
+                .map(|p| (p.position.x_ft(), p.position.y_ft())),
+        };
+        serde_json::to_writer(&mut self.out, &record)?;
+        std::io::Write::write_all(&mut self.out, b"\n")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -64,14 +64,20 @@ fn replayed_skaters_land_where_the_truth_has_them() {
         CaptureSettings::live(&format!("file://{}", video.display()), 1280, 720);
     capture_settings.lock_step = true;
     let capture = Capture::start(capture_settings).unwrap();
-    let mut last = None;
+    let mut settled = Vec::new();
     let mut frames = 0;
     while let Some(CaptureEvent::Frame(frame)) = capture.next(Duration::from_secs(30)) {
-        last = Some(perception.process(&frame).unwrap().rink);
+        settled.extend(perception.process(&frame).unwrap());
         frames += 1;
     }
-    assert_eq!(frames, 120, "every frame of a replay is processed");
-    let rink = last.unwrap();
+    assert_eq!(frames, 120, "every frame of a replay is decoded");
+    settled.extend(perception.finish());
+    assert_eq!(
+        settled.iter().map(|p| p.rink.frame).collect::<Vec<_>>(),
+        (0..120).collect::<Vec<_>>(),
+        "every frame comes out once, in order, when the puck tracker has settled it"
+    );
+    let rink = settled.pop().unwrap().rink;
     let truth_frame = truth.frames.last().unwrap();
     let skaters: Vec<_> = truth_frame
         .objects
