@@ -197,6 +197,9 @@ pub struct PuckDump {
     out: std::io::BufWriter<std::fs::File>,
 }
 
+/// A tracked person as dumped: track id, box, rink position of the feet.
+type DumpedPerson = (u64, [f32; 4], Option<(f64, f64)>);
+
 #[derive(Serialize)]
 struct DumpedFrame {
     frame: u64,
@@ -206,7 +209,7 @@ struct DumpedFrame {
     /// Candidates: image x, y, score, rink x, y.
     candidates: Vec<(f32, f32, f32, f64, f64)>,
     /// People: track id, box, rink position of the feet.
-    people: Vec<(u64, [f32; 4], Option<(f64, f64)>)>,
+    people: Vec<DumpedPerson>,
     /// The pipeline's own estimate on the rink.
     estimate: Option<(f64, f64)>,
 }
