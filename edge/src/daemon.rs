@@ -161,7 +161,8 @@ impl RinkStateSource for CameraSource {
     }
 
     fn next(&mut self, timeout: Duration) -> Result<SourceEvent, DaemonError> {
-        if self.settled.is_empty() {
+        // While the puck tracker fills its lag, a frame settles none: take the next one.
+        while self.settled.is_empty() {
             match self.capture.next(timeout) {
                 Some(CaptureEvent::Frame(frame)) => {
                     self.first_frame.get_or_insert((unix_ms(), frame.pts_ms));
@@ -184,16 +185,14 @@ impl RinkStateSource for CameraSource {
         }
         // A frame comes out once the puck tracker has settled it: its lag behind the camera
         // includes that wait.
-        Ok(match self.settled.pop_front() {
-            Some(state) => {
-                let (wall0, media0) = self.first_frame.unwrap_or((unix_ms(), 0));
-                let due = wall0 + state.media_time_ms.0.saturating_sub(media0);
-                SourceEvent::State {
-                    state,
-                    lag_ms: unix_ms().saturating_sub(due),
-                }
-            }
-            None => SourceEvent::Silent,
+        let Some(state) = self.settled.pop_front() else {
+            return Ok(SourceEvent::Silent);
+        };
+        let (wall0, media0) = self.first_frame.unwrap_or((unix_ms(), 0));
+        let due = wall0 + state.media_time_ms.0.saturating_sub(media0);
+        Ok(SourceEvent::State {
+            state,
+            lag_ms: unix_ms().saturating_sub(due),
         })
     }
 

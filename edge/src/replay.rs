@@ -76,24 +76,19 @@ pub fn replay_file(
     let started = Instant::now();
     let (mut frames, mut inference) = (0u64, Duration::ZERO);
     loop {
-        match capture.next(STALL) {
-            Some(CaptureEvent::Frame(frame)) => {
-                for perceived in perception.process(&frame)? {
-                    inference += perceived.timing.inference;
-                    frames += 1;
-                    on_frame(&perceived).map_err(ReplayError::Consumer)?;
-                }
-            }
-            Some(CaptureEvent::Finished) => {
-                for perceived in perception.finish() {
-                    inference += perceived.timing.inference;
-                    frames += 1;
-                    on_frame(&perceived).map_err(ReplayError::Consumer)?;
-                }
-                break;
-            }
+        let (settled, ended) = match capture.next(STALL) {
+            Some(CaptureEvent::Frame(frame)) => (perception.process(&frame)?, false),
+            Some(CaptureEvent::Finished) => (perception.finish(), true),
             Some(CaptureEvent::Failed(error)) => return Err(error.into()),
             None => return Err(ReplayError::Stalled(video.display().to_string(), STALL)),
+        };
+        for perceived in settled {
+            inference += perceived.timing.inference;
+            frames += 1;
+            on_frame(&perceived).map_err(ReplayError::Consumer)?;
+        }
+        if ended {
+            break;
         }
     }
     Ok(ReplaySummary {
