@@ -196,7 +196,7 @@ pub fn drop_static(
 ) -> Vec<PuckCandidate> {
     candidates
         .into_iter()
-        .filter(|c| spots.observe(frame, c.x, c.y) < SPOT_STATIC)
+        .filter(|c| spots.observe(frame, c.x, c.y, c.contrast) < SPOT_STATIC)
         .collect()
 }
 

@@ -48,6 +48,10 @@ pub struct PuckTrackerSettings {
     pub recurring_count: f32,
     /// Count from which a spot is part of the picture and its candidates are set aside.
     pub background_count: f32,
+    /// A candidate in a recurring spot scoring this much above the spot's usual score is the
+    /// puck lying on the mark (a faceoff about to be dropped, a puck in the net): kept, undiscounted,
+    /// and left out of the spot's counts.
+    pub standout_margin: f32,
 }
 
 impl Default for PuckTrackerSettings {
@@ -67,6 +71,7 @@ impl Default for PuckTrackerSettings {
             recurring_penalty: 1.0,
             recurring_count: 30.0,
             background_count: 70.0,
+            standout_margin: 0.25,
         }
     }
 }
@@ -216,11 +221,18 @@ impl PuckTracker {
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         let mut weighed = Vec::new();
         for c in ranked {
-            if self.background.observe(frame, c.x, c.y) >= s.background_count {
+            let spot = self.background.around(frame, c.x, c.y);
+            if spot.count >= s.recurring_count && c.score >= spot.typical_score + s.standout_margin
+            {
+                weighed.push((*c, 0.0));
                 continue;
             }
-            self.recurring.observe(frame, c.x, c.y);
-            let recurrence = (self.recurring.around(frame, c.x, c.y) / s.recurring_count).min(1.0);
+            if self.background.observe(frame, c.x, c.y, c.score) >= s.background_count {
+                continue;
+            }
+            self.recurring.observe(frame, c.x, c.y, c.score);
+            let recurrence =
+                (self.recurring.around(frame, c.x, c.y).count / s.recurring_count).min(1.0);
             weighed.push((*c, f64::from(recurrence)));
         }
         weighed.truncate(s.max_candidates);
@@ -619,6 +631,33 @@ mod tests {
             })
             .count();
         assert!(on_puck >= 290, "{on_puck} of 300 frames on the puck");
+    }
+
+    #[test]
+    fn a_puck_at_rest_on_a_mark_outscores_the_mark_and_is_kept() {
+        // The net's frame gives a weak peak in every frame; a goal leaves the puck lying on it
+        // for four seconds (one peak there, scored well above the frame's usual one).
+        let frames: Vec<Vec<PuckObservation>> = (0..600)
+            .map(|frame| match frame {
+                0..400 => vec![
+                    at(91.0, -2.0, 0.25),
+                    at(-60.0 + (frame % 100) as f64, 20.0, 0.6),
+                ],
+                400..520 => vec![at(91.0, -2.0, 0.65)],
+                _ => vec![at(91.0, -2.0, 0.25)],
+            })
+            .collect();
+        let settled = run(&frames);
+        let in_net = settled[430..520]
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, (91.0, -2.0)) < 1.0))
+            .count();
+        assert!(in_net >= 85, "{in_net} of 90 frames on the puck in the net");
+        let on_mark_after = settled[560..]
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| e.status == PuckStatus::Seen))
+            .count();
+        assert_eq!(on_mark_after, 0, "the bare mark is still set aside");
     }
 
     #[test]

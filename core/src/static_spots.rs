@@ -1,7 +1,8 @@
 //! Spots that stay put on a fixed camera: ice marks, faceoff dots, stains, a bolt in the boards.
 //! A puck in play moves; a puck-like spot found in the same place frame after frame is part of
 //! the picture. The image is cut into square cells, each keeping a decaying count of the
-//! candidates found in it, so a spot that stops recurring is forgotten again.
+//! candidates found in it (and of their scores), so a spot that stops recurring is forgotten
+//! again, and a puck lying on a mark can be told from the mark by outscoring it.
 
 use std::collections::HashMap;
 
@@ -11,8 +12,24 @@ pub struct StaticSpots {
     cell_px: f32,
     /// Per-frame decay of a cell's count.
     decay: f32,
-    cells: HashMap<(i32, i32), (f32, u64)>,
+    cells: HashMap<(i32, i32), Cell>,
     pruned_at: u64,
+}
+
+/// One cell's decayed candidate count and score sum, as of frame `last`.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    count: f32,
+    score_sum: f32,
+    last: u64,
+}
+
+/// What a spot is, as of a frame: how often candidates recur there and how they usually score.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Spot {
+    pub count: f32,
+    /// The mean score of its candidates (decayed like the count); 0 when none.
+    pub typical_score: f32,
 }
 
 impl Default for StaticSpots {
@@ -39,40 +56,56 @@ impl StaticSpots {
         )
     }
 
-    fn decayed(&self, (count, last): (f32, u64), frame: u64) -> f32 {
-        count
-            * self
-                .decay
-                .powi(frame.saturating_sub(last).min(10_000) as i32)
+    fn decay_to(&self, cell: Cell, frame: u64) -> f32 {
+        self.decay
+            .powi(frame.saturating_sub(cell.last).min(10_000) as i32)
     }
 
-    /// Records a candidate at (`x`, `y`) in `frame` (frames in order) and returns its cell's
-    /// count, this candidate included.
-    pub fn observe(&mut self, frame: u64, x: f32, y: f32) -> f32 {
-        let cell = self.cell(x, y);
-        let entry = self.cells.get(&cell).copied().unwrap_or((0.0, frame));
-        let count = self.decayed(entry, frame) + 1.0;
-        self.cells.insert(cell, (count, frame));
+    /// Records a candidate of `score` at (`x`, `y`) in `frame` (frames in order) and returns its
+    /// cell's count, this candidate included.
+    pub fn observe(&mut self, frame: u64, x: f32, y: f32, score: f32) -> f32 {
+        let key = self.cell(x, y);
+        let cell = self.cells.get(&key).copied().unwrap_or(Cell {
+            count: 0.0,
+            score_sum: 0.0,
+            last: frame,
+        });
+        let k = self.decay_to(cell, frame);
+        let count = cell.count * k + 1.0;
+        self.cells.insert(
+            key,
+            Cell {
+                count,
+                score_sum: cell.score_sum * k + score,
+                last: frame,
+            },
+        );
         // Forget cells that have faded, so the map stays small.
         if frame >= self.pruned_at + 300 {
             self.pruned_at = frame;
             let decay = self.decay;
-            self.cells.retain(|_, (count, last)| {
-                *count * decay.powi(frame.saturating_sub(*last).min(10_000) as i32) > 0.5
+            self.cells.retain(|_, c| {
+                c.count * decay.powi(frame.saturating_sub(c.last).min(10_000) as i32) > 0.5
             });
         }
         count
     }
 
-    /// The highest count, as of `frame`, of the cell holding (`x`, `y`) and its eight neighbours
-    /// (a spot that jitters across a cell border is still one spot).
-    pub fn around(&self, frame: u64, x: f32, y: f32) -> f32 {
+    /// The spot, as of `frame`, at (`x`, `y`): of the cell holding it and its eight neighbours
+    /// (a spot that jitters across a cell border is still one spot), the one seen most.
+    pub fn around(&self, frame: u64, x: f32, y: f32) -> Spot {
         let (cx, cy) = self.cell(x, y);
-        let mut most = 0.0f32;
+        let mut most = Spot::default();
         for dx in -1..=1 {
             for dy in -1..=1 {
-                if let Some(&entry) = self.cells.get(&(cx + dx, cy + dy)) {
-                    most = most.max(self.decayed(entry, frame));
+                if let Some(&cell) = self.cells.get(&(cx + dx, cy + dy)) {
+                    let count = cell.count * self.decay_to(cell, frame);
+                    if count > most.count {
+                        most = Spot {
+                            count,
+                            typical_score: cell.score_sum / cell.count.max(1e-6),
+                        };
+                    }
                 }
             }
         }
@@ -89,27 +122,40 @@ mod tests {
         let mut spots = StaticSpots::default();
         let mut count = 0.0;
         for frame in 0..200 {
-            count = spots.observe(frame, 100.0, 50.0);
+            count = spots.observe(frame, 100.0, 50.0, 0.4);
         }
         // Steady state of a spot seen every frame: 1 / (1 - 0.99) = 100.
         assert!((80.0..=100.0).contains(&count), "{count}");
+        let spot = spots.around(200, 107.0, 50.0);
+        assert!(spot.count > 80.0, "a neighbour cell sees it: {spot:?}");
+        assert!((spot.typical_score - 0.4).abs() < 1e-3, "{spot:?}");
         assert!(
-            spots.around(200, 107.0, 50.0) > 80.0,
-            "a neighbour cell sees it"
-        );
-        assert!(
-            spots.around(900, 100.0, 50.0) < 0.1,
+            spots.around(900, 100.0, 50.0).count < 0.1,
             "forgotten after 700 frames"
         );
-        assert_eq!(spots.around(200, 300.0, 50.0), 0.0, "a cell far away");
+        assert_eq!(
+            spots.around(200, 300.0, 50.0),
+            Spot::default(),
+            "a cell far away"
+        );
     }
 
     #[test]
     fn a_moving_candidate_never_builds_up() {
         let mut spots = StaticSpots::default();
         for frame in 0..200u64 {
-            let count = spots.observe(frame, 5.0 * frame as f32, 50.0);
+            let count = spots.observe(frame, 5.0 * frame as f32, 50.0, 0.9);
             assert!(count < 3.0, "frame {frame}: {count}");
         }
+    }
+
+    #[test]
+    fn a_spot_remembers_how_its_candidates_usually_score() {
+        let mut spots = StaticSpots::default();
+        for frame in 0..300 {
+            spots.observe(frame, 40.0, 40.0, if frame % 2 == 0 { 0.3 } else { 0.5 });
+        }
+        let typical = spots.around(300, 40.0, 40.0).typical_score;
+        assert!((typical - 0.4).abs() < 0.01, "{typical}");
     }
 }

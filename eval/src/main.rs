@@ -124,6 +124,14 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Also write, per game, the rink states perception produced and the engine's derived
+        /// events (JSON lines: STEM.states.jsonl, STEM.events.jsonl) into this folder.
+        #[arg(long, conflicts_with = "from_states")]
+        save_states: Option<PathBuf>,
+        /// Feed the engine the rink states saved by an earlier `--save-states DIR` run instead of
+        /// running perception (the network is not loaded): for studying the engine on video.
+        #[arg(long)]
+        from_states: Option<PathBuf>,
     },
     /// Write a simulated game's tracks, corrupted as a perception pipeline would report them,
     /// as rink states (JSON lines): the daemon's `camera.recorded_states` source plays them.
@@ -205,7 +213,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             games,
             network,
             json,
-        } => events_video(&games, &network, json.as_deref()),
+            save_states,
+            from_states,
+        } => {
+            let states = match (save_states, from_states) {
+                (Some(dir), _) => StatesFolder::Save(dir),
+                (None, Some(dir)) => StatesFolder::Load(dir),
+                (None, None) => StatesFolder::None,
+            };
+            events_video(&games, &network, json.as_deref(), &states)
+        }
         Command::Events {
             seeds,
             period_seconds,
@@ -544,42 +561,117 @@ fn perception_for(
     ))
 }
 
-fn events_video(args: &GameArgs, network: &NetworkArgs, json: Option<&Path>) -> anyhow::Result<()> {
+/// Where `events-video` keeps (or finds) the rink states perception produced.
+enum StatesFolder {
+    None,
+    Save(PathBuf),
+    Load(PathBuf),
+}
+
+impl StatesFolder {
+    fn path(dir: &Path, game: &RenderedGame, kind: &str) -> PathBuf {
+        let stem = game.video.file_stem().unwrap_or_default().to_string_lossy();
+        dir.join(format!("{stem}.{kind}.jsonl"))
+    }
+}
+
+fn write_json_lines<T: serde::Serialize>(path: &Path, items: &[T]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for item in items {
+            serde_json::to_writer(&mut out, item)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    };
+    write().with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_states(path: &Path) -> anyhow::Result<Vec<benchsight_core::rink_state::RinkState>> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "opening {} (written by `events-video --save-states`)",
+            path.display()
+        )
+    })?;
+    std::io::BufReader::new(file)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let line = line.with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: not a rink state", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn events_video(
+    args: &GameArgs,
+    network: &NetworkArgs,
+    json: Option<&Path>,
+    states_folder: &StatesFolder,
+) -> anyhow::Result<()> {
     use benchsight_core::engine::GameEngine;
     use benchsight_core::event_scoring::{EventScores, apply_changes, score_events};
     use benchsight_eval::events::{TOLERANCE_MS, engine_config};
 
     let games = args.set().prepare(&args.work)?;
-    let (runtime, settings) = network.runtime()?;
+    let runtime = match states_folder {
+        StatesFolder::Load(_) => None,
+        _ => Some(network.runtime()?),
+    };
+    if let StatesFolder::Save(dir) = states_folder {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let mut all = Vec::new();
     let (mut frames, mut goals) = (0u64, 0u64);
     for game in &games {
-        let mut perception = perception_for(game, &runtime, &settings, &network.model)?;
+        let (states, rate) = match (states_folder, &runtime) {
+            (StatesFolder::Load(dir), _) => {
+                let states = read_states(&StatesFolder::path(dir, game, "states"))?;
+                (states, "saved states".to_owned())
+            }
+            (_, Some((runtime, settings))) => {
+                let mut perception = perception_for(game, runtime, settings, &network.model)?;
+                let mut states = Vec::new();
+                let summary = replay_file(
+                    &game.video,
+                    (args.width, args.height),
+                    &mut perception,
+                    |perceived| {
+                        states.push(perceived.rink.clone());
+                        Ok(())
+                    },
+                )
+                .with_context(|| format!("replaying {}", game.video.display()))?;
+                (states, format!("{:.1} frames/s", summary.fps()))
+            }
+            (_, None) => unreachable!("the network is loaded unless states are read"),
+        };
         let mut engine = GameEngine::new(engine_config(&game.truth.game));
         let mut records = Vec::new();
-        let summary = replay_file(
-            &game.video,
-            (args.width, args.height),
-            &mut perception,
-            |perceived| {
-                records.extend(engine.process(&perceived.rink));
-                Ok(())
-            },
-        )
-        .with_context(|| format!("replaying {}", game.video.display()))?;
+        for state in &states {
+            records.extend(engine.process(state));
+        }
         records.extend(engine.finish());
         let derived = apply_changes(&records);
+        if let StatesFolder::Save(dir) = states_folder {
+            write_json_lines(&StatesFolder::path(dir, game, "states"), &states)?;
+            write_json_lines(&StatesFolder::path(dir, game, "events"), &derived)?;
+        }
         let scores = score_events(&game.truth.events, &derived, TOLERANCE_MS);
         let goal = scores.category("goal").map_or(0, |c| c.truth);
+        let found = scores.category("goal").map_or(0, |c| c.matched);
         eprintln!(
-            "benchsight-eval: game {}: {} frames at {:.1} frames/s, {} true events ({goal} goals), {} derived",
+            "benchsight-eval: game {}: {} frames ({rate}), {} true events ({goal} goals, {found} found), {} derived",
             game.seed,
-            summary.frames,
-            summary.fps(),
+            states.len(),
             game.truth.events.len(),
             derived.len()
         );
-        frames += summary.frames;
+        frames += states.len() as u64;
         goals += goal;
         all.push(scores);
     }
