@@ -18,6 +18,10 @@
 //!   comes to rest in the net (goal);
 //! - a puck that appears at rest on a faceoff dot marks a faceoff; its drop is when it moves, its
 //!   winner the first team to control it;
+//! - play restarts at centre ice only after a goal or at a period's start: a centre-ice faceoff
+//!   with no goal called since the puck's last visit to a net means it went in there unseen
+//!   (scored then, queued for review; a frozen save or a miss of that shot is retracted or
+//!   amended);
 //! - empty ice ends a period.
 
 pub mod puck;
@@ -172,6 +176,42 @@ struct PendingFaceoff {
     centres: Vec<Holder>,
 }
 
+/// The last shot judged, while a goal may still prove it wrong.
+#[derive(Debug, Clone)]
+struct ClosedShot {
+    shot: LiveShot,
+    /// Its Shot event as logged.
+    event: GameEvent,
+    closed_ms: u64,
+    /// For a frozen save: the Save and the goalie stoppage logged with it.
+    freeze: Option<(GameEvent, GameEvent)>,
+}
+
+/// The puck's latest visit to the mouth of a net, kept until it is seen well away from it: a goal
+/// whose puck the engine never saw at rest in the net is recognised by the faceoff at centre ice
+/// that follows.
+#[derive(Debug, Clone, Copy)]
+struct NetVisit {
+    end: End,
+    entered_ms: u64,
+    /// When it was first seen past the goal line between the posts, if it was.
+    crossed_ms: Option<u64>,
+    last_ms: u64,
+    last_frame: u64,
+    /// Sightings away from this net (and from centre ice) since.
+    away: u32,
+}
+
+/// The mouth of a net: this far out in front of the goal line, behind it, and to either side.
+const NET_MOUTH_FRONT_FT: f64 = 10.0;
+const NET_MOUTH_BEHIND_FT: f64 = 4.0;
+const NET_MOUTH_HALF_WIDTH_FT: f64 = 7.0;
+/// Sightings elsewhere that end a visit (a few stray ones are projection noise).
+const NET_VISIT_AWAY: u32 = 8;
+/// A centre-ice faceoff this long after the puck's visit to a net follows a goal there (the
+/// officials need a few seconds to set it up after the celebration).
+const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
+
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
 struct GoalWatch {
@@ -200,8 +240,12 @@ pub struct GameEngine {
     goal_watch: Option<GoalWatch>,
     /// When the last shot was judged.
     shot_closed_ms: u64,
-    /// The last shot judged wide or blocked, with its event (a goal may still amend it).
-    last_missed: Option<(LiveShot, GameEvent)>,
+    /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
+    last_closed: Option<ClosedShot>,
+    net_visit: Option<NetVisit>,
+    /// Whether a goal stands since the last faceoff was dropped (the next centre-ice faceoff is
+    /// explained).
+    goal_since_drop: bool,
     /// Consecutive frames of the puck in play in front of a net just after a goal was called.
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
@@ -250,7 +294,9 @@ impl GameEngine {
             moving_while_stopped: 0,
             back_in_play: 0,
             shot_closed_ms: 0,
-            last_missed: None,
+            last_closed: None,
+            net_visit: None,
+            goal_since_drop: false,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -312,10 +358,10 @@ impl GameEngine {
         self.watch_goal(now, steady, &mut out);
         match self.play {
             Play::Stopped { .. } => {
-                self.look_for_setup(now, settled, &mut out);
+                self.look_for_setup(now, settled, &skaters, &mut out);
                 self.resume_if_moving(steady);
             }
-            Play::Live => self.look_for_setup(now, settled, &mut out),
+            Play::Live => self.look_for_setup(now, settled, &skaters, &mut out),
             Play::FaceoffSetup { dot, detail } => {
                 self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
             }
@@ -437,6 +483,8 @@ impl GameEngine {
         ));
         self.play = if last { Play::Over } else { Play::Intermission };
         self.reset_play();
+        self.net_visit = None;
+        self.last_closed = None;
         true
     }
 
@@ -466,6 +514,43 @@ impl GameEngine {
             x_ft: point.x_ft(),
             y_ft: point.y_ft(),
         });
+        self.note_net_visit(frame, now, point);
+    }
+
+    fn note_net_visit(&mut self, frame: u64, now: u64, point: RinkPoint) {
+        let end = end_towards(point.x_ft());
+        let depth = point.x_ft() * end.sign();
+        let in_mouth = depth > GOAL_LINE_X_FT - NET_MOUTH_FRONT_FT
+            && depth < GOAL_LINE_X_FT + NET_MOUTH_BEHIND_FT
+            && point.y_ft().abs() < NET_MOUTH_HALF_WIDTH_FT;
+        if in_mouth {
+            let in_net = depth > GOAL_LINE_X_FT + 0.3 && point.y_ft().abs() < 3.0;
+            let visit = match self.net_visit.filter(|v| v.end == end) {
+                Some(visit) => visit,
+                None => NetVisit {
+                    end,
+                    entered_ms: now,
+                    crossed_ms: None,
+                    last_ms: now,
+                    last_frame: frame,
+                    away: 0,
+                },
+            };
+            self.net_visit = Some(NetVisit {
+                crossed_ms: visit.crossed_ms.or(in_net.then_some(now)),
+                last_ms: now,
+                last_frame: frame,
+                away: 0,
+                ..visit
+            });
+        } else if point.distance_ft(RinkPoint::CENTRE) > 10.0
+            && let Some(visit) = &mut self.net_visit
+        {
+            visit.away += 1;
+            if visit.away >= NET_VISIT_AWAY {
+                self.net_visit = None;
+            }
+        }
     }
 
     /// Share of frames in `[first, last]` where the puck was seen.
@@ -486,34 +571,30 @@ impl GameEngine {
 
     // ----- faceoffs -------------------------------------------------------------------------
 
-    fn look_for_setup(&mut self, now: u64, settled: Option<PuckFix>, out: &mut Vec<RecordChange>) {
-        let on_dot = settled.filter(|f| f.speed() <= 6.0).and_then(|f| {
-            let dot = FaceoffDot::nearest(f.point());
-            (dot.position().distance_ft(f.point()) <= ON_DOT_FT).then_some(dot)
-        });
-        let Some(dot) = on_dot else {
-            self.resting_on_dot = None;
+    fn look_for_setup(
+        &mut self,
+        now: u64,
+        settled: Option<PuckFix>,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) {
+        let Some(dot) = self.puck_resting_on_dot(now, settled) else {
             return;
         };
-        let since = match self.resting_on_dot {
-            Some((d, since)) if d == dot => since,
-            _ => {
-                self.resting_on_dot = Some((dot, now));
-                now
-            }
-        };
-        // In play a puck may slow down over a dot; a faceoff needs it to stay there (the players
-        // may still be skating over from the other end).
-        let waited = now - since >= 600 || !matches!(self.play, Play::Live);
-        if !waited {
-            return;
-        }
-        self.resting_on_dot = None;
+        // Play restarts at centre ice only after a goal (or at a period's start): one the engine
+        // did not see go in is scored now, at the puck's last visit to a net.
+        let unseen_goal = dot == FaceoffDot::Centre
+            && !self.first_faceoff_of_period
+            && !self.goal_since_drop
+            && self.score_unseen_goal(now, skaters, out);
         let detail = match self.play {
             _ if self.first_faceoff_of_period && self.period == Period::FIRST => {
                 FaceoffKind::GameStart
             }
             _ if self.first_faceoff_of_period => FaceoffKind::PeriodStart,
+            _ if unseen_goal || (dot == FaceoffDot::Centre && self.goal_since_drop) => {
+                FaceoffKind::AfterGoal
+            }
             Play::Stopped {
                 after_goal: true, ..
             } => FaceoffKind::AfterGoal,
@@ -534,6 +615,33 @@ impl GameEngine {
         self.reset_play();
         self.goal_watch = None;
         self.play = Play::FaceoffSetup { dot, detail };
+    }
+
+    /// The dot the puck has rested on long enough for a faceoff, if any.
+    fn puck_resting_on_dot(&mut self, now: u64, settled: Option<PuckFix>) -> Option<FaceoffDot> {
+        let on_dot = settled.filter(|f| f.speed() <= 6.0).and_then(|f| {
+            let dot = FaceoffDot::nearest(f.point());
+            (dot.position().distance_ft(f.point()) <= ON_DOT_FT).then_some(dot)
+        });
+        let Some(dot) = on_dot else {
+            self.resting_on_dot = None;
+            return None;
+        };
+        let since = match self.resting_on_dot {
+            Some((d, since)) if d == dot => since,
+            _ => {
+                self.resting_on_dot = Some((dot, now));
+                now
+            }
+        };
+        // In play a puck may slow down over a dot; a faceoff needs it to stay there (the players
+        // may still be skating over from the other end).
+        let waited = now - since >= 600 || !matches!(self.play, Play::Live);
+        if !waited {
+            return None;
+        }
+        self.resting_on_dot = None;
+        Some(dot)
     }
 
     /// A puck flying around while play is believed stopped means the faceoff was missed.
@@ -591,6 +699,8 @@ impl GameEngine {
             centres,
         });
         self.first_faceoff_of_period = false;
+        self.goal_since_drop = false;
+        self.net_visit = None;
         self.play = Play::Live;
         self.puck_area = area_of(dot.position().x_ft(), 0);
     }
@@ -940,22 +1050,7 @@ impl GameEngine {
             });
             if frozen && now >= reached_ms + 300 {
                 self.shot = None;
-                self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
-                let stoppage = self
-                    .event(
-                        reached_ms + 500,
-                        (reached_frame, frame),
-                        EventType::Stoppage,
-                    )
-                    .detail1(Detail::STOPPAGE_PLAY)
-                    .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
-                    .build(0.8);
-                out.push(RecordChange::Event(stoppage));
-                self.play = Play::Stopped {
-                    after_goal: false,
-                    period_start: false,
-                };
-                self.reset_play();
+                self.freeze(shot, goalie, (reached_ms, reached_frame), frame, 0.8, out);
                 return;
             }
             if fix.vx * s < -5.0 && depth < GOAL_LINE_X_FT - 1.0 {
@@ -1087,22 +1182,14 @@ impl GameEngine {
             aim_y_ft: 0.0,
         };
         let goalie = self.goalie_of(team.opponent(), skaters);
-        self.save(shot, goalie, Detail::SAVE_FREEZE, at, frame, out);
-        let stoppage = self
-            .event(
-                at + 500,
-                (frame.saturating_sub(10), frame),
-                EventType::Stoppage,
-            )
-            .detail1(Detail::STOPPAGE_PLAY)
-            .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
-            .build(0.7);
-        out.push(RecordChange::Event(stoppage));
-        self.play = Play::Stopped {
-            after_goal: false,
-            period_start: false,
-        };
-        self.reset_play();
+        self.freeze(
+            shot,
+            goalie,
+            (at, frame.saturating_sub(10)),
+            frame,
+            0.7,
+            out,
+        );
     }
 
     /// A puck at rest in a net is a goal for the team attacking that net — whether or not the
@@ -1132,7 +1219,6 @@ impl GameEngine {
         if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
             return;
         }
-        let team = self.attacker_of(end);
         // The goal is when the puck arrived where it rests.
         let at_ms = self
             .puck
@@ -1140,44 +1226,124 @@ impl GameEngine {
             .unwrap_or(now.saturating_sub(350));
         // A shot judged wide or blocked a moment ago that ends up in the net was a goal after
         // all (the puck was hidden or the judgement fooled by the noise): amend it.
-        let recent_miss = self
-            .last_missed
-            .take()
-            .filter(|(s, _)| s.end == end && now <= self.shot_closed_ms + 2500);
         if self.shot.as_ref().is_none_or(|s| s.end != end)
-            && let Some((shot, mut event)) = recent_miss
+            && let Some((shot, event)) = self.reopen_as_goal(
+                end,
+                now.saturating_sub(2500),
+                false,
+                "the puck came to rest in the net",
+                out,
+            )
         {
             self.shot = None;
-            event.detail1 = Some(Detail::SHOT_GOAL);
-            out.push(RecordChange::Amendment(Amendment {
-                event: event.clone(),
-                reason: "the puck came to rest in the net".to_owned(),
-            }));
-            self.score_goal_of(shot, Some(event), at_ms, frame, out);
+            let confidence = self.goal_confidence(&shot, frame);
+            self.score_goal_of(shot, Some(event), at_ms, frame, confidence, out);
             return;
         }
-        let shot = match self.shot.take().filter(|s| s.end == end) {
-            Some(shot) => shot,
-            None => {
-                let net = end.net_centre();
-                let scorer = self
-                    .last_holder_of(team)
-                    .or_else(|| nearest_skater(skaters, net, |p| p.team == team));
-                let Some(scorer) = scorer else {
-                    return;
-                };
-                LiveShot {
-                    shooter: scorer,
-                    end,
-                    released_ms: at_ms.saturating_sub(200),
-                    release_frame: frame.saturating_sub(20),
-                    origin: scorer.position,
-                    at_goalie: None,
-                    aim_y_ft: 0.0,
-                }
-            }
+        let Some(shot) = self.goal_shot(end, at_ms, frame, skaters) else {
+            return;
         };
         self.score_goal(shot, at_ms, frame, out);
+    }
+
+    /// The shot behind a goal at `end` scored at `at_ms`: the one followed, else one by the
+    /// attacker who had the puck last (or the nearest to the net).
+    fn goal_shot(
+        &mut self,
+        end: End,
+        at_ms: u64,
+        frame: u64,
+        skaters: &[Holder],
+    ) -> Option<LiveShot> {
+        if let Some(shot) = self.shot.take().filter(|s| s.end == end) {
+            return Some(shot);
+        }
+        let team = self.attacker_of(end);
+        let scorer = self
+            .last_holder_of(team)
+            .or_else(|| nearest_skater(skaters, end.net_centre(), |p| p.team == team))?;
+        Some(LiveShot {
+            shooter: scorer,
+            end,
+            released_ms: at_ms.saturating_sub(200),
+            release_frame: frame.saturating_sub(20),
+            origin: scorer.position,
+            at_goalie: None,
+            aim_y_ft: 0.0,
+        })
+    }
+
+    /// The last shot at `end`, judged wide or blocked (or, with `frozen`, saved and frozen) no
+    /// earlier than `since_ms`, turned into a goal: its Save and whistle are retracted and its
+    /// Shot amended to Shot_Goal. Returns the shot and the amended event.
+    fn reopen_as_goal(
+        &mut self,
+        end: End,
+        since_ms: u64,
+        frozen: bool,
+        reason: &str,
+        out: &mut Vec<RecordChange>,
+    ) -> Option<(LiveShot, GameEvent)> {
+        let closed = self.last_closed.take()?;
+        if closed.shot.end != end
+            || closed.closed_ms < since_ms
+            || (closed.freeze.is_some() && !frozen)
+        {
+            self.last_closed = Some(closed);
+            return None;
+        }
+        for retracted in closed.freeze.iter().flat_map(|(save, stop)| [save, stop]) {
+            out.push(RecordChange::Retraction(Retraction {
+                event_id: retracted.event_id,
+                reason: reason.to_owned(),
+            }));
+        }
+        let mut event = closed.event;
+        event.detail1 = Some(Detail::SHOT_GOAL);
+        out.push(RecordChange::Amendment(Amendment {
+            event: event.clone(),
+            reason: reason.to_owned(),
+        }));
+        Some((closed.shot, event))
+    }
+
+    /// A faceoff at centre ice follows a goal: if no goal was called since the puck's last visit
+    /// to a net, it went in there unseen (hidden by the goalie, the net or the crowd in front).
+    /// Scored at its crossing of the goal line if that was seen, else at its last sighting there,
+    /// with a confidence that queues it for review. False when the puck made no such visit.
+    fn score_unseen_goal(
+        &mut self,
+        now: u64,
+        skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
+    ) -> bool {
+        let Some(visit) = self
+            .net_visit
+            .take()
+            .filter(|v| now <= v.last_ms + GOAL_TO_CENTRE_FACEOFF_MS)
+        else {
+            return false;
+        };
+        let at_ms = visit.crossed_ms.unwrap_or(visit.last_ms);
+        let frame = visit.last_frame;
+        let reason = "play restarted at centre ice: the puck went in";
+        let (shot, logged) = match self.reopen_as_goal(
+            visit.end,
+            visit.entered_ms.saturating_sub(1500),
+            true,
+            reason,
+            out,
+        ) {
+            Some((shot, event)) => (shot, Some(event)),
+            None => match self.goal_shot(visit.end, at_ms, frame, skaters) {
+                Some(shot) => (shot, None),
+                None => return false,
+            },
+        };
+        // Counted, and queued for a reviewer (DESIGN.md §3): the goal itself was not seen.
+        let confidence = 0.72 + 0.15 * self.seen_ratio(shot.release_frame, frame);
+        self.score_goal_of(shot, logged, at_ms, frame, confidence, out);
+        true
     }
 
     fn goalie_of(&self, team: Team, skaters: &[Holder]) -> Option<Holder> {
@@ -1237,12 +1403,17 @@ impl GameEngine {
         opponent: Option<Holder>,
         frame: u64,
         out: &mut Vec<RecordChange>,
-    ) {
+    ) -> GameEvent {
         let event = self.shot_event(&shot, outcome.clone(), opponent, frame);
         self.shot_closed_ms = self.last_frame.map_or(0, |(_, now)| now);
-        self.last_missed = (outcome == Detail::SHOT_MISSED || outcome == Detail::SHOT_BLOCKED)
-            .then(|| (shot, event.clone()));
-        out.push(RecordChange::Event(event));
+        self.last_closed = (outcome != Detail::SHOT_ON_NET_SAVED).then(|| ClosedShot {
+            shot,
+            event: event.clone(),
+            closed_ms: self.shot_closed_ms,
+            freeze: None,
+        });
+        out.push(RecordChange::Event(event.clone()));
+        event
     }
 
     fn save(
@@ -1253,8 +1424,8 @@ impl GameEngine {
         at_ms: u64,
         frame: u64,
         out: &mut Vec<RecordChange>,
-    ) {
-        self.close_shot(shot, Detail::SHOT_ON_NET_SAVED, goalie, frame, out);
+    ) -> (GameEvent, GameEvent) {
+        let shot_event = self.close_shot(shot, Detail::SHOT_ON_NET_SAVED, goalie, frame, out);
         let confidence = 0.55 + 0.4 * self.seen_ratio(shot.release_frame, frame);
         let mut players = Vec::new();
         if let Some(g) = goalie {
@@ -1268,11 +1439,54 @@ impl GameEngine {
             .puck(shot.end.net_centre())
             .players(players)
             .build(confidence);
-        out.push(RecordChange::Event(save));
+        out.push(RecordChange::Event(save.clone()));
+        (shot_event, save)
+    }
+
+    /// The goalie holds `shot`'s puck (reached at `reached`): a frozen save and the whistle.
+    fn freeze(
+        &mut self,
+        shot: LiveShot,
+        goalie: Option<Holder>,
+        reached: (u64, u64),
+        frame: u64,
+        confidence: f64,
+        out: &mut Vec<RecordChange>,
+    ) {
+        let (reached_ms, reached_frame) = reached;
+        let (shot_event, save) =
+            self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
+        let stoppage = self
+            .event(
+                reached_ms + 500,
+                (reached_frame, frame),
+                EventType::Stoppage,
+            )
+            .detail1(Detail::STOPPAGE_PLAY)
+            .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
+            .build(confidence);
+        out.push(RecordChange::Event(stoppage.clone()));
+        self.last_closed = Some(ClosedShot {
+            shot,
+            event: shot_event,
+            closed_ms: self.shot_closed_ms,
+            freeze: Some((save, stoppage)),
+        });
+        self.play = Play::Stopped {
+            after_goal: false,
+            period_start: false,
+        };
+        self.reset_play();
     }
 
     fn score_goal(&mut self, shot: LiveShot, at_ms: u64, frame: u64, out: &mut Vec<RecordChange>) {
-        self.score_goal_of(shot, None, at_ms, frame, out);
+        let confidence = self.goal_confidence(&shot, frame);
+        self.score_goal_of(shot, None, at_ms, frame, confidence, out);
+    }
+
+    /// A goal seen going in: sure in the measure the puck was seen since the shot.
+    fn goal_confidence(&self, shot: &LiveShot, frame: u64) -> f64 {
+        0.6 + 0.35 * self.seen_ratio(shot.release_frame, frame)
     }
 
     /// The goal of `shot`; its Shot_Goal event is `logged` when already sent (amended).
@@ -1282,6 +1496,7 @@ impl GameEngine {
         logged: Option<GameEvent>,
         at_ms: u64,
         frame: u64,
+        confidence: f64,
         out: &mut Vec<RecordChange>,
     ) {
         let at_frame = frame.saturating_sub(10);
@@ -1293,7 +1508,6 @@ impl GameEngine {
                 event
             }
         };
-        let confidence = 0.6 + 0.35 * self.seen_ratio(shot.release_frame, frame);
         let goal = self
             .event(at_ms, (shot.release_frame, frame), EventType::Goal)
             .detail1(Detail::GOAL_SCORED)
@@ -1308,6 +1522,7 @@ impl GameEngine {
             .detail2(Detail::STOPPAGE_GOAL)
             .build(confidence);
         out.push(RecordChange::Event(stoppage.clone()));
+        self.goal_since_drop = true;
         self.goal_watch = Some(GoalWatch {
             goal,
             shot: shot_event,
@@ -1361,6 +1576,7 @@ impl GameEngine {
             event: shot,
             reason,
         }));
+        self.goal_since_drop = false;
         self.play = Play::Live;
     }
 

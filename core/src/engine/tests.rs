@@ -2,6 +2,7 @@
 //! the tricky cases; home attacks the right end in period 1.
 
 use super::*;
+use crate::domain::ReviewBand;
 use crate::rink_state::RinkPuck;
 
 const FRAME_MS: u64 = 1000 / 30;
@@ -254,6 +255,123 @@ fn a_goal_is_found_when_the_goalie_hides_the_puck_at_the_line() {
         "{} vs {arrived}",
         at(&goal)
     );
+}
+
+#[test]
+fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    // Lost for good in the crowd at the mouth of the net; four seconds later the puck is at
+    // centre ice, set up for a faceoff.
+    scene.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
+    let last_seen = scene.now();
+    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    scene.hold(120, None);
+    assert!(
+        scene.find(EventType::Goal, None).is_none(),
+        "nothing seen yet"
+    );
+    scene.put(1, -3.0, 0.0);
+    scene.put(11, 3.0, 0.0);
+    scene.hold(45, Some((0.0, 0.0)));
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_eq!(goal.team, Some(Team::Home));
+    assert!(
+        at(&goal).abs_diff(last_seen) <= 100,
+        "{} vs {last_seen}",
+        at(&goal)
+    );
+    assert_eq!(
+        goal.confidence.review_band(),
+        ReviewBand::NeedsReview,
+        "inferred: {:?}",
+        goal.confidence
+    );
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_GOAL), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(1)
+    );
+    assert!(
+        scene
+            .find(EventType::Stoppage, Some(&Detail::STOPPAGE_PLAY))
+            .is_some_and(|s| s.detail2 == Some(Detail::STOPPAGE_GOAL)),
+        "the whistle is the goal's"
+    );
+    // The draw is held as the one after a goal.
+    scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
+    scene.put(1, -8.0, 0.0);
+    scene.hold(100, Some((-6.2, 0.0)));
+    let faceoffs: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Faceoff)
+        .collect();
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert!(
+        faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
+        "{:?}",
+        faceoffs[1]
+    );
+}
+
+#[test]
+fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    // The puck seems to stop at the goalie's feet (it went in behind them).
+    scene.fly((61.8, 4.0), (84.0, 1.0), 100.0, None);
+    let reached = scene.now();
+    scene.hold(40, Some((84.0, 1.0)));
+    let save = scene.find(EventType::Save, None).expect("a save, for now");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+    scene.hold(90, None);
+    scene.hold(45, Some((0.0, 0.0)));
+    assert!(
+        scene.find(EventType::Save, None).is_none(),
+        "save retracted"
+    );
+    assert!(
+        scene
+            .events()
+            .iter()
+            .all(|e| e.detail2 != Some(Detail::STOPPAGE_GOALIE_STOPPAGE)),
+        "goalie stoppage retracted"
+    );
+    let shots: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Shot)
+        .collect();
+    assert_eq!(shots.len(), 1, "the same shot, amended: {shots:?}");
+    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{:?}", shots[0]);
+    let goal = scene.find(EventType::Goal, None).expect("goal");
+    assert_eq!(goal.team, Some(Team::Home));
+    assert!(
+        at(&goal).abs_diff(reached) <= 1500,
+        "{} vs {reached}",
+        at(&goal)
+    );
+}
+
+#[test]
+fn a_period_opening_faceoff_at_centre_ice_is_no_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    let goals = |scene: &Scene| scene.find(EventType::Goal, None);
+    assert!(goals(&scene).is_none());
+    // Play around the net, then the puck carried out and back up to a centre-ice faceoff
+    // after a stoppage the engine missed: no goal without a recent visit to a net.
+    scene.carry(1, (-8.0, 0.0), (70.0, 10.0), 20.0);
+    scene.carry(1, (70.0, 10.0), (20.0, 30.0), 20.0);
+    scene.hold(60, None);
+    scene.hold(45, Some((0.0, 0.0)));
+    assert!(goals(&scene).is_none(), "{:?}", goals(&scene));
 }
 
 #[test]
