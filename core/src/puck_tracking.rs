@@ -48,9 +48,10 @@ pub struct PuckTrackerSettings {
     pub recurring_count: f32,
     /// Count from which a spot is part of the picture and its candidates are set aside.
     pub background_count: f32,
-    /// A candidate in a recurring spot scoring this much above the spot's usual score is the
-    /// puck lying on the mark (a faceoff about to be dropped, a puck in the net): kept, undiscounted,
-    /// and left out of the spot's counts.
+    /// A candidate in a recurring spot scoring this much above what the spot's own candidates
+    /// seldom reach (their mean score plus two deviations) is the puck lying on the mark (a
+    /// faceoff about to be dropped, a puck in the net): kept, undiscounted, and left out of the
+    /// spot's counts.
     pub standout_margin: f32,
 }
 
@@ -71,7 +72,7 @@ impl Default for PuckTrackerSettings {
             recurring_penalty: 1.0,
             recurring_count: 30.0,
             background_count: 70.0,
-            standout_margin: 0.25,
+            standout_margin: 0.1,
         }
     }
 }
@@ -222,8 +223,7 @@ impl PuckTracker {
         let mut weighed = Vec::new();
         for c in ranked {
             let spot = self.background.around(frame, c.x, c.y);
-            if spot.count >= s.recurring_count && c.score >= spot.typical_score + s.standout_margin
-            {
+            if spot.count >= s.recurring_count && c.score >= spot.usual_top() + s.standout_margin {
                 weighed.push((*c, 0.0));
                 continue;
             }

@@ -21,6 +21,7 @@ pub struct StaticSpots {
 struct Cell {
     count: f32,
     score_sum: f32,
+    score_sq_sum: f32,
     last: u64,
 }
 
@@ -30,6 +31,15 @@ pub struct Spot {
     pub count: f32,
     /// The mean score of its candidates (decayed like the count); 0 when none.
     pub typical_score: f32,
+    /// Their standard deviation.
+    pub score_spread: f32,
+}
+
+impl Spot {
+    /// A score the spot's own candidates seldom reach (two deviations above their mean).
+    pub fn usual_top(&self) -> f32 {
+        self.typical_score + 2.0 * self.score_spread
+    }
 }
 
 impl Default for StaticSpots {
@@ -68,6 +78,7 @@ impl StaticSpots {
         let cell = self.cells.get(&key).copied().unwrap_or(Cell {
             count: 0.0,
             score_sum: 0.0,
+            score_sq_sum: 0.0,
             last: frame,
         });
         let k = self.decay_to(cell, frame);
@@ -77,6 +88,7 @@ impl StaticSpots {
             Cell {
                 count,
                 score_sum: cell.score_sum * k + score,
+                score_sq_sum: cell.score_sq_sum * k + score * score,
                 last: frame,
             },
         );
@@ -101,9 +113,12 @@ impl StaticSpots {
                 if let Some(&cell) = self.cells.get(&(cx + dx, cy + dy)) {
                     let count = cell.count * self.decay_to(cell, frame);
                     if count > most.count {
+                        let n = cell.count.max(1e-6);
+                        let mean = cell.score_sum / n;
                         most = Spot {
                             count,
-                            typical_score: cell.score_sum / cell.count.max(1e-6),
+                            typical_score: mean,
+                            score_spread: (cell.score_sq_sum / n - mean * mean).max(0.0).sqrt(),
                         };
                     }
                 }
@@ -155,7 +170,9 @@ mod tests {
         for frame in 0..300 {
             spots.observe(frame, 40.0, 40.0, if frame % 2 == 0 { 0.3 } else { 0.5 });
         }
-        let typical = spots.around(300, 40.0, 40.0).typical_score;
-        assert!((typical - 0.4).abs() < 0.01, "{typical}");
+        let spot = spots.around(300, 40.0, 40.0);
+        assert!((spot.typical_score - 0.4).abs() < 0.01, "{spot:?}");
+        assert!((spot.score_spread - 0.1).abs() < 0.01, "{spot:?}");
+        assert!((spot.usual_top() - 0.6).abs() < 0.02, "{spot:?}");
     }
 }
