@@ -161,6 +161,16 @@ fn at(event: &GameEvent) -> u64 {
     event.media_time_ms.map_or(0, |t| t.0)
 }
 
+/// `goal` is the home team's, within `tolerance_ms` of `expected_ms`.
+fn assert_home_goal_near(goal: &GameEvent, expected_ms: u64, tolerance_ms: u64) {
+    assert_eq!(goal.team, Some(Team::Home), "{goal:?}");
+    assert!(
+        at(goal).abs_diff(expected_ms) <= tolerance_ms,
+        "{} vs {expected_ms}",
+        at(goal)
+    );
+}
+
 #[test]
 fn the_opening_faceoff_is_won_by_the_team_that_gets_the_puck() {
     let mut scene = Scene::new();
@@ -213,12 +223,7 @@ fn a_shot_that_rests_in_the_net_is_a_goal_logged_as_benchsight_does() {
     let goal = scene
         .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
         .expect("goal");
-    assert_eq!(goal.team, Some(Team::Home));
-    assert!(
-        at(&goal).abs_diff(arrived) <= 200,
-        "{} vs {arrived}",
-        at(&goal)
-    );
+    assert_home_goal_near(&goal, arrived, 200);
     let order: Vec<EventType> = scene
         .events()
         .into_iter()
@@ -249,12 +254,7 @@ fn a_goal_is_found_when_the_goalie_hides_the_puck_at_the_line() {
     let goal = scene
         .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
         .expect("goal");
-    assert_eq!(goal.team, Some(Team::Home));
-    assert!(
-        at(&goal).abs_diff(arrived) <= 1000,
-        "{} vs {arrived}",
-        at(&goal)
-    );
+    assert_home_goal_near(&goal, arrived, 1000);
 }
 
 #[test]
@@ -278,12 +278,7 @@ fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
     let goal = scene
         .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
         .expect("goal");
-    assert_eq!(goal.team, Some(Team::Home));
-    assert!(
-        at(&goal).abs_diff(last_seen) <= 100,
-        "{} vs {last_seen}",
-        at(&goal)
-    );
+    assert_home_goal_near(&goal, last_seen, 100);
     assert_eq!(
         goal.confidence.review_band(),
         ReviewBand::NeedsReview,
@@ -351,16 +346,11 @@ fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
     assert_eq!(shots.len(), 1, "the same shot, amended: {shots:?}");
     assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{:?}", shots[0]);
     let goal = scene.find(EventType::Goal, None).expect("goal");
-    assert_eq!(goal.team, Some(Team::Home));
-    assert!(
-        at(&goal).abs_diff(reached) <= 1500,
-        "{} vs {reached}",
-        at(&goal)
-    );
+    assert_home_goal_near(&goal, reached, 1500);
 }
 
 #[test]
-fn a_period_opening_faceoff_at_centre_ice_is_no_goal() {
+fn a_centre_ice_faceoff_without_a_visit_to_a_net_is_no_goal() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
     let goals = |scene: &Scene| scene.find(EventType::Goal, None);
