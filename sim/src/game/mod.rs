@@ -1029,7 +1029,11 @@ impl GameSim {
             let body = self.players[c].body;
             let blade = body.pos + V2::new(body.heading.cos(), body.heading.sin()) * 1.8;
             self.puck = PuckBody {
-                pos: physics::keep_inside(blade, 0.3).map_or(blade, |(p, _)| p),
+                pos: physics::outside_nets(
+                    physics::keep_inside(blade, 0.3).map_or(blade, |(p, _)| p),
+                    self.puck.pos,
+                    0.25,
+                ),
                 vel: body.vel,
                 height_ft: 0.0,
                 vertical_ft_s: 0.0,
@@ -1382,8 +1386,9 @@ impl GameSim {
             vec![],
             None,
         );
+        // The whistle does not stop the puck: it slides on to the end boards, where a linesman
+        // collects it (stopped dead on the goal line, it could lie in the mouth of the net).
         self.control = Control::Loose;
-        self.puck.vel = V2::zeros();
         self.phase = Phase::Stopped {
             until_ms: now + 3000,
             dot: FaceoffDot::EndZone {

@@ -94,12 +94,16 @@ impl PuckBody {
                     contacts.past_goal_line = Some(end);
                 }
             }
-            // The net's back and sides stop a puck that comes from behind or beside it.
+            // The net's back and sides stop a puck that comes from behind or beside it (one
+            // already inside, after a goal, moves freely there).
+            let frame_depth = 0.0..=NET_DEPTH_FT + 0.2;
             let behind = self.pos.x * end - GOAL_LINE_X_FT;
-            if (0.0..=NET_DEPTH_FT + 0.2).contains(&behind)
+            let was_inside = frame_depth.contains(&(before.x * end - GOAL_LINE_X_FT))
+                && before.y.abs() < NET_HALF_WIDTH_FT;
+            if frame_depth.contains(&behind)
                 && self.pos.y.abs() <= NET_HALF_WIDTH_FT + 0.2
                 && contacts.into_net.is_none()
-                && !(before.x * end >= GOAL_LINE_X_FT && before.y.abs() < NET_HALF_WIDTH_FT)
+                && !was_inside
             {
                 self.pos = before;
                 self.vel = -self.vel * FRAME_RESTITUTION;
@@ -161,6 +165,31 @@ pub fn keep_inside(pos: V2, margin: f64) -> Option<(V2, V2)> {
         return Some((V2::new(pos.x, half_y * sign.y), V2::new(0.0, sign.y)));
     }
     None
+}
+
+/// `pos` moved out of either net's frame (the box from the goal line to the back of the net,
+/// between the posts, widened by `margin`) through the face on the side of `from`, where the puck
+/// was a moment before: a puck on a stick cannot be inside the net's frame, nor pass through it,
+/// whichever side the skater reaches in from.
+pub fn outside_nets(pos: V2, from: V2, margin: f64) -> V2 {
+    let end = pos.x.signum();
+    let (front, back) = (-margin, NET_DEPTH_FT + margin);
+    let side = NET_HALF_WIDTH_FT + margin;
+    let depth = |p: V2| p.x * end - GOAL_LINE_X_FT;
+    let inside = |p: V2| depth(p) > front && depth(p) < back && p.y.abs() < side;
+    if !inside(pos) {
+        return pos;
+    }
+    let was = depth(from);
+    if was <= front {
+        V2::new(end * (GOAL_LINE_X_FT + front), pos.y)
+    } else if was >= back {
+        V2::new(end * (GOAL_LINE_X_FT + back), pos.y)
+    } else {
+        // From beside it (or, were it ever inside, out by the side it is nearer).
+        let across = if from.y == 0.0 { pos.y } else { from.y };
+        V2::new(pos.x, side * across.signum())
+    }
 }
 
 /// A skater's or official's motion on the ice.
@@ -309,6 +338,51 @@ mod tests {
             puck.advance(dt);
         }
         assert!((puck.height_ft - 3.0).abs() < 0.1, "{}", puck.height_ft);
+    }
+
+    #[test]
+    fn a_puck_from_behind_the_net_bounces_off_its_back() {
+        let mut puck = PuckBody {
+            pos: V2::new(97.0, 1.0),
+            vel: V2::new(-40.0, 0.5),
+            height_ft: 0.0,
+            vertical_ft_s: 0.0,
+        };
+        let (mut hit, mut turned) = (false, false);
+        for _ in 0..120 {
+            hit |= puck.advance(1.0 / 240.0).post;
+            turned |= puck.vel.x > 0.0;
+            let depth = puck.pos.x - GOAL_LINE_X_FT;
+            assert!(
+                !(depth < NET_DEPTH_FT && puck.pos.y.abs() < NET_HALF_WIDTH_FT),
+                "inside the net at {:?}",
+                puck.pos
+            );
+        }
+        assert!(turned, "never bounced: {:?}", puck.pos);
+        assert!(!hit, "the back of the net is not a post");
+    }
+
+    #[test]
+    fn a_carried_puck_leaves_the_nets_frame_on_the_side_it_came_from() {
+        let margin = 0.25;
+        let (front, back) = (
+            GOAL_LINE_X_FT - margin,
+            GOAL_LINE_X_FT + NET_DEPTH_FT + margin,
+        );
+        let side = NET_HALF_WIDTH_FT + margin;
+        // Reaching in from the slot: held at the goal line.
+        let out = outside_nets(V2::new(90.5, 0.5), V2::new(87.0, 0.5), margin);
+        assert_eq!(out, V2::new(front, 0.5));
+        // From behind, even past the net's middle: held at its back, not through to the front.
+        let out = outside_nets(V2::new(-89.5, -1.0), V2::new(-93.0, -1.0), margin);
+        assert_eq!(out, V2::new(-back, -1.0));
+        // From beside: held at the side.
+        let out = outside_nets(V2::new(90.5, -2.5), V2::new(90.5, -3.6), margin);
+        assert_eq!(out, V2::new(90.5, -side));
+        // Elsewhere nothing moves.
+        let away = V2::new(80.0, 0.0);
+        assert_eq!(outside_nets(away, away, margin), away);
     }
 
     #[test]
