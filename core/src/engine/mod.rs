@@ -24,6 +24,7 @@
 //!   amended);
 //! - empty ice ends a period.
 
+pub mod net_side;
 pub mod puck;
 
 use std::collections::VecDeque;
@@ -40,6 +41,7 @@ use crate::rink_state::{RinkState, RinkTrack};
 use crate::vocabulary::{Detail, EventType};
 use crate::wire::{Amendment, RecordChange, Retraction};
 
+use net_side::{NetSide, NetSides};
 use puck::{PuckFix, PuckMotion, PuckSample};
 
 /// What the engine is told about the game (from the appliance's configuration or commands).
@@ -212,6 +214,20 @@ const NET_VISIT_AWAY: u32 = 8;
 /// officials need a few seconds to set it up after the celebration).
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
 
+/// How far back a close shot's flight is looked for, and how fast it must be (a shot leaves the
+/// stick at 65 ft/s or more; a carried puck moves at skating speed).
+const CLOSE_SHOT_WINDOW_MS: u64 = 1000;
+const CLOSE_SHOT_SPEED_FT_S: f64 = 40.0;
+/// Where a close shot is looked for: the puck this near the goal line, and it and its aim this
+/// near the middle of the net (the goalie's body).
+const CLOSE_SHOT_AT_GOALIE_FT: f64 = 4.0;
+const CLOSE_SHOT_HALF_WIDTH_FT: f64 = 3.5;
+
+/// A puck unseen longer than this on its way to where it rests may have come any way.
+const SEEN_THROUGHOUT_GAP_MS: u64 = 300;
+/// The settled puck's window: a line fitted over this much of its last observations.
+const SETTLED_WINDOW_MS: u64 = 700;
+
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
 struct GoalWatch {
@@ -243,6 +259,8 @@ pub struct GameEngine {
     /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
     last_closed: Option<ClosedShot>,
     net_visit: Option<NetVisit>,
+    /// Which side of each net the puck was on, recently.
+    net_sides: NetSides,
     /// Whether a goal stands since the last faceoff was dropped (the next centre-ice faceoff is
     /// explained).
     goal_since_drop: bool,
@@ -296,6 +314,7 @@ impl GameEngine {
             shot_closed_ms: 0,
             last_closed: None,
             net_visit: None,
+            net_sides: NetSides::default(),
             goal_since_drop: false,
             puck_area: 0,
             empty_frames: 0,
@@ -354,7 +373,7 @@ impl GameEngine {
         // where it is against the lines and how fast it flies (steady), whether it rests (settled).
         let fix = self.puck.fix(now, 170, 3);
         let steady = self.puck.fix(now, 270, 6);
-        let settled = self.puck.fix(now, 700, 10);
+        let settled = self.puck.fix(now, SETTLED_WINDOW_MS, 10);
         self.watch_goal(now, steady, &mut out);
         match self.play {
             Play::Stopped { .. } => {
@@ -515,6 +534,7 @@ impl GameEngine {
             y_ft: point.y_ft(),
         });
         self.note_net_visit(frame, now, point);
+        self.net_sides.observe(now, point.x_ft(), point.y_ft());
     }
 
     fn note_net_visit(&mut self, frame: u64, now: u64, point: RinkPoint) {
@@ -762,6 +782,7 @@ impl GameEngine {
         }
         self.classify_release(steady);
         self.detect_shot(frame, now, steady, skaters);
+        self.detect_close_shot(frame, now, fix, skaters);
         self.follow_shot(frame, now, (steady, settled), skaters, out);
 
         if self.play != Play::Live {
@@ -1010,6 +1031,62 @@ impl GameEngine {
         });
     }
 
+    /// A shot from close in reaches the goalie's area within a few frames, too soon for
+    /// `detect_shot` to measure its flight: when the puck arrives there, its flight is read back
+    /// from the observations (where it left the stick, how fast, aimed where).
+    fn detect_close_shot(&mut self, frame: u64, now: u64, fix: PuckFix, skaters: &[Holder]) {
+        if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
+            return;
+        }
+        let end = end_towards(fix.x_ft);
+        let s = end.sign();
+        let depth = fix.x_ft * s;
+        let at_goalie = (GOAL_LINE_X_FT - CLOSE_SHOT_AT_GOALIE_FT..=GOAL_LINE_X_FT + 0.3)
+            .contains(&depth)
+            && fix.y_ft.abs() < CLOSE_SHOT_HALF_WIDTH_FT;
+        if !at_goalie {
+            return;
+        }
+        let Some(flight) = self
+            .puck
+            .flight(CLOSE_SHOT_WINDOW_MS, CLOSE_SHOT_SPEED_FT_S, 5.0)
+            .filter(|f| f.start.time_ms > self.shot_closed_ms)
+        else {
+            return;
+        };
+        let line = flight.line;
+        if line.vx * s <= 0.0 {
+            return;
+        }
+        let to_line = (GOAL_LINE_X_FT * s - flight.origin_x_ft) / line.vx;
+        let aim_y_ft = flight.origin_y_ft + line.vy * to_line;
+        if aim_y_ft.abs() > CLOSE_SHOT_HALF_WIDTH_FT {
+            return;
+        }
+        let origin =
+            RinkPoint::clamped(flight.origin_x_ft, flight.origin_y_ft).unwrap_or(fix.point());
+        let team = self.attacker_of(end);
+        let shooter = nearest_skater(skaters, origin, |p| p.team == team)
+            .filter(|p| p.position.distance_ft(origin) <= 8.0)
+            .or_else(|| self.last_holder_of(team));
+        let Some(shooter) = shooter else {
+            return;
+        };
+        if let Some(release) = &mut self.release {
+            release.kind = ReleaseKind::Shot;
+        }
+        self.controller = None;
+        self.shot = Some(LiveShot {
+            shooter,
+            end,
+            released_ms: flight.start.time_ms,
+            release_frame: flight.start.frame,
+            origin,
+            at_goalie: Some((now, frame)),
+            aim_y_ft,
+        });
+    }
+
     fn follow_shot(
         &mut self,
         frame: u64,
@@ -1219,11 +1296,20 @@ impl GameEngine {
         if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
             return;
         }
-        // The goal is when the puck arrived where it rests.
+        // The goal is when the puck arrived where it rests — not before the shot followed (a puck
+        // lingering around the net before the shot looks as if it had arrived then).
+        let last_played_ms = self
+            .shot
+            .filter(|s| s.end == end)
+            .map_or(0, |s| s.released_ms);
         let at_ms = self
             .puck
             .arrival(fix.point(), 7.0)
-            .unwrap_or(now.saturating_sub(350));
+            .unwrap_or(now.saturating_sub(350))
+            .max(last_played_ms);
+        if self.came_round_the_net(end, at_ms, now) {
+            return;
+        }
         // A shot judged wide or blocked a moment ago that ends up in the net was a goal after
         // all (the puck was hidden or the judgement fooled by the noise): amend it.
         if self.shot.as_ref().is_none_or(|s| s.end != end)
@@ -1244,6 +1330,20 @@ impl GameEngine {
             return;
         };
         self.score_goal(shot, at_ms, frame, out);
+    }
+
+    /// Whether the puck resting in the net at `end` since `at_ms` came there from behind or
+    /// beside the net, seen all the way — so it lies against the frame, not in the net (a puck
+    /// enters only through the mouth). One unseen for a while since may have gone round.
+    fn came_round_the_net(&self, end: End, at_ms: u64, now: u64) -> bool {
+        let Some((NetSide::BehindOrBeside, since)) = self.net_sides.at(end, at_ms) else {
+            return false;
+        };
+        // The settled puck's window: the rest was seen in it.
+        let rest_seen_from = now.saturating_sub(SETTLED_WINDOW_MS);
+        self.puck
+            .longest_gap(since, rest_seen_from)
+            .is_some_and(|gap| gap <= SEEN_THROUGHOUT_GAP_MS)
     }
 
     /// The shot behind a goal at `end` scored at `at_ms`: the one followed, else one by the

@@ -42,8 +42,9 @@ pub struct PuckMotion {
     samples: VecDeque<PuckSample>,
 }
 
-/// Observations kept (about a second at 30 fps).
-const KEPT: usize = 32;
+/// Observations kept (about two seconds at 30 fps: a goal is called a second after the puck
+/// arrived in the net, and its time is read back from them).
+const KEPT: usize = 64;
 
 impl PuckMotion {
     pub fn observe(&mut self, sample: PuckSample) {
@@ -84,6 +85,65 @@ impl PuckMotion {
         })
     }
 
+    /// The longest the puck went unseen between `from_ms` and `to_ms`, if the observations kept
+    /// reach back to `from_ms`.
+    pub fn longest_gap(&self, from_ms: u64, to_ms: u64) -> Option<u64> {
+        if self.samples.front().is_none_or(|s| s.time_ms > from_ms) {
+            return None;
+        }
+        let times: Vec<u64> = self.samples.iter().map(|s| s.time_ms).collect();
+        Some(
+            times
+                .windows(2)
+                .filter(|w| w[1] >= from_ms && w[0] <= to_ms)
+                .map(|w| w[1] - w[0])
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
+    /// The flight that ends at the newest observation, if the puck is flying: the observations
+    /// of the last `window_ms` split in two where two straight lines fit them best (carried or at
+    /// rest, then shot), and the second part taken when it is at least `min_speed_ft_s` fast and
+    /// `min_length_ft` long. Per-frame noise hides the moment of a short flight's release; the
+    /// split finds it from the whole of both parts.
+    pub fn flight(
+        &self,
+        window_ms: u64,
+        min_speed_ft_s: f64,
+        min_length_ft: f64,
+    ) -> Option<Flight> {
+        let newest = self.samples.back()?;
+        let recent: Vec<&PuckSample> = self
+            .samples
+            .iter()
+            .filter(|s| newest.time_ms - s.time_ms <= window_ms)
+            .collect();
+        let n = recent.len();
+        // At least three observations in flight (two always fit a line exactly).
+        let best = (0..n.saturating_sub(2))
+            .filter_map(|j| {
+                let before = if j >= 2 {
+                    line_fit(&recent[..=j])?.1
+                } else {
+                    0.0
+                };
+                let (after, error) = line_fit(&recent[j..])?;
+                Some((j, after, before + error))
+            })
+            .min_by(|a, b| a.2.total_cmp(&b.2))?;
+        let (j, after, _) = best;
+        let start = recent[j];
+        let duration_s = (newest.time_ms - start.time_ms) as f64 / 1000.0;
+        let speed = after.speed();
+        (speed >= min_speed_ft_s && speed * duration_s >= min_length_ft).then_some(Flight {
+            start: *start,
+            origin_x_ft: after.x_ft - after.vx * duration_s,
+            origin_y_ft: after.y_ft - after.vy * duration_s,
+            line: after,
+        })
+    }
+
     /// Forgets everything (the puck was moved by hand: a faceoff, a goal).
     pub fn clear(&mut self) {
         self.samples.clear();
@@ -92,7 +152,6 @@ impl PuckMotion {
     /// A line fitted to the observations of the `window_ms` before `now` (at least
     /// `min_samples` of them), evaluated at the newest one.
     pub fn fix(&self, now_ms: u64, window_ms: u64, min_samples: usize) -> Option<PuckFix> {
-        let newest = self.samples.back()?;
         let recent: Vec<&PuckSample> = self
             .samples
             .iter()
@@ -101,37 +160,64 @@ impl PuckMotion {
         if recent.len() < min_samples.max(1) {
             return None;
         }
-        let n = recent.len() as f64;
-        let t = |s: &PuckSample| (s.time_ms as f64 - newest.time_ms as f64) / 1000.0;
-        let mean_t = recent.iter().map(|s| t(s)).sum::<f64>() / n;
-        let mean_x = recent.iter().map(|s| s.x_ft).sum::<f64>() / n;
-        let mean_y = recent.iter().map(|s| s.y_ft).sum::<f64>() / n;
-        let stt: f64 = recent.iter().map(|s| (t(s) - mean_t).powi(2)).sum();
-        let (vx, vy) = if stt > 1e-9 {
-            (
-                recent
-                    .iter()
-                    .map(|s| (t(s) - mean_t) * (s.x_ft - mean_x))
-                    .sum::<f64>()
-                    / stt,
-                recent
-                    .iter()
-                    .map(|s| (t(s) - mean_t) * (s.y_ft - mean_y))
-                    .sum::<f64>()
-                    / stt,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        // The line at the newest time (t = 0).
-        Some(PuckFix {
+        line_fit(&recent).map(|(fix, _)| fix)
+    }
+}
+
+/// A fast flight of the puck ending now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flight {
+    /// The observation it started from.
+    pub start: PuckSample,
+    /// Where the fitted line puts its start.
+    pub origin_x_ft: f64,
+    pub origin_y_ft: f64,
+    /// The line fitted to it, at its newest observation.
+    pub line: PuckFix,
+}
+
+/// The least-squares line through `samples` (oldest first), evaluated at the newest, and its sum
+/// of squared distances.
+fn line_fit(samples: &[&PuckSample]) -> Option<(PuckFix, f64)> {
+    let newest = samples.last()?;
+    let n = samples.len() as f64;
+    let t = |s: &PuckSample| (s.time_ms as f64 - newest.time_ms as f64) / 1000.0;
+    let mean_t = samples.iter().map(|s| t(s)).sum::<f64>() / n;
+    let mean_x = samples.iter().map(|s| s.x_ft).sum::<f64>() / n;
+    let mean_y = samples.iter().map(|s| s.y_ft).sum::<f64>() / n;
+    let stt: f64 = samples.iter().map(|s| (t(s) - mean_t).powi(2)).sum();
+    let (vx, vy) = if stt > 1e-9 {
+        (
+            samples
+                .iter()
+                .map(|s| (t(s) - mean_t) * (s.x_ft - mean_x))
+                .sum::<f64>()
+                / stt,
+            samples
+                .iter()
+                .map(|s| (t(s) - mean_t) * (s.y_ft - mean_y))
+                .sum::<f64>()
+                / stt,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    // The line at the newest time (t = 0).
+    let (x0, y0) = (mean_x - vx * mean_t, mean_y - vy * mean_t);
+    let error = samples
+        .iter()
+        .map(|s| (s.x_ft - x0 - vx * t(s)).powi(2) + (s.y_ft - y0 - vy * t(s)).powi(2))
+        .sum();
+    Some((
+        PuckFix {
             time_ms: newest.time_ms,
-            x_ft: mean_x - vx * mean_t,
-            y_ft: mean_y - vy * mean_t,
+            x_ft: x0,
+            y_ft: y0,
             vx,
             vy,
-        })
-    }
+        },
+        error,
+    ))
 }
 
 #[cfg(test)]
@@ -166,5 +252,45 @@ mod tests {
         assert_eq!(since.time_ms, 700);
         motion.clear();
         assert!(motion.last().is_none());
+    }
+
+    #[test]
+    fn a_flight_starts_where_the_puck_left_the_stick() {
+        let mut motion = PuckMotion::default();
+        // Small deterministic wobble standing in for the projection noise.
+        let wobble = |k: u64| [0.6, -0.4, 0.1, -0.7, 0.5, 0.2, -0.3][k as usize % 7];
+        let mut at = |k: u64, x: f64, y: f64| {
+            motion.observe(PuckSample {
+                time_ms: k * 33,
+                frame: k,
+                x_ft: x + wobble(k),
+                y_ft: y - wobble(k + 3),
+            })
+        };
+        // Carried at 15 ft/s along the boards, then shot at about 90 ft/s towards the net.
+        for k in 0..20 {
+            at(k, 50.0 + 0.5 * k as f64, 20.0);
+        }
+        for k in 20..25 {
+            let f = (k - 19) as f64 * 3.0;
+            at(k, 59.5 + f * 0.8, 20.0 - f * 0.6);
+        }
+        let flight = motion.flight(1000, 40.0, 5.0).unwrap();
+        assert!((18..=20).contains(&flight.start.frame), "{flight:?}");
+        assert!((flight.line.speed() - 90.0).abs() < 15.0, "{flight:?}");
+        assert!((flight.origin_x_ft - 59.5).abs() < 2.5, "{flight:?}");
+        // Too short, or too slow, is no flight.
+        assert!(motion.flight(1000, 40.0, 30.0).is_none());
+        assert!(motion.flight(1000, 150.0, 5.0).is_none());
+        let mut carried = PuckMotion::default();
+        for k in 0..25u64 {
+            carried.observe(PuckSample {
+                time_ms: k * 33,
+                frame: k,
+                x_ft: 50.0 + 0.5 * k as f64 + wobble(k),
+                y_ft: 20.0,
+            });
+        }
+        assert!(carried.flight(1000, 40.0, 5.0).is_none());
     }
 }
