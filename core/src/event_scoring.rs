@@ -202,6 +202,43 @@ pub fn score_events(truth: &[GameEvent], derived: &[GameEvent], tolerance_ms: u6
     scores
 }
 
+/// The events of one kind that found no partner: the true ones missed and the derived ones
+/// matching nothing, each in media-time order (for studying what the engine gets wrong).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Unmatched<'a> {
+    pub missed: Vec<&'a GameEvent>,
+    pub spurious: Vec<&'a GameEvent>,
+}
+
+/// What [`score_events`] left unmatched in `category` (one of [`CATEGORIES`]).
+pub fn unmatched<'a>(
+    truth: &'a [GameEvent],
+    derived: &'a [GameEvent],
+    tolerance_ms: u64,
+    category: &str,
+) -> Unmatched<'a> {
+    let t: Vec<&GameEvent> = truth.iter().filter(|e| in_category(category, e)).collect();
+    let d: Vec<&GameEvent> = derived
+        .iter()
+        .filter(|e| in_category(category, e))
+        .collect();
+    let pairs = match_in_time(&t, &d, tolerance_ms, category == "goal");
+    let keep = |events: &[&'a GameEvent], taken: Vec<usize>| {
+        let mut left: Vec<&'a GameEvent> = events
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !taken.contains(i))
+            .map(|(_, e)| *e)
+            .collect();
+        left.sort_by_key(|e| e.media_time_ms);
+        left
+    };
+    Unmatched {
+        missed: keep(&t, pairs.iter().map(|p| p.0).collect()),
+        spurious: keep(&d, pairs.iter().map(|p| p.1).collect()),
+    }
+}
+
 fn match_in_time(
     truth: &[&GameEvent],
     derived: &[&GameEvent],
@@ -267,6 +304,9 @@ mod tests {
         assert!((goal.f1 - 0.5).abs() < 1e-12);
         assert_eq!(scores.category("faceoff").unwrap().matched, 0);
         assert!(scores.table().contains("goal"));
+        let goals = unmatched(&truth, &derived, 1000, "goal");
+        assert_eq!(goals.missed, vec![&truth[1]]);
+        assert_eq!(goals.spurious, vec![&derived[1]]);
     }
 
     #[test]

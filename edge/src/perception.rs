@@ -62,16 +62,26 @@ pub struct Perception {
 struct Unsettled {
     frame: u64,
     pts_ms: u64,
-    detections: Vec<Detection>,
+    tracker_input: TrackerInput,
     tracks: Vec<TrackedObject>,
     puck_candidates: Vec<PuckObservation>,
     timing: DetectTiming,
 }
 
+/// One frame's detections as the people tracker takes them: every detection down to ByteTrack's
+/// low-score floor, strongest first, with the torso colour of each person (`None` for nets and
+/// pucks, or where the torso could not be read).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrackerInput {
+    pub detections: Vec<Detection>,
+    pub colours: Vec<Option<[u8; 3]>>,
+}
+
 /// One frame through the pipeline (its number and media time are its rink state's).
 #[derive(Debug, Clone)]
 pub struct Perceived {
-    pub detections: Vec<Detection>,
+    /// What the people tracker was fed this frame.
+    pub tracker_input: TrackerInput,
     /// The tracker's objects in image pixels (people and nets; the puck is in `rink`).
     pub tracks: Vec<TrackedObject>,
     /// The frame's puck-like peaks on the ice, strongest first.
@@ -180,14 +190,10 @@ impl Perception {
                 observation(homography, x, y, d.score)
             })
             .collect();
-        let detections: Vec<Detection> = ranked
-            .into_iter()
-            .filter(|d| d.score >= package.threshold(d.class))
-            .collect();
         if let Some(settings) = &self.puck_finder {
-            let occupied: Vec<_> = detections
+            let occupied: Vec<_> = ranked
                 .iter()
-                .filter(|d| d.class != ObjectClass::Puck)
+                .filter(|d| d.class != ObjectClass::Puck && d.score >= package.threshold(d.class))
                 .map(|d| d.bbox)
                 .collect();
             let spots = find_puck_candidates(
@@ -210,7 +216,10 @@ impl Perception {
         self.pending.push_back(Unsettled {
             frame: frame.index,
             pts_ms: frame.pts_ms,
-            detections,
+            tracker_input: TrackerInput {
+                detections: ranked,
+                colours,
+            },
             tracks,
             puck_candidates,
             timing,
@@ -241,7 +250,7 @@ impl Perception {
                     &self.teams,
                 );
                 out.push(Perceived {
-                    detections: waiting.detections,
+                    tracker_input: waiting.tracker_input,
                     tracks: waiting.tracks,
                     puck_candidates: waiting.puck_candidates,
                     rink,

@@ -43,10 +43,29 @@ impl Default for CorruptionLevels {
     }
 }
 
+impl CorruptionLevels {
+    /// No corruption at all: the true tracks as they are (to tell the engine's own mistakes from
+    /// those the noise causes).
+    pub fn none() -> Self {
+        Self {
+            player_sigma_ft: 0.0,
+            puck_sigma_ft: 0.0,
+            puck_dropout_start: 0.0,
+            puck_dropout_hotspot: 1.0,
+            max_dropout_frames: 0,
+            id_switches_per_minute: 0.0,
+            missed_player_share: 0.0,
+        }
+    }
+}
+
 /// Turns true frames into reported rink states, frame after frame.
 #[derive(Debug, Clone)]
 pub struct Corruptor {
     levels: CorruptionLevels,
+    seed: u64,
+    /// This frame's random draws (seeded per frame, so that a change in one stretch of a game
+    /// leaves the noise of every other stretch as it was).
     rng: ChaCha8Rng,
     /// True track id → reported track id (identity switches swap two entries).
     reported_id: HashMap<u32, u64>,
@@ -58,6 +77,7 @@ impl Corruptor {
     pub fn new(levels: CorruptionLevels, seed: u64, frames_per_s: u32) -> Self {
         Self {
             levels,
+            seed: seed ^ 0x0C07_7EC7,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x0C07_7EC7),
             reported_id: HashMap::new(),
             dropout_left: 0,
@@ -66,6 +86,8 @@ impl Corruptor {
     }
 
     pub fn corrupt(&mut self, frame: &FrameState) -> RinkState {
+        self.rng =
+            ChaCha8Rng::seed_from_u64(self.seed ^ frame.frame.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let l = self.levels;
         let player_noise = Normal::new(0.0, l.player_sigma_ft).ok();
         let puck_noise = Normal::new(0.0, l.puck_sigma_ft).ok();

@@ -96,3 +96,89 @@ pub fn engine_only(game: GameConfig, levels: CorruptionLevels) -> EngineRun {
         engine_time,
     }
 }
+
+/// One simulated game run through the engine as [`engine_only`] runs it, told frame by frame over
+/// media times `range_ms`: the true puck (position, height, who has it), the puck reported to the
+/// engine, and every true event and engine record of the stretch, in time order.
+pub fn trace(game: GameConfig, levels: CorruptionLevels, range_ms: (u64, u64)) -> Vec<String> {
+    use benchsight_core::event::GameEvent;
+    let describe = |e: &GameEvent| {
+        let detail = |d: &Option<benchsight_core::vocabulary::Detail>| {
+            d.as_ref().map_or("", |d| d.as_str()).to_owned()
+        };
+        let puck = e.puck.map_or(String::new(), |p| {
+            format!(" @({:.1},{:.1})", p.x_ft(), p.y_ft())
+        });
+        format!(
+            "{:?} {} {} {:?}{puck} c{:.2}",
+            e.event_type,
+            detail(&e.detail1),
+            detail(&e.detail2),
+            e.team,
+            e.confidence.get()
+        )
+    };
+    let in_range = |t: u64| (range_ms.0..=range_ms.1).contains(&t);
+    let mut engine = GameEngine::new(engine_config(&game));
+    let mut corruptor = Corruptor::new(levels, game.seed, game.frames_per_s);
+    let mut sim = GameSim::new(game);
+    let mut lines = Vec::new();
+    loop {
+        let state = sim.state();
+        let rink = corruptor.corrupt(&state);
+        let records = engine.process(&rink);
+        let now = state.media_time_ms;
+        if in_range(now) {
+            let truth = state.puck.map_or("-".to_owned(), |p| {
+                format!("({:6.1},{:5.1}) h{:.1}", p.x_ft, p.y_ft, p.height_ft)
+            });
+            let seen = rink.puck.map_or("-".to_owned(), |p| {
+                format!("({:6.1},{:5.1})", p.position.x_ft(), p.position.y_ft())
+            });
+            let holder = state
+                .people
+                .iter()
+                .find(|p| p.has_puck)
+                .map_or("-".to_owned(), |p| format!("#{} {:?}", p.track_id, p.team));
+            lines.push(format!(
+                "{:>9.3}s puck {truth:<24} seen {seen:<16} held by {holder}{}",
+                now as f64 / 1000.0,
+                if state.play_on {
+                    ""
+                } else {
+                    "  (play stopped)"
+                }
+            ));
+            for event in sim.take_events() {
+                lines.push(format!("      truth  {}", describe(&event)));
+            }
+            for record in &records {
+                let line = match record {
+                    RecordChange::Event(e) => format!(
+                        "      engine {} (at {:.3}s)",
+                        describe(e),
+                        e.media_time_ms.map_or(0, |t| t.0) as f64 / 1000.0
+                    ),
+                    RecordChange::Amendment(a) => {
+                        format!(
+                            "      engine amends to {} ({})",
+                            describe(&a.event),
+                            a.reason
+                        )
+                    }
+                    RecordChange::Retraction(r) => {
+                        format!("      engine retracts {} ({})", r.event_id, r.reason)
+                    }
+                };
+                lines.push(line);
+            }
+        } else {
+            // Events before the stretch are not told.
+            sim.take_events();
+        }
+        if sim.is_over() || now > range_ms.1 {
+            return lines;
+        }
+        sim.step();
+    }
+}

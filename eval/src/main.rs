@@ -99,6 +99,17 @@ enum Command {
         /// lines, one file per game: FILE-SEED.jsonl), to study the puck tracker offline.
         #[arg(long)]
         dump_puck: Option<PathBuf>,
+        /// Also write, per frame, the people tracker's input (detections down to its floor, torso
+        /// colours) and the true skaters (JSON lines, FILE-SEED.jsonl), for `retrack`.
+        #[arg(long)]
+        dump_tracker: Option<PathBuf>,
+    },
+    /// Run the people tracker again over inputs written by `tracking --dump-tracker` and score
+    /// skater tracking (MOTA, IDF1) as `tracking` does: tracker designs compared in seconds.
+    Retrack {
+        /// The dumped games (FILE-SEED.jsonl).
+        #[arg(required = true)]
+        dumps: Vec<PathBuf>,
     },
     /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
     /// perception pipeline would report them, through the engine, against the true event log.
@@ -112,6 +123,14 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Also list, per game, the events of this kind that found no partner (missed and
+        /// spurious), each with the true and derived events around it: e.g. "goal", "save".
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(benchsight_core::event_scoring::CATEGORIES))]
+        misses: Option<String>,
+        /// Feed the engine the true tracks, uncorrupted (its own mistakes apart from the noise's;
+        /// not mode a's figures).
+        #[arg(long)]
+        uncorrupted: bool,
     },
     /// Score the game-event engine on video (mode b): held-out games rendered at full size,
     /// replayed through the appliance's perception (detector, puck network, trackers, teams,
@@ -132,6 +151,22 @@ enum Command {
         /// running perception (the network is not loaded): for studying the engine on video.
         #[arg(long)]
         from_states: Option<PathBuf>,
+    },
+    /// Print, frame by frame over a stretch of one simulated game, the true puck, the puck as the
+    /// engine-only evaluation reports it, who has the puck, and the engine's records, beside the
+    /// true events (for studying one of the engine's mistakes).
+    Trace {
+        #[arg(long)]
+        seed: u64,
+        /// Game-clock length of each period, in seconds.
+        #[arg(long, default_value_t = 360)]
+        period_seconds: u32,
+        /// Media time of the stretch, in seconds (FROM..TO).
+        #[arg(long, value_parser = parse_seconds_range)]
+        seconds: (f64, f64),
+        /// Feed the engine the true tracks, uncorrupted.
+        #[arg(long)]
+        uncorrupted: bool,
     },
     /// Write a simulated game's tracks, corrupted as a perception pipeline would report them,
     /// as rink states (JSON lines): the daemon's `camera.recorded_states` source plays them.
@@ -208,7 +243,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             network,
             json,
             dump_puck,
-        } => tracking(&games, &network, json.as_deref(), dump_puck.as_deref()),
+            dump_tracker,
+        } => tracking(
+            &games,
+            &network,
+            json.as_deref(),
+            Dumps {
+                puck: dump_puck.as_deref(),
+                tracker: dump_tracker.as_deref(),
+            },
+        ),
+        Command::Retrack { dumps } => retrack(&dumps),
         Command::EventsVideo {
             games,
             network,
@@ -227,7 +272,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seeds,
             period_seconds,
             json,
-        } => events(seeds, period_seconds, json.as_deref()),
+            misses,
+            uncorrupted,
+        } => {
+            let levels = if uncorrupted {
+                benchsight_eval::corruption::CorruptionLevels::none()
+            } else {
+                benchsight_eval::corruption::CorruptionLevels::default()
+            };
+            events(
+                seeds,
+                period_seconds,
+                levels,
+                json.as_deref(),
+                misses.as_deref(),
+            )
+        }
+        Command::Trace {
+            seed,
+            period_seconds,
+            seconds,
+            uncorrupted,
+        } => {
+            let mut game = benchsight_sim::game::GameConfig::new(seed);
+            game.period_length_s = period_seconds;
+            let levels = if uncorrupted {
+                benchsight_eval::corruption::CorruptionLevels::none()
+            } else {
+                benchsight_eval::corruption::CorruptionLevels::default()
+            };
+            let range_ms = ((seconds.0 * 1000.0) as u64, (seconds.1 * 1000.0) as u64);
+            for line in benchsight_eval::events::trace(game, levels, range_ms) {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::States {
             seed,
             period_seconds,
@@ -339,6 +418,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn parse_seconds_range(text: &str) -> Result<(f64, f64), String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not FROM..TO"))?;
+    let parse = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .map_err(|e| format!("{t:?} is not a number of seconds: {e}"))
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    if !(0.0..=to).contains(&from) {
+        return Err(format!(
+            "{text:?}: FROM must be 0 or more and no later than TO"
+        ));
+    }
+    Ok((from, to))
+}
+
 /// A benchmark's rows side by side: seconds and `count` per second for each measured way.
 fn print_rates(unit: &str, count: u64, rows: &[(&str, std::time::Duration)]) {
     let width = rows
@@ -356,9 +453,14 @@ fn print_rates(unit: &str, count: u64, rows: &[(&str, std::time::Duration)]) {
     }
 }
 
-fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow::Result<()> {
+fn events(
+    seeds: (u64, u64),
+    period_seconds: u32,
+    levels: benchsight_eval::corruption::CorruptionLevels,
+    json: Option<&Path>,
+    misses: Option<&str>,
+) -> anyhow::Result<()> {
     use benchsight_core::event_scoring::EventScores;
-    use benchsight_eval::corruption::CorruptionLevels;
     use benchsight_eval::events::engine_only;
     use benchsight_sim::game::GameConfig;
 
@@ -367,7 +469,7 @@ fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow
     for seed in seeds.0..=seeds.1 {
         let mut game = GameConfig::new(seed);
         game.period_length_s = period_seconds;
-        let run = engine_only(game, CorruptionLevels::default());
+        let run = engine_only(game, levels);
         let goal = run.scores.category("goal").map_or(0, |c| c.truth);
         eprintln!(
             "benchsight-eval: game {seed}: {} frames, {} true events ({goal} goals), {} derived",
@@ -375,6 +477,9 @@ fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow
             run.truth.len(),
             run.derived.len()
         );
+        if let Some(category) = misses {
+            print_misses(seed, &run.truth, &run.derived, category);
+        }
         frames += run.frames;
         engine_time += run.engine_time;
         goals += goal;
@@ -397,6 +502,59 @@ fn events(seeds: (u64, u64), period_seconds: u32, json: Option<&Path>) -> anyhow
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The events of `category` one game left unmatched, each with what happened around it.
+fn print_misses(
+    seed: u64,
+    truth: &[benchsight_core::event::GameEvent],
+    derived: &[benchsight_core::event::GameEvent],
+    category: &str,
+) {
+    use benchsight_core::event::GameEvent;
+    use benchsight_core::event_scoring::unmatched;
+    use benchsight_eval::events::TOLERANCE_MS;
+
+    const AROUND_MS: u64 = 3000;
+    let at = |e: &GameEvent| e.media_time_ms.map_or(0, |t| t.0);
+    let describe = |e: &GameEvent| {
+        let detail = |d: &Option<benchsight_core::vocabulary::Detail>| {
+            d.as_ref().map_or("", |d| d.as_str()).to_owned()
+        };
+        let team = e.team.map_or("-".to_owned(), |t| format!("{t:?}"));
+        let puck = e.puck.map_or(String::new(), |p| {
+            format!(" @({:.0},{:.0})", p.x_ft(), p.y_ft())
+        });
+        format!(
+            "{:>8.2}s {:?} {} {} {team}{puck} c{:.2}",
+            at(e) as f64 / 1000.0,
+            e.event_type,
+            detail(&e.detail1),
+            detail(&e.detail2),
+            e.confidence.get()
+        )
+    };
+    let around = |events: &[GameEvent], t: u64| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| at(e).abs_diff(t) <= AROUND_MS)
+            .map(|e| format!("      {}", describe(e)))
+            .collect()
+    };
+    let found = unmatched(truth, derived, TOLERANCE_MS, category);
+    for (what, list) in [("missed", &found.missed), ("spurious", &found.spurious)] {
+        for event in list.iter() {
+            println!("game {seed} {what} {category}: {}", describe(event));
+            println!("    truth around:");
+            around(truth, at(event))
+                .iter()
+                .for_each(|l| println!("{l}"));
+            println!("    derived around:");
+            around(derived, at(event))
+                .iter()
+                .for_each(|l| println!("{l}"));
+        }
+    }
 }
 
 fn bench(
@@ -691,11 +849,17 @@ fn events_video(
     Ok(())
 }
 
+/// Where `tracking` writes its per-frame dumps (file stems), if anywhere.
+struct Dumps<'a> {
+    puck: Option<&'a Path>,
+    tracker: Option<&'a Path>,
+}
+
 fn tracking(
     args: &GameArgs,
     network: &NetworkArgs,
     json: Option<&Path>,
-    dump_puck: Option<&Path>,
+    dumps: Dumps<'_>,
 ) -> anyhow::Result<()> {
     let games = args.set().prepare(&args.work)?;
     let (runtime, settings) = network.runtime()?;
@@ -707,8 +871,13 @@ fn tracking(
     for game in &games {
         let mut perception = perception_for(game, &runtime, &settings, &network.model)?;
         let mut scorer = TrackingScorer::new(ScoringRules::default());
-        let mut dump = dump_puck
+        let mut dump = dumps
+            .puck
             .map(|stem| benchsight_eval::tracking::PuckDump::create(stem, game))
+            .transpose()?;
+        let mut tracker_dump = dumps
+            .tracker
+            .map(|stem| dump_file(stem, game.seed))
             .transpose()?;
         let frames = &game.truth.frames;
         let summary = replay_file(
@@ -731,6 +900,14 @@ fn tracking(
                 if let Some(dump) = &mut dump {
                     dump.add_frame(truth, perceived)
                         .map_err(|e| e.to_string())?;
+                }
+                if let Some(out) = &mut tracker_dump {
+                    let record = benchsight_eval::tracking::TrackerFrame::new(
+                        truth,
+                        &perceived.tracker_input,
+                    );
+                    serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
+                    std::io::Write::write_all(out, b"\n").map_err(|e| e.to_string())?;
                 }
                 Ok(())
             },
@@ -764,6 +941,49 @@ fn tracking(
         std::fs::write(path, serde_json::to_vec_pretty(&overall)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// `STEM-SEED.jsonl`, created for writing.
+fn dump_file(stem: &Path, seed: u64) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    let path = PathBuf::from(format!("{}-{seed}.jsonl", stem.display()));
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(std::io::BufWriter::new(file))
+}
+
+fn retrack(dumps: &[PathBuf]) -> anyhow::Result<()> {
+    use benchsight_core::mot::MotSummary;
+    use benchsight_core::tracking::TrackerSettings;
+    use benchsight_eval::tracking::TrackerFrame;
+    use std::io::BufRead;
+
+    println!(
+        "{:<40} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6}",
+        "game", "frames", "MOTA", "IDF1", "IDsw", "ids", "truth"
+    );
+    let row = |name: &str, s: &MotSummary| {
+        println!(
+            "{name:<40} {:>6} {:>7.3} {:>7.3} {:>6} {:>6} {:>6}",
+            s.frames, s.mota, s.idf1, s.switches, s.unique_hypotheses, s.unique_truth
+        );
+    };
+    let mut summaries = Vec::new();
+    for path in dumps {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut frames = Vec::new();
+        for (number, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.with_context(|| format!("reading {}", path.display()))?;
+            let frame: TrackerFrame = serde_json::from_str(&line)
+                .with_context(|| format!("{} line {}", path.display(), number + 1))?;
+            frames.push(frame);
+        }
+        let summary = benchsight_eval::tracking::retrack(&frames, TrackerSettings::default());
+        row(&path.display().to_string(), &summary);
+        summaries.push(summary);
+    }
+    row("overall", &MotSummary::merge(&summaries));
     Ok(())
 }
 

@@ -282,6 +282,50 @@ impl PuckDump {
     }
 }
 
+/// One frame of the people tracker's input beside the skaters it is scored on: written by
+/// `tracking --dump-tracker` (JSON lines, one file per game) and replayed by `retrack`, so tracker
+/// designs are compared offline on the same network output.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct TrackerFrame {
+    /// The frame's truth, skaters only.
+    pub truth: FrameTruth,
+    pub input: benchsight_edge::perception::TrackerInput,
+}
+
+impl TrackerFrame {
+    pub fn new(truth: &FrameTruth, input: &benchsight_edge::perception::TrackerInput) -> Self {
+        let mut truth = truth.clone();
+        truth.objects.retain(|o| o.class == ObjectClass::Player);
+        Self {
+            truth,
+            input: input.clone(),
+        }
+    }
+}
+
+/// The people tracker with `settings` run again over one game's dumped input, scored as
+/// `tracking` scores it (skaters; no teams or puck).
+pub fn retrack(
+    frames: &[TrackerFrame],
+    settings: benchsight_core::tracking::TrackerSettings,
+) -> MotSummary {
+    use benchsight_core::domain::MediaTimeMs;
+    use benchsight_core::tracking::ByteTracker;
+    let mut tracker = ByteTracker::new(settings);
+    let mut scorer = TrackingScorer::new(ScoringRules::default());
+    for frame in frames {
+        let tracks = tracker.update_with_colours(&frame.input.detections, &frame.input.colours);
+        let rink = RinkState {
+            frame: frame.truth.frame,
+            media_time_ms: MediaTimeMs(frame.truth.media_time_ms),
+            tracks: Vec::new(),
+            puck: None,
+        };
+        scorer.add_frame(&frame.truth, &tracks, &rink);
+    }
+    scorer.report().skaters
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
