@@ -110,6 +110,10 @@ enum Command {
         /// The dumped games (FILE-SEED.jsonl).
         #[arg(required = true)]
         dumps: Vec<PathBuf>,
+        /// Tracker settings to try instead of the defaults, as JSON (any subset of the fields of
+        /// `TrackerSettings`, e.g. '{"first_iou": 0.3}').
+        #[arg(long)]
+        settings: Option<String>,
     },
     /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
     /// perception pipeline would report them, through the engine, against the true event log.
@@ -253,7 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracker: dump_tracker.as_deref(),
             },
         ),
-        Command::Retrack { dumps } => retrack(&dumps),
+        Command::Retrack { dumps, settings } => retrack(&dumps, settings.as_deref()),
         Command::EventsVideo {
             games,
             network,
@@ -952,7 +956,7 @@ fn dump_file(stem: &Path, seed: u64) -> anyhow::Result<std::io::BufWriter<std::f
     Ok(std::io::BufWriter::new(file))
 }
 
-fn retrack(dumps: &[PathBuf]) -> anyhow::Result<()> {
+fn retrack(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
     use benchsight_core::mot::MotSummary;
     use benchsight_core::tracking::TrackerSettings;
     use benchsight_eval::tracking::TrackerFrame;
@@ -968,6 +972,23 @@ fn retrack(dumps: &[PathBuf]) -> anyhow::Result<()> {
             s.frames, s.mota, s.idf1, s.switches, s.unique_hypotheses, s.unique_truth
         );
     };
+    let settings = match settings {
+        None => TrackerSettings::default(),
+        Some(json) => {
+            // The defaults, overridden field by field.
+            let mut merged = serde_json::to_value(TrackerSettings::default())?;
+            let changes: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(json).context("--settings is not a JSON object")?;
+            for (key, value) in changes {
+                anyhow::ensure!(
+                    merged.get(&key).is_some(),
+                    "--settings: no tracker setting named {key:?}"
+                );
+                merged[&key] = value;
+            }
+            serde_json::from_value(merged).context("--settings")?
+        }
+    };
     let mut summaries = Vec::new();
     for path in dumps {
         let file =
@@ -979,7 +1000,7 @@ fn retrack(dumps: &[PathBuf]) -> anyhow::Result<()> {
                 .with_context(|| format!("{} line {}", path.display(), number + 1))?;
             frames.push(frame);
         }
-        let summary = benchsight_eval::tracking::retrack(&frames, TrackerSettings::default());
+        let summary = benchsight_eval::tracking::retrack(&frames, settings);
         row(&path.display().to_string(), &summary);
         summaries.push(summary);
     }

@@ -36,7 +36,9 @@ use crate::domain::{Confidence, MediaTimeMs, Period, Source, Team};
 use crate::event::{EventPlayer, Evidence, GameEvent, PlayerRole};
 use crate::ids::{EventId, GameId};
 use crate::puck_tracking::PuckStatus;
-use crate::rink::{BLUE_LINE_X_FT, End, Ends, FaceoffDot, GOAL_LINE_X_FT, RinkPoint};
+use crate::rink::{
+    BLUE_LINE_X_FT, End, Ends, FaceoffDot, GOAL_LINE_X_FT, NET_HALF_WIDTH_FT, RinkPoint,
+};
 use crate::rink_state::{RinkState, RinkTrack};
 use crate::vocabulary::{Detail, EventType};
 use crate::wire::{Amendment, RecordChange, Retraction};
@@ -223,9 +225,12 @@ const CLOSE_SHOT_SPEED_FT_S: f64 = 40.0;
 const CLOSE_SHOT_AT_GOALIE_FT: f64 = 4.0;
 const CLOSE_SHOT_HALF_WIDTH_FT: f64 = 3.5;
 
-/// A puck unseen longer than this on its way to where it rests may have come any way.
-const SEEN_THROUGHOUT_GAP_MS: u64 = 300;
-/// The settled puck's window: a line fitted over this much of its last observations.
+/// The stretch of a puck's way into the net fitted to find where it crossed the goal line, and
+/// how far wide of a post that must be to say it went past (the fit's error is about a foot).
+const APPROACH_WINDOW_MS: u64 = 400;
+const WIDE_MARGIN_FT: f64 = 1.0;
+
+/// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
@@ -1307,7 +1312,7 @@ impl GameEngine {
             .arrival(fix.point(), 7.0)
             .unwrap_or(now.saturating_sub(350))
             .max(last_played_ms);
-        if self.came_round_the_net(end, at_ms, now) {
+        if self.came_round_the_net(end, at_ms) || self.came_in_wide(end, at_ms) {
             return;
         }
         // A shot judged wide or blocked a moment ago that ends up in the net was a goal after
@@ -1332,18 +1337,30 @@ impl GameEngine {
         self.score_goal(shot, at_ms, frame, out);
     }
 
-    /// Whether the puck resting in the net at `end` since `at_ms` came there from behind or
-    /// beside the net, seen all the way — so it lies against the frame, not in the net (a puck
-    /// enters only through the mouth). One unseen for a while since may have gone round.
-    fn came_round_the_net(&self, end: End, at_ms: u64, now: u64) -> bool {
-        let Some((NetSide::BehindOrBeside, since)) = self.net_sides.at(end, at_ms) else {
-            return false;
-        };
-        // The settled puck's window: the rest was seen in it.
-        let rest_seen_from = now.saturating_sub(SETTLED_WINDOW_MS);
+    /// Whether the puck resting in the net at `end`, arrived at `at_ms`, was last established
+    /// behind or beside the net rather than in front of it: a puck enters only through the mouth,
+    /// so one that came round lies against the frame (behind it, the projection noise cannot
+    /// tell the two apart). A puck lost from sight behind the net that comes out in front is
+    /// seen there again before it can be shot in.
+    fn came_round_the_net(&self, end: End, at_ms: u64) -> bool {
+        matches!(
+            self.net_sides.at(end, at_ms),
+            Some((NetSide::BehindOrBeside, _))
+        )
+    }
+
+    /// Whether the puck that came to rest in the net at `end` at `at_ms` crossed the goal line
+    /// wide of the posts on its way (its approach, fitted, solved at the line): then it lies
+    /// against the side of the net, which the projection noise cannot tell from inside it.
+    fn came_in_wide(&self, end: End, at_ms: u64) -> bool {
         self.puck
-            .longest_gap(since, rest_seen_from)
-            .is_some_and(|gap| gap <= SEEN_THROUGHOUT_GAP_MS)
+            .crossing_y(
+                GOAL_LINE_X_FT * end.sign(),
+                at_ms + 100,
+                APPROACH_WINDOW_MS,
+                10.0,
+            )
+            .is_some_and(|y| y.abs() > NET_HALF_WIDTH_FT + WIDE_MARGIN_FT)
     }
 
     /// The shot behind a goal at `end` scored at `at_ms`: the one followed, else one by the

@@ -42,9 +42,9 @@ pub struct PuckMotion {
     samples: VecDeque<PuckSample>,
 }
 
-/// Observations kept (about two seconds at 30 fps: a goal is called a second after the puck
-/// arrived in the net, and its time is read back from them).
-const KEPT: usize = 64;
+/// Observations kept (about three seconds at 30 fps: a goal is called a second after the puck
+/// arrived in the net, and its time and way in are read back from them).
+const KEPT: usize = 96;
 
 impl PuckMotion {
     pub fn observe(&mut self, sample: PuckSample) {
@@ -83,23 +83,6 @@ impl PuckMotion {
             Some(b) if first.time_ms - b.time_ms > 100 => (b.time_ms + first.time_ms) / 2,
             _ => first.time_ms,
         })
-    }
-
-    /// The longest the puck went unseen between `from_ms` and `to_ms`, if the observations kept
-    /// reach back to `from_ms`.
-    pub fn longest_gap(&self, from_ms: u64, to_ms: u64) -> Option<u64> {
-        if self.samples.front().is_none_or(|s| s.time_ms > from_ms) {
-            return None;
-        }
-        let times: Vec<u64> = self.samples.iter().map(|s| s.time_ms).collect();
-        Some(
-            times
-                .windows(2)
-                .filter(|w| w[1] >= from_ms && w[0] <= to_ms)
-                .map(|w| w[1] - w[0])
-                .max()
-                .unwrap_or(0),
-        )
     }
 
     /// The flight that ends at the newest observation, if the puck is flying: the observations
@@ -142,6 +125,31 @@ impl PuckMotion {
             origin_y_ft: after.y_ft - after.vy * duration_s,
             line: after,
         })
+    }
+
+    /// Where the puck's way in crossed the line `x = line_x_ft`: a line fitted to its
+    /// observations of the `window_ms` up to `until_ms` (at least four, moving across the line
+    /// at `min_speed_ft_s` or more), solved there. `None` when they do not tell.
+    pub fn crossing_y(
+        &self,
+        line_x_ft: f64,
+        until_ms: u64,
+        window_ms: u64,
+        min_speed_ft_s: f64,
+    ) -> Option<f64> {
+        let approach: Vec<&PuckSample> = self
+            .samples
+            .iter()
+            .filter(|s| s.time_ms <= until_ms && until_ms - s.time_ms <= window_ms)
+            .collect();
+        if approach.len() < 4 {
+            return None;
+        }
+        let (line, _) = line_fit(&approach)?;
+        if line.vx.abs() < min_speed_ft_s {
+            return None;
+        }
+        Some(line.y_ft + line.vy * (line_x_ft - line.x_ft) / line.vx)
     }
 
     /// Forgets everything (the puck was moved by hand: a faceoff, a goal).

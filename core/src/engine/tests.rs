@@ -475,3 +475,59 @@ fn an_engine_resumed_mid_game_logs_no_second_game_start_and_keeps_the_period() {
     assert_eq!(faceoff.period, Period::new(2).unwrap());
     assert_ne!(faceoff.detail1, Some(Detail::FACEOFF_GAME_START));
 }
+
+#[test]
+fn a_puck_carried_round_the_net_and_left_against_its_back_is_no_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (75.0, 20.0), 25.0);
+    // Round the boards to behind the net, lost from sight there for a second, then left lying
+    // against the back of the frame, which the projection puts inside the net.
+    scene.carry(1, (75.0, 20.0), (97.0, 8.0), 20.0);
+    scene.carry(1, (97.0, 8.0), (96.0, 1.0), 15.0);
+    scene.hold(30, None);
+    scene.put(1, 96.0, -6.0);
+    scene.hold(60, Some((91.5, 0.5)));
+    assert!(
+        scene.find(EventType::Goal, None).is_none(),
+        "{:?}",
+        scene.find(EventType::Goal, None)
+    );
+}
+
+#[test]
+fn a_puck_that_slides_past_the_post_against_the_side_of_the_net_is_no_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 12.0), 20.0);
+    // Shot wide: it crosses the goal line at y = 5.5, then stops against the side of the net,
+    // where the projection puts it just inside the post.
+    scene.fly((61.8, 12.0), (89.0, 5.5), 60.0, None);
+    scene.fly((89.0, 5.5), (90.8, 3.0), 15.0, None);
+    scene.hold(60, Some((90.8, 3.0)));
+    assert!(
+        scene.find(EventType::Goal, None).is_none(),
+        "{:?}",
+        scene.find(EventType::Goal, None)
+    );
+}
+
+#[test]
+fn a_shot_from_the_doorstep_is_found_when_the_goalie_holds_it() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (76.0, 6.0), 20.0);
+    // From eight feet out at 90 ft/s: in the goalie's pads within three frames, held there.
+    let released = scene.now();
+    scene.fly((77.8, 5.0), (85.5, 0.5), 90.0, None);
+    scene.hold(45, Some((85.5, 0.5)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert!(
+        at(&shot).abs_diff(released) <= 200,
+        "{} vs {released}",
+        at(&shot)
+    );
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+}
