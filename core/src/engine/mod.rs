@@ -230,6 +230,12 @@ const CLOSE_SHOT_HALF_WIDTH_FT: f64 = 3.5;
 const APPROACH_WINDOW_MS: u64 = 400;
 const WIDE_MARGIN_FT: f64 = 1.0;
 
+/// A rebound is told from a puck frozen at the goalie's feet by this many observations since it
+/// reached the goalie, moving out at this speed or more (the noise of fewer makes a resting puck
+/// seem to move at 10 ft/s; a rebound leaves at 8 to 25 ft/s).
+const REBOUND_SAMPLES: usize = 6;
+const REBOUND_SPEED_FT_S: f64 = 6.0;
+
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
 
@@ -1115,7 +1121,7 @@ impl GameEngine {
             && beyond_line <= 0.3
             && fix.y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT;
         if in_goalie_area && shot.at_goalie.is_none() {
-            shot.at_goalie = Some((now, frame));
+            shot.at_goalie = Some((self.reached_goalie_ms(&shot, now), frame));
         }
         if shot.at_goalie.is_some() && beyond_line > 0.3 && fix.y_ft.abs() >= 4.2 {
             // Past the goalie and wide of the posts.
@@ -1135,7 +1141,16 @@ impl GameEngine {
                 self.freeze(shot, goalie, (reached_ms, reached_frame), frame, 0.8, out);
                 return;
             }
-            if fix.vx * s < -5.0 && depth < GOAL_LINE_X_FT - 1.0 {
+            // Out again: judged on the observations since it reached the goalie alone (the
+            // steady view still holds the incoming flight for a quarter second).
+            let since_reached = self
+                .puck
+                .fix(now, now.saturating_sub(reached_ms), REBOUND_SAMPLES)
+                .filter(|f| f.time_ms > reached_ms);
+            let out_again = since_reached.is_some_and(|f| {
+                f.vx * s < -REBOUND_SPEED_FT_S && f.x_ft * s < GOAL_LINE_X_FT - 1.0
+            });
+            if out_again {
                 self.shot = None;
                 self.save(shot, goalie, Detail::SAVE_REBOUND, reached_ms, frame, out);
                 self.release = goalie.map(|g| Release {
@@ -1167,7 +1182,7 @@ impl GameEngine {
         if near_net && fix.vx * s < -5.0 {
             let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
             self.shot = None;
-            let at = now.saturating_sub(100);
+            let at = self.reached_goalie_ms(&shot, now.saturating_sub(100));
             self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
             self.release = goalie.map(|g| Release {
                 by: g,
@@ -1187,7 +1202,7 @@ impl GameEngine {
                 // Aimed between the posts and back out with nobody in the lane: the goalie
                 // stopped it while the puck was out of sight.
                 let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
-                let at = now.saturating_sub(200);
+                let at = self.reached_goalie_ms(&shot, now.saturating_sub(200));
                 self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
                 self.release = goalie.map(|g| Release {
                     by: g,
@@ -1219,6 +1234,25 @@ impl GameEngine {
             return;
         }
         self.shot = Some(shot);
+    }
+
+    /// When `shot`'s puck, first seen at the goalie at `now`, got there: now, unless it was
+    /// unseen just before (the goalie's body, the crowd in front), when it got there at its
+    /// speed so far from where it was last seen.
+    fn reached_goalie_ms(&self, shot: &LiveShot, now: u64) -> u64 {
+        // The gap the puck came out of a few frames ago, if any.
+        let Some((before, after)) = self
+            .puck
+            .last_gap(100, now.saturating_sub(300))
+            .filter(|(before, _)| before.time_ms > shot.released_ms)
+        else {
+            return now;
+        };
+        let point = |s: &PuckSample| RinkPoint::clamped(s.x_ft, s.y_ft).unwrap_or(shot.origin);
+        let flown_s = (before.time_ms - shot.released_ms) as f64 / 1000.0;
+        let speed = (shot.origin.distance_ft(point(&before)) / flown_s).clamp(40.0, 150.0);
+        let left_ms = point(&before).distance_ft(point(&after)) / speed * 1000.0;
+        (before.time_ms + left_ms as u64).min(after.time_ms)
     }
 
     /// A puck coming to rest at a goalie's feet during play, with no shot followed (a shot from

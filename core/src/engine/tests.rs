@@ -531,3 +531,22 @@ fn a_shot_from_the_doorstep_is_found_when_the_goalie_holds_it() {
     let save = scene.find(EventType::Save, None).expect("save");
     assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
 }
+
+#[test]
+fn a_puck_frozen_by_the_goalie_is_not_a_rebound_for_the_noise_around_it() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (55.0, 5.0), 20.0);
+    scene.fly((56.8, 5.0), (85.0, 1.0), 100.0, None);
+    // Held at the goalie's feet; the projection scatters it by a foot or two, at first towards
+    // the slot.
+    let wobble = [
+        -1.8, -1.2, -2.0, -0.6, 0.8, -1.5, 1.1, 0.4, -0.9, 1.6, 0.2, -0.3,
+    ];
+    for k in 0..60 {
+        let dx = wobble[k % wobble.len()];
+        scene.step(Some((85.0 + dx, 1.0 - dx / 2.0)));
+    }
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+}
