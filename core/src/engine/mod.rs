@@ -224,6 +224,7 @@ const CLOSE_SHOT_SPEED_FT_S: f64 = 40.0;
 /// near the middle of the net (the goalie's body).
 const CLOSE_SHOT_AT_GOALIE_FT: f64 = 4.0;
 const CLOSE_SHOT_HALF_WIDTH_FT: f64 = 3.5;
+const CLOSE_SHOT_MIN_TRAVEL_FT: f64 = 6.0;
 
 /// The stretch of a puck's way into the net fitted to find where it crossed the goal line, and
 /// how far wide of a post that must be to say it went past (the fit's error is about a foot).
@@ -235,6 +236,15 @@ const WIDE_MARGIN_FT: f64 = 1.0;
 /// seem to move at 10 ft/s; a rebound leaves at 8 to 25 ft/s).
 const REBOUND_SAMPLES: usize = 6;
 const REBOUND_SPEED_FT_S: f64 = 6.0;
+
+/// A shot that reached the goalie and was neither held nor scored this long after was saved.
+const AT_GOALIE_MAX_MS: u64 = 2500;
+
+/// A puck unseen at least this long that reappears in front of the net, having covered the way
+/// at this average speed or more, was shot there; its arrival is dated at a typical shot's speed.
+const UNSEEN_SHOT_GAP_MS: u64 = 250;
+const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
+const UNSEEN_SHOT_ASSUMED_SPEED_FT_S: f64 = 90.0;
 
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
@@ -794,6 +804,7 @@ impl GameEngine {
         self.classify_release(steady);
         self.detect_shot(frame, now, steady, skaters);
         self.detect_close_shot(frame, now, fix, skaters);
+        self.detect_unseen_shot(frame, now, fix, skaters);
         self.follow_shot(frame, now, (steady, settled), skaters, out);
 
         if self.play != Play::Live {
@@ -1066,7 +1077,11 @@ impl GameEngine {
             return;
         };
         let line = flight.line;
-        if line.vx * s <= 0.0 {
+        // Noise scatters a puck at rest by feet a frame: it must have come from elsewhere.
+        let came_from_afar = flight
+            .before_mean
+            .is_none_or(|(x, y)| (x - fix.x_ft).hypot(y - fix.y_ft) >= CLOSE_SHOT_MIN_TRAVEL_FT);
+        if line.vx * s <= 0.0 || !came_from_afar {
             return;
         }
         let to_line = (GOAL_LINE_X_FT * s - flight.origin_x_ft) / line.vx;
@@ -1095,6 +1110,70 @@ impl GameEngine {
             origin,
             at_goalie: Some((now, frame)),
             aim_y_ft,
+        });
+    }
+
+    /// A puck last seen on an attacker's stick out in the zone and seen again, after a gap,
+    /// in front of the net that attacker faces — with the attacker nowhere near it — travelled
+    /// there on its own, faster than anyone skates: a shot nobody saw, already at the goalie.
+    fn detect_unseen_shot(&mut self, frame: u64, now: u64, fix: PuckFix, skaters: &[Holder]) {
+        if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
+            return;
+        }
+        let Some((before, after)) = self
+            .puck
+            .last_gap(UNSEEN_SHOT_GAP_MS, now.saturating_sub(300))
+        else {
+            return;
+        };
+        let end = end_towards(fix.x_ft);
+        let s = end.sign();
+        let team = self.attacker_of(end);
+        let net = end.net_centre();
+        let (Ok(from), Ok(to)) = (
+            RinkPoint::new(before.x_ft, before.y_ft),
+            RinkPoint::new(after.x_ft, after.y_ft),
+        ) else {
+            return;
+        };
+        let in_front = |p: RinkPoint| p.x_ft() * s < GOAL_LINE_X_FT + 1.0;
+        if !(in_front(to) && to.distance_ft(net) <= 15.0)
+            || from.distance_ft(net) < 15.0
+            || from.x_ft() * s < BLUE_LINE_X_FT - 5.0
+            || (to.x_ft() - from.x_ft()) * s <= 0.0
+        {
+            return;
+        }
+        let gap_s = (after.time_ms - before.time_ms) as f64 / 1000.0;
+        if from.distance_ft(to) / gap_s < UNSEEN_SHOT_SPEED_FT_S {
+            return;
+        }
+        // The attacker who had it when it vanished, and who did not carry it there.
+        let shooter = match (self.controller, self.release) {
+            (Some(c), _) if c.team == team => c,
+            (None, Some(r)) if r.by.team == team && r.at_ms + 500 >= before.time_ms => r.by,
+            _ => return,
+        };
+        let carried = skaters
+            .iter()
+            .find(|h| h.track_id == shooter.track_id)
+            .is_some_and(|h| h.position.distance_ft(to) < 8.0);
+        if carried {
+            return;
+        }
+        let arrival_ms = before.time_ms
+            + (from.distance_ft(to) / UNSEEN_SHOT_ASSUMED_SPEED_FT_S * 1000.0) as u64;
+        let to_line = (GOAL_LINE_X_FT * s - from.x_ft()) / (to.x_ft() - from.x_ft());
+        self.controller = None;
+        self.release = None;
+        self.shot = Some(LiveShot {
+            shooter,
+            end,
+            released_ms: before.time_ms + 33,
+            release_frame: before.frame,
+            origin: from,
+            at_goalie: Some((arrival_ms.min(after.time_ms), frame)),
+            aim_y_ft: from.y_ft() + (to.y_ft() - from.y_ft()) * to_line,
         });
     }
 
@@ -1150,7 +1229,10 @@ impl GameEngine {
             let out_again = since_reached.is_some_and(|f| {
                 f.vx * s < -REBOUND_SPEED_FT_S && f.x_ft * s < GOAL_LINE_X_FT - 1.0
             });
-            if out_again {
+            // Neither held nor in the net a while after reaching the goalie: saved, and the
+            // puck is back in play.
+            let played_on = now > reached_ms + AT_GOALIE_MAX_MS && !frozen;
+            if out_again || played_on {
                 self.shot = None;
                 self.save(shot, goalie, Detail::SAVE_REBOUND, reached_ms, frame, out);
                 self.release = goalie.map(|g| Release {

@@ -131,11 +131,19 @@ impl PuckMotion {
         let start = recent[j];
         let duration_s = (newest.time_ms - start.time_ms) as f64 / 1000.0;
         let speed = after.speed();
+        let before_mean = (j > 0).then(|| {
+            let n = j as f64;
+            (
+                recent[..j].iter().map(|s| s.x_ft).sum::<f64>() / n,
+                recent[..j].iter().map(|s| s.y_ft).sum::<f64>() / n,
+            )
+        });
         (speed >= min_speed_ft_s && speed * duration_s >= min_length_ft).then_some(Flight {
             start: *start,
             origin_x_ft: after.x_ft - after.vx * duration_s,
             origin_y_ft: after.y_ft - after.vy * duration_s,
             line: after,
+            before_mean,
         })
     }
 
@@ -194,6 +202,8 @@ pub struct Flight {
     pub origin_y_ft: f64,
     /// The line fitted to it, at its newest observation.
     pub line: PuckFix,
+    /// Where the puck was on average before it (x, y), if it was seen then.
+    pub before_mean: Option<(f64, f64)>,
 }
 
 /// The least-squares line through `samples` (oldest first), evaluated at the newest, and its sum

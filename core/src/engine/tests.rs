@@ -550,3 +550,28 @@ fn a_puck_frozen_by_the_goalie_is_not_a_rebound_for_the_noise_around_it() {
     let save = scene.find(EventType::Save, None).expect("save");
     assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
 }
+
+#[test]
+fn a_shot_never_seen_in_flight_is_read_from_where_the_puck_vanished_and_reappeared() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, -6.0), 20.0);
+    let released = scene.now();
+    // Lost from sight as it leaves the stick; next seen at the goalie's pads, bouncing out.
+    scene.hold(12, None);
+    scene.fly((85.0, 1.0), (75.0, 6.0), 12.0, None);
+    scene.hold(30, Some((75.0, 6.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(1)
+    );
+    assert!(
+        at(&shot).abs_diff(released) <= 200,
+        "{} vs {released}",
+        at(&shot)
+    );
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_REBOUND), "{save:?}");
+}
