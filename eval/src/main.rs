@@ -155,6 +155,10 @@ enum Command {
         /// running perception (the network is not loaded): for studying the engine on video.
         #[arg(long)]
         from_states: Option<PathBuf>,
+        /// Also list, per game, the events of this kind that found no partner, as `events
+        /// --misses` does.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(benchsight_core::event_scoring::CATEGORIES))]
+        misses: Option<String>,
     },
     /// Print, frame by frame over a stretch of one simulated game, the true puck, the puck as the
     /// engine-only evaluation reports it, who has the puck, and the engine's records, beside the
@@ -264,13 +268,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             save_states,
             from_states,
+            misses,
         } => {
             let states = match (save_states, from_states) {
                 (Some(dir), _) => StatesFolder::Save(dir),
                 (None, Some(dir)) => StatesFolder::Load(dir),
                 (None, None) => StatesFolder::None,
             };
-            events_video(&games, &network, json.as_deref(), &states)
+            events_video(
+                &games,
+                &network,
+                json.as_deref(),
+                &states,
+                misses.as_deref(),
+            )
         }
         Command::Events {
             seeds,
@@ -774,6 +785,7 @@ fn events_video(
     network: &NetworkArgs,
     json: Option<&Path>,
     states_folder: &StatesFolder,
+    misses: Option<&str>,
 ) -> anyhow::Result<()> {
     use benchsight_core::engine::GameEngine;
     use benchsight_core::event_scoring::{EventScores, apply_changes, score_events};
@@ -824,6 +836,9 @@ fn events_video(
             write_json_lines(&StatesFolder::path(dir, game, "events"), &derived)?;
         }
         let scores = score_events(&game.truth.events, &derived, TOLERANCE_MS);
+        if let Some(category) = misses {
+            print_misses(game.seed, &game.truth.events, &derived, category);
+        }
         let goal = scores.category("goal").map_or(0, |c| c.truth);
         let found = scores.category("goal").map_or(0, |c| c.matched);
         eprintln!(
