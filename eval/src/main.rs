@@ -159,6 +159,11 @@ enum Command {
         /// --misses` does.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(benchsight_core::event_scoring::CATEGORIES))]
         misses: Option<String>,
+        /// Also print, per game, frame by frame over this stretch of media time (seconds,
+        /// FROM..TO), the true puck, the puck perception reported and the engine's records
+        /// beside the true events, as `trace` does for the engine-only evaluation.
+        #[arg(long, value_parser = parse_seconds_range)]
+        trace: Option<(f64, f64)>,
     },
     /// Print, frame by frame over a stretch of one simulated game, the true puck, the puck as the
     /// engine-only evaluation reports it, who has the puck, and the engine's records, beside the
@@ -269,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             save_states,
             from_states,
             misses,
+            trace,
         } => {
             let states = match (save_states, from_states) {
                 (Some(dir), _) => StatesFolder::Save(dir),
@@ -281,6 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 json.as_deref(),
                 &states,
                 misses.as_deref(),
+                trace.map(seconds_to_ms),
             )
         }
         Command::Events {
@@ -316,8 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 benchsight_eval::corruption::CorruptionLevels::default()
             };
-            let range_ms = ((seconds.0 * 1000.0) as u64, (seconds.1 * 1000.0) as u64);
-            for line in benchsight_eval::events::trace(game, levels, range_ms) {
+            for line in benchsight_eval::events::trace(game, levels, seconds_to_ms(seconds)) {
                 println!("{line}");
             }
             Ok(())
@@ -431,6 +437,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             reference,
         } => bench(&games, &network, &python, &reference),
     }
+}
+
+/// A stretch of media time in seconds as milliseconds.
+fn seconds_to_ms((from, to): (f64, f64)) -> (u64, u64) {
+    ((from * 1000.0) as u64, (to * 1000.0) as u64)
 }
 
 fn parse_seconds_range(text: &str) -> Result<(f64, f64), String> {
@@ -786,6 +797,7 @@ fn events_video(
     json: Option<&Path>,
     states_folder: &StatesFolder,
     misses: Option<&str>,
+    trace_ms: Option<(u64, u64)>,
 ) -> anyhow::Result<()> {
     use benchsight_core::engine::GameEngine;
     use benchsight_core::event_scoring::{EventScores, apply_changes, score_events};
@@ -824,6 +836,12 @@ fn events_video(
             }
             (_, None) => unreachable!("the network is loaded unless states are read"),
         };
+        if let Some(range_ms) = trace_ms {
+            println!("game {}:", game.seed);
+            for line in benchsight_eval::events::trace_states(&game.truth, &states, range_ms) {
+                println!("{line}");
+            }
+        }
         let mut engine = GameEngine::new(engine_config(&game.truth.game));
         let mut records = Vec::new();
         for state in &states {
