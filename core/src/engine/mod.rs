@@ -230,6 +230,7 @@ const CLOSE_SHOT_MIN_TRAVEL_FT: f64 = 6.0;
 /// how far wide of a post that must be to say it went past (the fit's error is about a foot).
 const APPROACH_WINDOW_MS: u64 = 400;
 const WIDE_MARGIN_FT: f64 = 1.0;
+const WIDE_SEEN_BEFORE_LINE_FT: f64 = 3.0;
 
 /// A rebound is told from a puck frozen at the goalie's feet by this many observations since it
 /// reached the goalie, moving out at this speed or more (the noise of fewer makes a resting puck
@@ -245,9 +246,18 @@ const AT_GOALIE_MAX_MS: u64 = 2500;
 const UNSEEN_SHOT_GAP_MS: u64 = 250;
 const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
 const UNSEEN_SHOT_ASSUMED_SPEED_FT_S: f64 = 90.0;
+/// How long the skaters at the puck's sightings are remembered.
+const AT_PUCK_KEPT_MS: u64 = 1000;
 
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
+/// The robust view of a puck at rest: this many of the window's observations within this
+/// distance of one of them.
+const REST_RADIUS_FT: f64 = 1.0;
+const REST_MIN_SAMPLES: usize = 8;
+/// Stray observations in a row tolerated while dating the arrival of a puck found at rest by
+/// the robust view.
+const ARRIVAL_STRAYS: usize = 3;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
@@ -272,6 +282,9 @@ pub struct GameEngine {
     votes: VecDeque<Option<Holder>>,
     controller: Option<Holder>,
     release: Option<Release>,
+    /// The skaters within reach of the puck at its recent sightings, however fast it went (a
+    /// puck stolen and shot at once establishes no control): when, and who.
+    at_puck: VecDeque<(u64, Holder)>,
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
@@ -326,6 +339,7 @@ impl GameEngine {
             votes: VecDeque::new(),
             controller: None,
             release: None,
+            at_puck: VecDeque::new(),
             shot: None,
             faceoff: None,
             goal_watch: None,
@@ -389,6 +403,7 @@ impl GameEngine {
         }
         if let Some(point) = seen {
             self.observe_puck(frame.frame, now, point);
+            self.note_at_puck(now, point, &skaters);
         }
         // Three views of the puck, each long enough for what it decides: who is near it (fast),
         // where it is against the lines and how fast it flies (steady), whether it rests (settled).
@@ -531,6 +546,7 @@ impl GameEngine {
     fn reset_play(&mut self) {
         self.controller = None;
         self.release = None;
+        self.at_puck.clear();
         self.shot = None;
         self.faceoff = None;
         self.votes.clear();
@@ -556,6 +572,34 @@ impl GameEngine {
         });
         self.note_net_visit(frame, now, point);
         self.net_sides.observe(now, point.x_ft(), point.y_ft());
+    }
+
+    fn note_at_puck(&mut self, now: u64, point: RinkPoint, skaters: &[Holder]) {
+        while self
+            .at_puck
+            .front()
+            .is_some_and(|&(t, _)| t + AT_PUCK_KEPT_MS < now)
+        {
+            self.at_puck.pop_front();
+        }
+        let reach = self.config.tuning.control_radius_ft;
+        self.at_puck.extend(
+            skaters
+                .iter()
+                .filter(|h| h.position.distance_ft(point) <= reach)
+                .map(|h| (now, *h)),
+        );
+    }
+
+    /// The skater of `team` within reach of the puck at its last sightings up to `until_ms`
+    /// (no more than `window_ms` before it), the latest such.
+    fn at_puck_of(&self, team: Team, until_ms: u64, window_ms: u64) -> Option<Holder> {
+        self.at_puck
+            .iter()
+            .rev()
+            .filter(|(t, _)| *t <= until_ms && *t + window_ms >= until_ms)
+            .find(|(_, h)| h.team == team)
+            .map(|&(_, h)| h)
     }
 
     fn note_net_visit(&mut self, frame: u64, now: u64, point: RinkPoint) {
@@ -700,8 +744,11 @@ impl GameEngine {
             0
         };
         if self.moving_while_stopped >= 10 {
+            // Play restarted as if the faceoff had been seen dropped.
             self.moving_while_stopped = 0;
             self.first_faceoff_of_period = false;
+            self.goal_since_drop = false;
+            self.net_visit = None;
             self.play = Play::Live;
         }
     }
@@ -1148,11 +1195,15 @@ impl GameEngine {
         if from.distance_ft(to) / gap_s < UNSEEN_SHOT_SPEED_FT_S {
             return;
         }
-        // The attacker who had it when it vanished, and who did not carry it there.
-        let shooter = match (self.controller, self.release) {
-            (Some(c), _) if c.team == team => c,
-            (None, Some(r)) if r.by.team == team && r.at_ms + 500 >= before.time_ms => r.by,
-            _ => return,
+        // The attacker who had it when it vanished (or who was at it then: a puck stolen and
+        // shot at once gives no time to establish control), and who did not carry it there.
+        let had_it = match (self.controller, self.release) {
+            (Some(c), _) if c.team == team => Some(c),
+            (None, Some(r)) if r.by.team == team && r.at_ms + 500 >= before.time_ms => Some(r.by),
+            _ => None,
+        };
+        let Some(shooter) = had_it.or_else(|| self.at_puck_of(team, before.time_ms, 150)) else {
+            return;
         };
         let carried = skaters
             .iter()
@@ -1368,7 +1419,7 @@ impl GameEngine {
         }
         let at = self
             .puck
-            .arrival(fix.point(), 7.0)
+            .arrival(fix.point(), 7.0, 0)
             .unwrap_or(now.saturating_sub(300));
         let shot = LiveShot {
             shooter,
@@ -1409,12 +1460,25 @@ impl GameEngine {
                     ..
                 }
         );
-        let Some(fix) = settled.filter(|_| open) else {
+        if !open {
             return;
+        }
+        // At rest by the fitted line; or, when stray observations (another candidate taken for
+        // the puck now and then) upset the line, by the robust view, whose arrival then
+        // tolerates a few of them too.
+        let (fix, strays) = match settled.filter(|f| f.speed() < 8.0) {
+            Some(fix) => (fix, 0),
+            None => match self
+                .puck
+                .rest(now, SETTLED_WINDOW_MS, REST_RADIUS_FT, REST_MIN_SAMPLES)
+            {
+                Some(fix) => (fix, ARRIVAL_STRAYS),
+                None => return,
+            },
         };
         let end = end_towards(fix.x_ft);
         let beyond_line = fix.x_ft * end.sign() - GOAL_LINE_X_FT;
-        if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2 && fix.speed() < 8.0) {
+        if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2) {
             return;
         }
         // The goal is when the puck arrived where it rests — not before the shot followed (a puck
@@ -1425,7 +1489,7 @@ impl GameEngine {
             .map_or(0, |s| s.released_ms);
         let at_ms = self
             .puck
-            .arrival(fix.point(), 7.0)
+            .arrival(fix.point(), 7.0, strays)
             .unwrap_or(now.saturating_sub(350))
             .max(last_played_ms);
         if self.came_round_the_net(end, at_ms) || self.came_in_wide(end, at_ms) {
@@ -1477,6 +1541,16 @@ impl GameEngine {
                 10.0,
             )
             .is_some_and(|y| y.abs() > NET_HALF_WIDTH_FT + WIDE_MARGIN_FT)
+            && self
+                .puck
+                .between(
+                    (at_ms + 100).saturating_sub(APPROACH_WINDOW_MS),
+                    at_ms + 100,
+                )
+                .any(|s| {
+                    s.x_ft * end.sign() > GOAL_LINE_X_FT - WIDE_SEEN_BEFORE_LINE_FT
+                        && s.y_ft.abs() > NET_HALF_WIDTH_FT + WIDE_MARGIN_FT
+                })
     }
 
     /// The shot behind a goal at `end` scored at `at_ms`: the one followed, else one by the

@@ -58,6 +58,13 @@ impl PuckMotion {
         self.samples.back()
     }
 
+    /// The observations made from `from_ms` to `to_ms`, oldest first.
+    pub fn between(&self, from_ms: u64, to_ms: u64) -> impl Iterator<Item = &PuckSample> {
+        self.samples
+            .iter()
+            .filter(move |s| (from_ms..=to_ms).contains(&s.time_ms))
+    }
+
     /// The latest gap in the observations longer than `min_gap_ms` that ended no earlier than
     /// `after_ms`: the observations on either side of it.
     pub fn last_gap(&self, min_gap_ms: u64, after_ms: u64) -> Option<(PuckSample, PuckSample)> {
@@ -71,21 +78,35 @@ impl PuckMotion {
     }
 
     /// Since when the puck has stayed within `radius_ft` of `point`: the oldest observation of
-    /// the unbroken run of recent ones that are.
-    pub fn near_since(&self, point: RinkPoint, radius_ft: f64) -> Option<PuckSample> {
-        self.samples
-            .iter()
-            .rev()
-            .take_while(|s| (s.x_ft - point.x_ft()).hypot(s.y_ft - point.y_ft()) <= radius_ft)
-            .last()
-            .copied()
+    /// the run of recent ones that are, broken by no more than `max_strays` in a row that are not
+    /// (another candidate taken for the puck for a frame or two).
+    pub fn near_since(
+        &self,
+        point: RinkPoint,
+        radius_ft: f64,
+        max_strays: usize,
+    ) -> Option<PuckSample> {
+        let mut strays = 0;
+        let mut oldest = None;
+        for s in self.samples.iter().rev() {
+            if (s.x_ft - point.x_ft()).hypot(s.y_ft - point.y_ft()) <= radius_ft {
+                strays = 0;
+                oldest = Some(*s);
+            } else {
+                strays += 1;
+                if strays > max_strays {
+                    break;
+                }
+            }
+        }
+        oldest
     }
 
     /// When the puck most likely arrived within `radius_ft` of `point`: the start of the run of
-    /// observations there or, when the puck was unseen just before that run, the middle of the
-    /// gap (it arrived while hidden).
-    pub fn arrival(&self, point: RinkPoint, radius_ft: f64) -> Option<u64> {
-        let first = self.near_since(point, radius_ft)?;
+    /// observations there (see [`Self::near_since`]) or, when the puck was unseen just before
+    /// that run, the middle of the gap (it arrived while hidden).
+    pub fn arrival(&self, point: RinkPoint, radius_ft: f64, max_strays: usize) -> Option<u64> {
+        let first = self.near_since(point, radius_ft, max_strays)?;
         let before = self
             .samples
             .iter()
@@ -94,6 +115,41 @@ impl PuckMotion {
         Some(match before {
             Some(b) if first.time_ms - b.time_ms > 100 => (b.time_ms + first.time_ms) / 2,
             _ => first.time_ms,
+        })
+    }
+
+    /// Where the puck rests, judged robustly: the observation of the `window_ms` up to `now_ms`
+    /// with the most others within `radius_ft` of it, when they number `min_inliers` or more —
+    /// their mean, at rest. Unlike [`Self::fix`]'s line, a few stray observations (another
+    /// candidate taken for the puck a moment) do not move it.
+    pub fn rest(
+        &self,
+        now_ms: u64,
+        window_ms: u64,
+        radius_ft: f64,
+        min_inliers: usize,
+    ) -> Option<PuckFix> {
+        let recent: Vec<&PuckSample> = self
+            .samples
+            .iter()
+            .filter(|s| now_ms.saturating_sub(s.time_ms) <= window_ms)
+            .collect();
+        let near =
+            |a: &PuckSample, b: &PuckSample| (a.x_ft - b.x_ft).hypot(a.y_ft - b.y_ft) <= radius_ft;
+        let centre = recent
+            .iter()
+            .max_by_key(|c| recent.iter().filter(|s| near(c, s)).count())?;
+        let inliers: Vec<&&PuckSample> = recent.iter().filter(|s| near(centre, s)).collect();
+        if inliers.len() < min_inliers {
+            return None;
+        }
+        let n = inliers.len() as f64;
+        Some(PuckFix {
+            time_ms: recent.last()?.time_ms,
+            x_ft: inliers.iter().map(|s| s.x_ft).sum::<f64>() / n,
+            y_ft: inliers.iter().map(|s| s.y_ft).sum::<f64>() / n,
+            vx: 0.0,
+            vy: 0.0,
         })
     }
 
@@ -277,7 +333,7 @@ mod tests {
             "old observations say nothing now"
         );
         let since = motion
-            .near_since(RinkPoint::clamped(14.5, -2.0).unwrap(), 1.1)
+            .near_since(RinkPoint::clamped(14.5, -2.0).unwrap(), 1.1, 0)
             .unwrap();
         assert_eq!(since.time_ms, 700);
         motion.clear();

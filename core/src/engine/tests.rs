@@ -575,3 +575,110 @@ fn a_shot_never_seen_in_flight_is_read_from_where_the_puck_vanished_and_reappear
     let save = scene.find(EventType::Save, None).expect("save");
     assert!(save.has_detail1(&Detail::SAVE_REBOUND), "{save:?}");
 }
+
+#[test]
+fn a_puck_in_the_net_among_stray_sightings_of_something_else_is_a_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (91.0, 1.0), 100.0, None);
+    let arrived = scene.now();
+    // The appliance's puck leaves the net now and then for another candidate drifting off
+    // beside it (a skate, the frame): no line through the sightings is at rest, yet most of
+    // them are in the net.
+    for k in 0..72u32 {
+        let drift = f64::from(k % 18) - 10.0;
+        let stray = (90.0 + 1.2 * drift, -2.0 - 1.5 * drift);
+        scene.step(Some(if k % 18 < 10 { (91.0, 1.0) } else { stray }));
+    }
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_home_goal_near(&goal, arrived, 300);
+}
+
+#[test]
+fn a_goal_is_no_wide_miss_for_a_way_in_read_from_sightings_of_something_else() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (52.0, 18.0), 20.0);
+    // The shot is not seen in flight; the appliance follows something else along the slot
+    // instead, whose line crosses the goal line wide — but the puck is never seen wide of the
+    // net, and it lies in it.
+    scene.fly((54.0, 18.0), (74.0, 19.0), 60.0, None);
+    scene.fly((74.0, 19.0), (84.0, 9.0), 60.0, None);
+    scene.hold(4, None);
+    scene.hold(40, Some((91.2, 2.5)));
+    assert!(
+        scene
+            .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+            .is_some_and(|g| g.team == Some(Team::Home)),
+        "{:?}",
+        scene.find(EventType::Goal, None)
+    );
+}
+
+#[test]
+fn play_that_resumes_without_a_faceoff_seen_leaves_the_next_hidden_goal_to_be_scored() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (91.0, 1.0), 100.0, None);
+    scene.hold(60, Some((91.0, 1.0)));
+    assert_eq!(
+        scene
+            .events()
+            .iter()
+            .filter(|e| e.event_type == EventType::Goal)
+            .count(),
+        1
+    );
+    // The faceoff after the goal is never seen: the puck turns up flying about in play.
+    scene.hold(150, None);
+    scene.fly((-20.0, 10.0), (20.0, 0.0), 40.0, None);
+    scene.put(1, 20.0, 0.0);
+    scene.carry(1, (20.0, 0.0), (60.0, 4.0), 20.0);
+    // A second goal, lost for good in the crowd at the net, then play restarts at centre ice.
+    scene.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
+    let last_seen = scene.now();
+    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    scene.hold(120, None);
+    scene.put(1, -3.0, 0.0);
+    scene.put(11, 3.0, 0.0);
+    scene.hold(45, Some((0.0, 0.0)));
+    let goals: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Goal)
+        .collect();
+    assert_eq!(goals.len(), 2, "{goals:?}");
+    assert_home_goal_near(&goals[1], last_seen, 100);
+}
+
+#[test]
+fn a_puck_stolen_and_shot_at_once_unseen_is_the_stealer_s_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Away skater 12 has the puck in the home team's attacking zone, coming out.
+    scene.put(12, 64.0, -6.0);
+    scene.carry(12, (64.0, -6.0), (58.0, -6.0), 10.0);
+    // Home skater 2 takes it off his stick and shoots at once; the puck is lost from sight as it
+    // leaves, and next seen at the goalie's pads, bouncing out.
+    scene.put(2, 55.0, -7.0);
+    scene.hold(2, Some((56.0, -6.5)));
+    let released = scene.now();
+    scene.hold(12, None);
+    scene.fly((85.0, 1.0), (75.0, 6.0), 12.0, None);
+    scene.hold(30, Some((75.0, 6.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert_eq!(shot.team, Some(Team::Home), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(2)
+    );
+    assert!(
+        at(&shot).abs_diff(released) <= 200,
+        "{} vs {released}",
+        at(&shot)
+    );
+}
