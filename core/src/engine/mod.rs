@@ -240,6 +240,8 @@ const REBOUND_SPEED_FT_S: f64 = 6.0;
 
 /// A shot that reached the goalie and was neither held nor scored this long after was saved.
 const AT_GOALIE_MAX_MS: u64 = 2500;
+/// A shot's aim is read from its flight while the puck still moves at least this fast.
+const AIM_MIN_SPEED_FT_S: f64 = 20.0;
 
 /// A puck unseen at least this long that reappears in front of the net, having covered the way
 /// at this average speed or more, was shot there; its arrival is dated at a typical shot's speed.
@@ -1240,6 +1242,20 @@ impl GameEngine {
             return;
         };
         let s = shot.end.sign();
+        // Where it is aimed, read again from the whole flight seen so far while it still flies
+        // at the net (the first quarter second's line, which the shot was detected on, is at the
+        // mercy of the noise).
+        if shot.at_goalie.is_none()
+            && fix.vx * s > AIM_MIN_SPEED_FT_S
+            && let Some(y) = self.puck.crossing_y(
+                GOAL_LINE_X_FT * s,
+                now,
+                now.saturating_sub(shot.released_ms),
+                AIM_MIN_SPEED_FT_S,
+            )
+        {
+            shot.aim_y_ft = y;
+        }
         let depth = fix.x_ft * s;
         let beyond_line = depth - GOAL_LINE_X_FT;
         // Past the line between the posts: a goal once it rests there (`detect_goal`).

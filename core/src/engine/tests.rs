@@ -682,3 +682,30 @@ fn a_puck_stolen_and_shot_at_once_unseen_is_the_stealer_s_shot() {
         at(&shot)
     );
 }
+
+#[test]
+fn a_shot_wide_of_the_net_that_comes_back_off_the_boards_is_missed_not_saved() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (30.0, 14.0), 20.0);
+    // A slap shot that passes the net 6 ft wide at 100 ft/s; the projection scatters its
+    // first sightings so that they alone seem to aim at the middle of the net.
+    let scatter = [3.0, 2.0, 0.5, -1.0, -2.5, -4.0, -4.5, -4.0];
+    let (from, to) = ((31.8, 14.0), (92.0, 6.0));
+    let frames = 19u32;
+    for k in 1..=frames {
+        let f = f64::from(k) / f64::from(frames);
+        let (x, y) = (from.0 + (to.0 - from.0) * f, from.1 + (to.1 - from.1) * f);
+        let dy = scatter.get(k as usize - 1).copied().unwrap_or(0.0);
+        scene.step((x < 84.0).then_some((x, y + dy)));
+    }
+    // Off the boards behind the net, unseen, and back out past the goalie into the slot.
+    scene.hold(10, None);
+    scene.hold(1, Some((87.0, 2.8)));
+    scene.hold(6, None);
+    scene.fly((79.0, 2.0), (66.0, -2.0), 40.0, None);
+    scene.hold(20, Some((66.0, -2.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_MISSED), "{shot:?}");
+    assert!(scene.find(EventType::Save, None).is_none());
+}
