@@ -230,6 +230,8 @@ const CLOSE_SHOT_MIN_TRAVEL_FT: f64 = 6.0;
 /// how far wide of a post that must be to say it went past (the fit's error is about a foot).
 const APPROACH_WINDOW_MS: u64 = 400;
 const WIDE_MARGIN_FT: f64 = 1.0;
+/// The fitted way in is believed wide only if the puck was also seen wide of the post this close
+/// to the goal line or beyond (a line through sightings of something else can point anywhere).
 const WIDE_SEEN_BEFORE_LINE_FT: f64 = 3.0;
 
 /// A rebound is told from a puck frozen at the goalie's feet by this many observations since it
@@ -1546,8 +1548,9 @@ impl GameEngine {
     }
 
     /// Whether the puck that came to rest in the net at `end` at `at_ms` crossed the goal line
-    /// wide of the posts on its way (its approach, fitted, solved at the line): then it lies
-    /// against the side of the net, which the projection noise cannot tell from inside it.
+    /// wide of the posts on its way (its approach, fitted, solved at the line, and a sighting
+    /// wide of the post near the line): then it lies against the side of the net, which the
+    /// projection noise cannot tell from inside it.
     fn came_in_wide(&self, end: End, at_ms: u64) -> bool {
         self.puck
             .crossing_y(

@@ -130,9 +130,7 @@ impl PuckMotion {
         min_inliers: usize,
     ) -> Option<PuckFix> {
         let recent: Vec<&PuckSample> = self
-            .samples
-            .iter()
-            .filter(|s| now_ms.saturating_sub(s.time_ms) <= window_ms)
+            .between(now_ms.saturating_sub(window_ms), now_ms)
             .collect();
         let near =
             |a: &PuckSample, b: &PuckSample| (a.x_ft - b.x_ft).hypot(a.y_ft - b.y_ft) <= radius_ft;
