@@ -250,8 +250,12 @@ const AIM_MIN_SPEED_FT_S: f64 = 20.0;
 const UNSEEN_SHOT_GAP_MS: u64 = 250;
 const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
 const UNSEEN_SHOT_ASSUMED_SPEED_FT_S: f64 = 90.0;
-/// How long the skaters at the puck's sightings are remembered.
-const AT_PUCK_KEPT_MS: u64 = 1000;
+/// How long the skaters at the puck's sightings are remembered (longer than the puck is lost
+/// from sight on a shot's way, so the shooter is still known when it shows up at the net).
+const AT_PUCK_KEPT_MS: u64 = 2000;
+/// A shot turned back short of the goalie may have been stopped by the goalie unseen only if the
+/// puck was seen this close to the goal line (or lost from sight on its way).
+const SEEN_REACHING_GOALIE_FT: f64 = 12.0;
 
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
@@ -431,6 +435,12 @@ impl GameEngine {
             && seen.is_some()
         {
             self.live(frame.frame, now, (fix, steady, settled), &skaters, &mut out);
+        }
+        // A shot nobody saw fly shows as the puck back in sight at a net: one sighting tells.
+        if self.play == Play::Live
+            && let Some(point) = seen
+        {
+            self.detect_unseen_shot(frame.frame, now, point, &skaters);
         }
         self.detect_goal(frame.frame, now, settled, &skaters, &mut out);
         self.detect_freeze(frame.frame, now, settled, &skaters, &mut out);
@@ -855,7 +865,6 @@ impl GameEngine {
         self.classify_release(steady);
         self.detect_shot(frame, now, steady, skaters);
         self.detect_close_shot(frame, now, fix, skaters);
-        self.detect_unseen_shot(frame, now, fix, skaters);
         self.follow_shot(frame, now, (steady, settled), skaters, out);
 
         if self.play != Play::Live {
@@ -1167,7 +1176,7 @@ impl GameEngine {
     /// A puck last seen on an attacker's stick out in the zone and seen again, after a gap,
     /// in front of the net that attacker faces — with the attacker nowhere near it — travelled
     /// there on its own, faster than anyone skates: a shot nobody saw, already at the goalie.
-    fn detect_unseen_shot(&mut self, frame: u64, now: u64, fix: PuckFix, skaters: &[Holder]) {
+    fn detect_unseen_shot(&mut self, frame: u64, now: u64, seen: RinkPoint, skaters: &[Holder]) {
         if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
             return;
         }
@@ -1177,7 +1186,7 @@ impl GameEngine {
         else {
             return;
         };
-        let end = end_towards(fix.x_ft);
+        let end = end_towards(seen.x_ft());
         let s = end.sign();
         let team = self.attacker_of(end);
         let net = end.net_centre();
@@ -1349,7 +1358,11 @@ impl GameEngine {
             let blocker = nearest_skater(skaters, fix.point(), |p| p.team != shot.shooter.team)
                 .filter(|p| p.position.distance_ft(fix.point()) < 5.0);
             self.shot = None;
-            if blocker.is_none() && shot.aim_y_ft.abs() < 3.5 && fix.x_ft * s > 55.0 {
+            if blocker.is_none()
+                && shot.aim_y_ft.abs() < 3.5
+                && fix.x_ft * s > 55.0
+                && self.may_have_reached_goalie(&shot, now)
+            {
                 // Aimed between the posts and back out with nobody in the lane: the goalie
                 // stopped it while the puck was out of sight.
                 let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
@@ -1385,6 +1398,19 @@ impl GameEngine {
             return;
         }
         self.shot = Some(shot);
+    }
+
+    /// Whether `shot`'s puck, turned back before it was seen at the goalie, may have got there
+    /// unseen: seen close to the goal line, or lost from sight on its way.
+    fn may_have_reached_goalie(&self, shot: &LiveShot, now: u64) -> bool {
+        let s = shot.end.sign();
+        let deepest = self
+            .puck
+            .between(shot.released_ms, now)
+            .map(|p| p.x_ft * s)
+            .fold(f64::MIN, f64::max);
+        deepest >= GOAL_LINE_X_FT - SEEN_REACHING_GOALIE_FT
+            || self.puck.last_gap(100, shot.released_ms).is_some()
     }
 
     /// When `shot`'s puck, first seen at the goalie at `now`, got there: now, unless it was

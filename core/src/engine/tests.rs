@@ -709,3 +709,44 @@ fn a_shot_wide_of_the_net_that_comes_back_off_the_boards_is_missed_not_saved() {
     assert!(shot.has_detail1(&Detail::SHOT_MISSED), "{shot:?}");
     assert!(scene.find(EventType::Save, None).is_none());
 }
+
+#[test]
+fn a_shot_glimpsed_twice_at_the_goalie_and_then_held_there_is_a_frozen_save() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, -6.0), 20.0);
+    let released = scene.now();
+    // Unseen on its way, glimpsed twice at the goalie's pads (too few sightings for any line
+    // through them), hidden under the goalie, then seen lying there.
+    scene.hold(27, None);
+    scene.hold(2, Some((85.5, -1.5)));
+    scene.hold(20, None);
+    scene.hold(40, Some((85.5, -1.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(1)
+    );
+    assert!(
+        at(&shot).abs_diff(released) <= 200,
+        "{} vs {released}",
+        at(&shot)
+    );
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+}
+
+#[test]
+fn a_shot_seen_turning_back_well_short_of_the_goalie_is_no_save() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (40.0, 5.0), 20.0);
+    // Seen all the way: it stops 16 ft out (a stick nobody tracked) and comes back up the slot.
+    scene.fly((41.8, 5.0), (73.0, 1.0), 100.0, None);
+    scene.fly((73.0, 1.0), (60.0, 4.0), 20.0, None);
+    scene.hold(30, Some((60.0, 4.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(!shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert!(scene.find(EventType::Save, None).is_none());
+}
