@@ -34,6 +34,20 @@ pub struct TrackerSettings {
     /// A detection whose torso colour differs from a track's by more than this ΔE*ab is not
     /// that track (two players of different teams crossing).
     pub max_colour_difference: f64,
+    /// A lost track overlapping no confident detection takes a leftover one whose centre lies
+    /// within this many of its box heights of where it is predicted (a player who came out from
+    /// behind another, not where the track's last velocity carried it) …
+    pub reactivation_gate: f64,
+    /// … plus this many more for every frame it has been lost.
+    pub reactivation_gate_growth: f64,
+    /// Spread of a detected box's centre and size about the player's true box, as a fraction of
+    /// the box height (the Kalman filter's measurement noise).
+    pub measurement_noise: f64,
+    /// Spread of a frame's change in a box's centre and size about the constant-velocity
+    /// prediction, as a fraction of the box height (the filter's process noise on position) …
+    pub position_noise: f64,
+    /// … and on velocity.
+    pub velocity_noise: f64,
 }
 
 impl Default for TrackerSettings {
@@ -46,6 +60,13 @@ impl Default for TrackerSettings {
             second_iou: 0.4,
             max_lost_frames: 90,
             max_colour_difference: 35.0,
+            reactivation_gate: 1.0,
+            reactivation_gate_growth: 0.1,
+            // Detected boxes of players a few pixels tall jitter: trust the motion more than
+            // ByteTrack's defaults do (1/20, 1/20, 1/160).
+            measurement_noise: 1.0 / 10.0,
+            position_noise: 1.0 / 40.0,
+            velocity_noise: 1.0 / 160.0,
         }
     }
 }
@@ -135,13 +156,13 @@ impl Track {
         }
     }
 
-    fn predict(&mut self) {
+    fn predict(&mut self, settings: &TrackerSettings) {
         let mut transition = Covariance::identity();
         for i in 0..4 {
             transition[(i, i + 4)] = 1.0;
         }
         let h = self.state[3].max(1.0);
-        let (p, v) = (h / 20.0, h / 160.0);
+        let (p, v) = (h * settings.position_noise, h * settings.velocity_noise);
         let noise = Covariance::from_diagonal(&SVector::<f64, 8>::from_iterator(
             [p, p, p, p, v, v, v, v].iter().map(|s| s * s),
         ));
@@ -149,11 +170,11 @@ impl Track {
         self.covariance = transition * self.covariance * transition.transpose() + noise;
     }
 
-    fn update(&mut self, detection: &Detection) {
+    fn update(&mut self, detection: &Detection, settings: &TrackerSettings) {
         let z = measurement(&detection.bbox);
         let observe = SMatrix::<f64, 4, 8>::from_fn(|r, c| if r == c { 1.0 } else { 0.0 });
         let h = self.state[3].max(1.0);
-        let r = h / 20.0;
+        let r = h * settings.measurement_noise;
         let noise = SMatrix::<f64, 4, 4>::from_diagonal_element(r * r);
         let innovation = z - observe * self.state;
         let system = observe * self.covariance * observe.transpose() + noise;
@@ -195,14 +216,46 @@ fn associate(
         if track.class != detection.class {
             return None;
         }
-        if let (Some(a), Some(b)) = (track.colour, colour)
-            && delta_e(a, b) > max_colour_difference
-        {
+        if !colours_agree(track.colour, colour, max_colour_difference) {
             return None;
         }
         let iou = track.bbox().iou(&detection.bbox);
         (iou >= min_iou).then_some(((1.0 - iou) * SCALE) as i64)
     })
+}
+
+/// Optimal one-to-one matching of lost tracks and detections of the same class by the distance
+/// of the detection's centre from the track's predicted one, in box heights, within a gate that
+/// widens the longer the track has been lost. Returns (track index, detection index) pairs.
+fn reactivate(
+    tracks: &[&Track],
+    detections: &[Candidate<'_>],
+    settings: &TrackerSettings,
+) -> Vec<(usize, usize)> {
+    const SCALE: f64 = 1_000_000.0;
+    min_cost_assignment(tracks.len(), detections.len(), |t, d| {
+        let (track, Candidate(detection, colour)) = (tracks[t], detections[d]);
+        if track.class != detection.class
+            || !colours_agree(track.colour, colour, settings.max_colour_difference)
+        {
+            return None;
+        }
+        let (x, y) = detection.bbox.centre();
+        let distance = (f64::from(x) - track.state[0]).hypot(f64::from(y) - track.state[1])
+            / track.state[3].max(1.0);
+        let gate = settings.reactivation_gate
+            + settings.reactivation_gate_growth * f64::from(track.lost_frames);
+        (distance <= gate).then_some((distance * SCALE) as i64)
+    })
+}
+
+/// Whether a track of colour `track` may be continued by a detection of colour `detection`
+/// (either unknown: yes): no more than `max_difference` ΔE*ab apart.
+fn colours_agree(track: Option<Lab>, detection: Option<Lab>, max_difference: f64) -> bool {
+    match (track, detection) {
+        (Some(a), Some(b)) => delta_e(a, b) <= max_difference,
+        _ => true,
+    }
 }
 
 /// A detection with its torso colour, as the association sees it.
@@ -235,7 +288,7 @@ impl ByteTracker {
     ) -> Vec<TrackedObject> {
         self.frames += 1;
         for track in &mut self.tracks {
-            track.predict();
+            track.predict(&self.settings);
         }
         let s = self.settings;
         let usable: Vec<Candidate<'_>> = detections
@@ -259,6 +312,20 @@ impl ByteTracker {
             track_used[established[t]] = true;
             high_used[d] = true;
             matched.push((established[t], high[d]));
+        }
+        // Stage 1b: lost tracks against the confident detections left, by centre distance.
+        let lost: Vec<usize> = established
+            .iter()
+            .copied()
+            .filter(|&i| !track_used[i] && self.tracks[i].phase == Phase::Lost)
+            .collect();
+        let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
+        let pool: Vec<&Track> = lost.iter().map(|&i| &self.tracks[i]).collect();
+        let left_dets: Vec<Candidate<'_>> = left.iter().map(|&d| high[d]).collect();
+        for (t, d) in reactivate(&pool, &left_dets, &s) {
+            track_used[lost[t]] = true;
+            high_used[left[d]] = true;
+            matched.push((lost[t], high[left[d]]));
         }
         // Stage 2: still-tracked tracks against low-score detections.
         let waiting: Vec<usize> = established
@@ -286,7 +353,7 @@ impl ByteTracker {
 
         for (index, Candidate(detection, colour)) in &matched {
             let track = &mut self.tracks[*index];
-            track.update(detection);
+            track.update(detection, &s);
             track.blend_colour(*colour);
             track.phase = Phase::Tracked;
         }
@@ -382,6 +449,27 @@ mod tests {
         // Back where constant velocity predicts it.
         let out = tracker.update(&[player(60.0, 0.0, 0.9)]);
         assert_eq!(ids(&out), vec![1]);
+    }
+
+    #[test]
+    fn a_player_who_stopped_while_hidden_comes_back_with_the_same_id() {
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        for frame in 0..20 {
+            tracker.update(&[player(frame as f32 * 2.0, 0.0, 0.9)]);
+        }
+        for _ in 20..30 {
+            assert!(tracker.update(&[]).is_empty());
+        }
+        // Back a little past where it was lost, far short of where its speed would have
+        // carried it (no overlap with the prediction).
+        let out = tracker.update(&[player(44.0, 0.0, 0.9)]);
+        assert_eq!(ids(&out), vec![1]);
+        // Someone far from it is someone else.
+        let mut tracker = ByteTracker::new(TrackerSettings::default());
+        tracker.update(&[player(0.0, 0.0, 0.9)]);
+        tracker.update(&[]);
+        tracker.update(&[player(200.0, 0.0, 0.9)]);
+        assert_eq!(ids(&tracker.update(&[player(200.0, 0.0, 0.9)])), vec![2]);
     }
 
     #[test]

@@ -114,6 +114,10 @@ enum Command {
         /// `TrackerSettings`, e.g. '{"first_iou": 0.3}').
         #[arg(long)]
         settings: Option<String>,
+        /// Feed the tracker the true boxes of the skaters at least this visible (0..1) instead
+        /// of the detections: what the association alone gets right.
+        #[arg(long, value_name = "MIN_VISIBILITY")]
+        true_boxes: Option<f32>,
     },
     /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
     /// perception pipeline would report them, through the engine, against the true event log.
@@ -266,7 +270,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracker: dump_tracker.as_deref(),
             },
         ),
-        Command::Retrack { dumps, settings } => retrack(&dumps, settings.as_deref()),
+        Command::Retrack {
+            dumps,
+            settings,
+            true_boxes,
+        } => retrack(&dumps, settings.as_deref(), true_boxes),
         Command::EventsVideo {
             games,
             network,
@@ -989,7 +997,17 @@ fn dump_file(stem: &Path, seed: u64) -> anyhow::Result<std::io::BufWriter<std::f
     Ok(std::io::BufWriter::new(file))
 }
 
-fn retrack(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
+fn retrack(
+    dumps: &[PathBuf],
+    settings: Option<&str>,
+    true_boxes: Option<f32>,
+) -> anyhow::Result<()> {
+    if let Some(v) = true_boxes {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&v),
+            "--true-boxes: a visibility between 0 and 1, not {v}"
+        );
+    }
     use benchsight_core::mot::MotSummary;
     use benchsight_core::tracking::TrackerSettings;
     use benchsight_eval::tracking::TrackerFrame;
@@ -1033,7 +1051,7 @@ fn retrack(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
                 .with_context(|| format!("{} line {}", path.display(), number + 1))?;
             frames.push(frame);
         }
-        let summary = benchsight_eval::tracking::retrack(&frames, settings);
+        let summary = benchsight_eval::tracking::retrack(&frames, settings, true_boxes);
         row(&path.display().to_string(), &summary);
         summaries.push(summary);
     }

@@ -7,7 +7,7 @@
 //! ignored boxes.
 
 use benchsight_core::assignment::min_cost_assignment;
-use benchsight_core::detection::ObjectClass;
+use benchsight_core::detection::{Detection, ObjectClass};
 use benchsight_core::mot::{MotAccumulator, MotObject, MotSummary};
 use benchsight_core::rink_state::RinkState;
 use benchsight_core::tracking::TrackedObject;
@@ -305,16 +305,23 @@ impl TrackerFrame {
 
 /// The people tracker with `settings` run again over one game's dumped input, scored as
 /// `tracking` scores it (skaters; no teams or puck).
+/// The people tracker run again over a dumped game's frames, scored as `tracking` scores it;
+/// with `true_boxes`, fed the true boxes of the skaters at least that visible instead of the
+/// detections (the association's own ceiling, the detector's mistakes taken away).
 pub fn retrack(
     frames: &[TrackerFrame],
     settings: benchsight_core::tracking::TrackerSettings,
+    true_boxes: Option<f32>,
 ) -> MotSummary {
     use benchsight_core::domain::MediaTimeMs;
     use benchsight_core::tracking::ByteTracker;
     let mut tracker = ByteTracker::new(settings);
     let mut scorer = TrackingScorer::new(ScoringRules::default());
     for frame in frames {
-        let tracks = tracker.update_with_colours(&frame.input.detections, &frame.input.colours);
+        let tracks = match true_boxes {
+            Some(min_visibility) => tracker.update(&true_boxes_of(&frame.truth, min_visibility)),
+            None => tracker.update_with_colours(&frame.input.detections, &frame.input.colours),
+        };
         let rink = RinkState {
             frame: frame.truth.frame,
             media_time_ms: MediaTimeMs(frame.truth.media_time_ms),
@@ -324,6 +331,20 @@ pub fn retrack(
         scorer.add_frame(&frame.truth, &tracks, &rink);
     }
     scorer.report().skaters
+}
+
+/// The true skaters of a frame at least `min_visibility` visible, as confident detections.
+fn true_boxes_of(truth: &FrameTruth, min_visibility: f32) -> Vec<Detection> {
+    truth
+        .objects
+        .iter()
+        .filter(|o| o.visibility >= min_visibility)
+        .map(|o| Detection {
+            class: o.class,
+            score: 1.0,
+            bbox: o.bbox,
+        })
+        .collect()
 }
 
 #[cfg(test)]
