@@ -1101,8 +1101,7 @@ impl GameEngine {
         if let Some(release) = &mut self.release {
             release.kind = ReleaseKind::Shot;
         }
-        self.controller = None;
-        self.shot = Some(LiveShot {
+        self.start_shot(LiveShot {
             shooter,
             end,
             released_ms: at_ms,
@@ -1111,6 +1110,15 @@ impl GameEngine {
             at_goalie: None,
             aim_y_ft: y_at_line,
         });
+    }
+
+    /// The puck is off on `shot`: nobody controls it, and the votes for who is at it, cast
+    /// while the shooter still had it, are void (they would hand it straight back to him and
+    /// judge the shot missed as it leaves).
+    fn start_shot(&mut self, shot: LiveShot) {
+        self.controller = None;
+        self.votes.clear();
+        self.shot = Some(shot);
     }
 
     /// A shot from close in reaches the goalie's area within a few frames, too soon for
@@ -1161,8 +1169,7 @@ impl GameEngine {
         if let Some(release) = &mut self.release {
             release.kind = ReleaseKind::Shot;
         }
-        self.controller = None;
-        self.shot = Some(LiveShot {
+        self.start_shot(LiveShot {
             shooter,
             end,
             released_ms: flight.start.time_ms,
@@ -1228,9 +1235,8 @@ impl GameEngine {
         let arrival_ms = before.time_ms
             + (from.distance_ft(to) / UNSEEN_SHOT_ASSUMED_SPEED_FT_S * 1000.0) as u64;
         let to_line = (GOAL_LINE_X_FT * s - from.x_ft()) / (to.x_ft() - from.x_ft());
-        self.controller = None;
         self.release = None;
-        self.shot = Some(LiveShot {
+        self.start_shot(LiveShot {
             shooter,
             end,
             released_ms: before.time_ms + 33,

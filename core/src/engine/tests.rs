@@ -750,3 +750,39 @@ fn a_shot_seen_turning_back_well_short_of_the_goalie_is_no_save() {
     assert!(!shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
     assert!(scene.find(EventType::Save, None).is_none());
 }
+
+#[test]
+fn a_shooter_skating_after_his_shot_does_not_take_it_back_as_it_leaves() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (62.0, 11.5), 20.0);
+    // A snap shot over the net while he skates on behind it; its first sightings scatter back
+    // onto his stick (positions as the projection reported them in a simulated game).
+    let flight = [
+        (65.7, 10.1),
+        (61.7, 11.6),
+        (65.2, 12.4),
+        (66.0, 13.9),
+        (71.2, 11.7),
+        (79.4, 9.4),
+        (78.0, 8.8),
+        (85.3, 6.7),
+        (85.4, 4.3),
+        (91.3, 0.8),
+        (97.3, -0.9),
+        (99.5, 2.2),
+    ];
+    for (k, &puck) in flight.iter().enumerate() {
+        scene.put(1, 62.5 + 0.7 * k as f64, 11.5);
+        scene.step(Some(puck));
+    }
+    // Round the boards behind the net and out the other side.
+    scene.fly((99.5, 2.2), (80.0, -10.0), 45.0, None);
+    scene.hold(30, Some((80.0, -10.0)));
+    let shots: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Shot)
+        .collect();
+    assert_eq!(shots.len(), 1, "{shots:?}");
+}
