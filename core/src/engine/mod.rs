@@ -256,6 +256,9 @@ const AT_PUCK_KEPT_MS: u64 = 2000;
 /// A shot turned back short of the goalie may have been stopped by the goalie unseen only if the
 /// puck was seen this close to the goal line (or lost from sight on its way).
 const SEEN_REACHING_GOALIE_FT: f64 = 12.0;
+/// A shot turned back farther than this from the goal line was stopped out of the goalie's
+/// reach: by the opponent nearest where it turned.
+const BLOCKED_OUT_OF_GOALIE_REACH_FT: f64 = 10.0;
 
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
@@ -1361,8 +1364,19 @@ impl GameEngine {
         }
         // Turned back in the lane next to a defender: blocked.
         if fix.vx * s < 0.0 || fix.speed() < 15.0 {
-            let blocker = nearest_skater(skaters, fix.point(), |p| p.team != shot.shooter.team)
-                .filter(|p| p.position.distance_ft(fix.point()) < 5.0);
+            // Where it turned, unless that was within the goalie's reach (where the one who
+            // stopped it is the goalie): the blocker stood there, not where the turn was noticed.
+            let turn = self
+                .deepest_since(&shot, now)
+                .filter(|p| p.x_ft * s < GOAL_LINE_X_FT - BLOCKED_OUT_OF_GOALIE_REACH_FT)
+                .and_then(|p| RinkPoint::clamped(p.x_ft, p.y_ft));
+            let blocker = [Some(fix.point()), turn]
+                .into_iter()
+                .flatten()
+                .find_map(|at| {
+                    nearest_skater(skaters, at, |p| p.team != shot.shooter.team)
+                        .filter(|p| p.position.distance_ft(at) < 5.0)
+                });
             self.shot = None;
             if blocker.is_none()
                 && shot.aim_y_ft.abs() < 3.5
@@ -1410,13 +1424,18 @@ impl GameEngine {
     /// unseen: seen close to the goal line, or lost from sight on its way.
     fn may_have_reached_goalie(&self, shot: &LiveShot, now: u64) -> bool {
         let s = shot.end.sign();
-        let deepest = self
-            .puck
-            .between(shot.released_ms, now)
-            .map(|p| p.x_ft * s)
-            .fold(f64::MIN, f64::max);
-        deepest >= GOAL_LINE_X_FT - SEEN_REACHING_GOALIE_FT
+        self.deepest_since(shot, now)
+            .is_some_and(|p| p.x_ft * s >= GOAL_LINE_X_FT - SEEN_REACHING_GOALIE_FT)
             || self.puck.last_gap(100, shot.released_ms).is_some()
+    }
+
+    /// The sighting of `shot`'s puck nearest the net it was shot at, up to `now`.
+    fn deepest_since(&self, shot: &LiveShot, now: u64) -> Option<PuckSample> {
+        let s = shot.end.sign();
+        self.puck
+            .between(shot.released_ms, now)
+            .max_by(|a, b| (a.x_ft * s).total_cmp(&(b.x_ft * s)))
+            .copied()
     }
 
     /// When `shot`'s puck, first seen at the goalie at `now`, got there: now, unless it was

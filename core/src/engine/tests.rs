@@ -786,3 +786,22 @@ fn a_shooter_skating_after_his_shot_does_not_take_it_back_as_it_leaves() {
         .collect();
     assert_eq!(shots.len(), 1, "{shots:?}");
 }
+
+#[test]
+fn a_shot_that_bounces_hard_off_a_defender_is_blocked_by_him() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (35.0, 0.0), 20.0);
+    scene.put(12, 66.0, 0.5);
+    // Off his shin pads and back up the ice fast: the turn is noticed only when the puck is
+    // well away from him.
+    scene.fly((36.8, 0.0), (65.0, 0.3), 90.0, None);
+    scene.fly((65.0, 0.3), (35.0, 10.0), 60.0, None);
+    scene.hold(20, Some((35.0, 10.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_BLOCKED), "{shot:?}");
+    assert_eq!(
+        shot.player(PlayerRole::OPPONENT).and_then(|p| p.track_id),
+        Some(12)
+    );
+}
