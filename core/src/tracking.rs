@@ -2,7 +2,8 @@
 //! per track over (centre x, centre y, width, height), optimal IoU assignment in two stages —
 //! confident detections against every live or recently lost track, then the remaining tracked
 //! tracks against low-score detections (which keeps partly hidden players alive) — tentative
-//! tracks that must be seen twice, and lost tracks re-activated when their object comes back.
+//! tracks that must be seen twice, and lost tracks re-activated when their object comes back
+//! (overlapping the predicted box, or failing that near its predicted centre).
 //! Frames are the clock: the tracker is fed one frame's detections at a time.
 
 use nalgebra::{SMatrix, SVector};

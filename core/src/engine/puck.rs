@@ -68,13 +68,14 @@ impl PuckMotion {
     /// The latest gap in the observations longer than `min_gap_ms` that ended no earlier than
     /// `after_ms`: the observations on either side of it.
     pub fn last_gap(&self, min_gap_ms: u64, after_ms: u64) -> Option<(PuckSample, PuckSample)> {
-        let samples: Vec<&PuckSample> = self.samples.iter().collect();
-        samples
-            .windows(2)
-            .rev()
-            .take_while(|w| w[1].time_ms >= after_ms)
-            .find(|w| w[1].time_ms - w[0].time_ms > min_gap_ms)
-            .map(|w| (*w[0], *w[1]))
+        // Consecutive pairs, newest first, without collecting them (called every frame).
+        let newer = self.samples.iter().rev();
+        let older = self.samples.iter().rev().skip(1);
+        newer
+            .zip(older)
+            .take_while(|(n, _)| n.time_ms >= after_ms)
+            .find(|(n, o)| n.time_ms - o.time_ms > min_gap_ms)
+            .map(|(n, o)| (*o, *n))
     }
 
     /// Since when the puck has stayed within `radius_ft` of `point`: the oldest observation of

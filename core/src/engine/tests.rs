@@ -171,6 +171,20 @@ fn assert_home_goal_near(goal: &GameEvent, expected_ms: u64, tolerance_ms: u64) 
     );
 }
 
+/// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
+fn assert_shot_by(shot: &GameEvent, track_id: u64, released_ms: u64) {
+    assert_eq!(
+        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
+        Some(track_id),
+        "{shot:?}"
+    );
+    assert!(
+        at(shot).abs_diff(released_ms) <= 200,
+        "{} vs {released_ms}",
+        at(shot)
+    );
+}
+
 #[test]
 fn the_opening_faceoff_is_won_by_the_team_that_gets_the_puck() {
     let mut scene = Scene::new();
@@ -563,15 +577,7 @@ fn a_shot_never_seen_in_flight_is_read_from_where_the_puck_vanished_and_reappear
     scene.hold(30, Some((75.0, 6.0)));
     let shot = scene.find(EventType::Shot, None).expect("shot");
     assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
-    assert_eq!(
-        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
-        Some(1)
-    );
-    assert!(
-        at(&shot).abs_diff(released) <= 200,
-        "{} vs {released}",
-        at(&shot)
-    );
+    assert_shot_by(&shot, 1, released);
     let save = scene.find(EventType::Save, None).expect("save");
     assert!(save.has_detail1(&Detail::SAVE_REBOUND), "{save:?}");
 }
@@ -672,15 +678,7 @@ fn a_puck_stolen_and_shot_at_once_unseen_is_the_stealer_s_shot() {
     scene.hold(30, Some((75.0, 6.0)));
     let shot = scene.find(EventType::Shot, None).expect("shot");
     assert_eq!(shot.team, Some(Team::Home), "{shot:?}");
-    assert_eq!(
-        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
-        Some(2)
-    );
-    assert!(
-        at(&shot).abs_diff(released) <= 200,
-        "{} vs {released}",
-        at(&shot)
-    );
+    assert_shot_by(&shot, 2, released);
 }
 
 #[test]
@@ -724,15 +722,7 @@ fn a_shot_glimpsed_twice_at_the_goalie_and_then_held_there_is_a_frozen_save() {
     scene.hold(40, Some((85.5, -1.0)));
     let shot = scene.find(EventType::Shot, None).expect("shot");
     assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
-    assert_eq!(
-        shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
-        Some(1)
-    );
-    assert!(
-        at(&shot).abs_diff(released) <= 200,
-        "{} vs {released}",
-        at(&shot)
-    );
+    assert_shot_by(&shot, 1, released);
     let save = scene.find(EventType::Save, None).expect("save");
     assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
 }
