@@ -119,6 +119,18 @@ enum Command {
         #[arg(long, value_name = "MIN_VISIBILITY")]
         true_boxes: Option<f32>,
     },
+    /// Run the puck tracker again over the frames written by `tracking --dump-puck` and score the
+    /// puck on the rink (within 2 ft where visible) as `tracking` does, beside the dumped run's
+    /// own figure; misses are split by how the tracker knew where the puck was.
+    Repuck {
+        /// The dumped games (FILE-SEED.jsonl).
+        #[arg(required = true)]
+        dumps: Vec<PathBuf>,
+        /// Puck tracker settings to try instead of the defaults, as JSON (any subset of the
+        /// fields of `PuckTrackerSettings`, e.g. '{"miss_cost": 0.3}').
+        #[arg(long)]
+        settings: Option<String>,
+    },
     /// Score the game-event engine alone (mode a): simulated games' true tracks, corrupted as a
     /// perception pipeline would report them, through the engine, against the true event log.
     Events {
@@ -275,6 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             settings,
             true_boxes,
         } => retrack(&dumps, settings.as_deref(), true_boxes),
+        Command::Repuck { dumps, settings } => repuck(&dumps, settings.as_deref()),
         Command::EventsVideo {
             games,
             network,
@@ -1023,23 +1036,7 @@ fn retrack(
             s.frames, s.mota, s.idf1, s.switches, s.unique_hypotheses, s.unique_truth
         );
     };
-    let settings = match settings {
-        None => TrackerSettings::default(),
-        Some(json) => {
-            // The defaults, overridden field by field.
-            let mut merged = serde_json::to_value(TrackerSettings::default())?;
-            let changes: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(json).context("--settings is not a JSON object")?;
-            for (key, value) in changes {
-                anyhow::ensure!(
-                    merged.get(&key).is_some(),
-                    "--settings: no tracker setting named {key:?}"
-                );
-                merged[&key] = value;
-            }
-            serde_json::from_value(merged).context("--settings")?
-        }
-    };
+    let settings: TrackerSettings = settings_with(settings)?;
     let mut summaries = Vec::new();
     for path in dumps {
         let file =
@@ -1056,6 +1053,93 @@ fn retrack(
         summaries.push(summary);
     }
     row("overall", &MotSummary::merge(&summaries));
+    Ok(())
+}
+
+/// The default settings, overridden field by field by `--settings` JSON.
+fn settings_with<T>(json: Option<&str>) -> anyhow::Result<T>
+where
+    T: Default + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let Some(json) = json else {
+        return Ok(T::default());
+    };
+    let mut merged = serde_json::to_value(T::default())?;
+    let changes: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).context("--settings is not a JSON object")?;
+    for (key, value) in changes {
+        anyhow::ensure!(
+            merged.get(&key).is_some(),
+            "--settings: no setting named {key:?}"
+        );
+        merged[&key] = value;
+    }
+    serde_json::from_value(merged).context("--settings")
+}
+
+fn repuck(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
+    use benchsight_core::puck_tracking::PuckTrackerSettings;
+    use benchsight_eval::tracking::{PuckDumpFrame, PuckDumpHeader, PuckScore};
+    use std::io::BufRead;
+
+    let settings: PuckTrackerSettings = settings_with(settings)?;
+    println!(
+        "{:<40} {:>7} {:>8} {:>8} {:>11} {:>11} {:>11} {:>11}",
+        "game", "visible", "dumped", "replayed", "seen", "predicted", "held", "none"
+    );
+    println!(
+        "{:>99}",
+        "(found / visible frames, by the replayed estimate)"
+    );
+    let row = |name: &str, replayed: &PuckScore, dumped: &PuckScore| {
+        let cells: Vec<String> = replayed
+            .by_status
+            .iter()
+            .map(|(visible, found)| format!("{found}/{visible}"))
+            .collect();
+        println!(
+            "{name:<40} {:>7} {:>8.3} {:>8.3} {:>11} {:>11} {:>11} {:>11}",
+            replayed.visible,
+            dumped.ratio(),
+            replayed.ratio(),
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3]
+        );
+    };
+    let (mut all_replayed, mut all_dumped) = (Vec::new(), Vec::new());
+    for path in dumps {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut lines = std::io::BufReader::new(file).lines();
+        let first = lines
+            .next()
+            .with_context(|| format!("{} is empty", path.display()))?
+            .with_context(|| format!("reading {}", path.display()))?;
+        let header: PuckDumpHeader = serde_json::from_str(&first).with_context(|| {
+            format!(
+                "{} line 1: no homography (a dump from `tracking --dump-puck` of this version)",
+                path.display()
+            )
+        })?;
+        let mut frames = Vec::new();
+        for (number, line) in lines.enumerate() {
+            let line = line.with_context(|| format!("reading {}", path.display()))?;
+            let frame: PuckDumpFrame = serde_json::from_str(&line)
+                .with_context(|| format!("{} line {}", path.display(), number + 2))?;
+            frames.push(frame);
+        }
+        let (replayed, dumped) = benchsight_eval::tracking::repuck(&header, &frames, settings);
+        row(&path.display().to_string(), &replayed, &dumped);
+        all_replayed.push(replayed);
+        all_dumped.push(dumped);
+    }
+    row(
+        "overall",
+        &PuckScore::merge(&all_replayed),
+        &PuckScore::merge(&all_dumped),
+    );
     Ok(())
 }
 

@@ -51,13 +51,75 @@ pub struct TrackingReport {
     pub team_accuracy: f64,
 }
 
+/// How the puck was found, frame by frame where it is visible: in all, and by how the tracker
+/// knew where it was (seen, predicted, held, no estimate).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PuckScore {
+    pub visible: u64,
+    pub found: u64,
+    /// (visible frames, found frames) by the estimate's status: seen, predicted, held, none.
+    pub by_status: [(u64, u64); 4],
+}
+
+impl PuckScore {
+    /// Adds one frame: the true puck (rink feet, visibility) and the estimate on the rink.
+    pub fn add(
+        &mut self,
+        rules: &ScoringRules,
+        truth: Option<(f64, f64, f32)>,
+        estimate: Option<&benchsight_core::rink_state::RinkPuck>,
+    ) {
+        use benchsight_core::puck_tracking::PuckStatus;
+        let Some((x, y, visibility)) = truth else {
+            return;
+        };
+        if visibility < rules.min_visibility {
+            return;
+        }
+        let found = estimate.is_some_and(|e| {
+            (e.position.x_ft() - x).hypot(e.position.y_ft() - y) <= rules.puck_radius_ft
+        });
+        let status = match estimate.map(|e| e.status) {
+            Some(PuckStatus::Seen) => 0,
+            Some(PuckStatus::Predicted) => 1,
+            Some(PuckStatus::Held { .. }) => 2,
+            None => 3,
+        };
+        self.visible += 1;
+        self.found += u64::from(found);
+        self.by_status[status].0 += 1;
+        self.by_status[status].1 += u64::from(found);
+    }
+
+    /// Found frames over visible frames.
+    pub fn ratio(&self) -> f64 {
+        ratio(self.found, self.visible)
+    }
+
+    /// Several games taken together.
+    pub fn merge(games: &[PuckScore]) -> Self {
+        games.iter().fold(Self::default(), |mut all, g| {
+            all.visible += g.visible;
+            all.found += g.found;
+            for (a, b) in all.by_status.iter_mut().zip(g.by_status) {
+                a.0 += b.0;
+                a.1 += b.1;
+            }
+            all
+        })
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b > 0 { a as f64 / b as f64 } else { 0.0 }
+}
+
 /// Accumulates the score of a game.
 #[derive(Debug, Clone)]
 pub struct TrackingScorer {
     rules: ScoringRules,
     mot: MotAccumulator,
-    puck_visible: u64,
-    puck_found: u64,
+    puck: PuckScore,
     team_frames: u64,
     team_correct: u64,
 }
@@ -71,8 +133,7 @@ impl TrackingScorer {
         Self {
             rules,
             mot: MotAccumulator::new(rules.min_iou),
-            puck_visible: 0,
-            puck_found: 0,
+            puck: PuckScore::default(),
             team_frames: 0,
             team_correct: 0,
         }
@@ -134,26 +195,14 @@ impl TrackingScorer {
             }
         }
 
-        if let Some(puck) = truth
-            .objects
-            .iter()
-            .find(|o| o.class == ObjectClass::Puck && o.visibility >= rules.min_visibility)
-        {
-            self.puck_visible += 1;
-            if let Some(estimate) = &rink.puck {
-                let (x, y) = (estimate.position.x_ft(), estimate.position.y_ft());
-                if (x - puck.x_ft).hypot(y - puck.y_ft) <= rules.puck_radius_ft {
-                    self.puck_found += 1;
-                }
-            }
-        }
+        self.puck.add(&rules, true_puck(truth), rink.puck.as_ref());
     }
 
     /// The figures of the game so far.
     pub fn report(&self) -> TrackingReport {
         TrackingReport::from_counts(
             self.mot.summary(),
-            (self.puck_visible, self.puck_found),
+            (self.puck.visible, self.puck.found),
             (self.team_frames, self.team_correct),
         )
     }
@@ -165,7 +214,6 @@ impl TrackingReport {
         (visible, found): (u64, u64),
         (teams, correct): (u64, u64),
     ) -> Self {
-        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
         Self {
             skaters,
             puck_visible_frames: visible,
@@ -190,28 +238,36 @@ impl TrackingReport {
 }
 
 /// Per-frame record of what the puck tracker was given and where the puck truly was, written
-/// as JSON lines so tracker designs can be compared offline on the same network output.
+/// as JSON lines so tracker designs can be compared offline on the same network output (`repuck`):
+/// a first line with the game's homography (`PuckDumpHeader`), then one `PuckDumpFrame` a frame.
 #[derive(Debug)]
 pub struct PuckDump {
     homography: benchsight_core::homography::Homography,
     out: std::io::BufWriter<std::fs::File>,
 }
 
-/// A tracked person as dumped: track id, box, rink position of the feet.
-type DumpedPerson = (u64, [f32; 4], Option<(f64, f64)>);
+/// The first line of a puck dump.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct PuckDumpHeader {
+    pub homography: benchsight_core::homography::Homography,
+}
 
-#[derive(Serialize)]
-struct DumpedFrame {
-    frame: u64,
-    pts_ms: u64,
-    /// The visible puck's rink position and visibility.
-    truth: Option<(f64, f64, f32)>,
+/// A tracked person as dumped: track id, box, rink position of the feet.
+pub type DumpedPerson = (u64, [f32; 4], Option<(f64, f64)>);
+
+/// One frame of a puck dump.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct PuckDumpFrame {
+    pub frame: u64,
+    pub pts_ms: u64,
+    /// The puck's true rink position and visibility.
+    pub truth: Option<(f64, f64, f32)>,
     /// Candidates: image x, y, score, rink x, y.
-    candidates: Vec<(f32, f32, f32, f64, f64)>,
+    pub candidates: Vec<(f32, f32, f32, f64, f64)>,
     /// People: track id, box, rink position of the feet.
-    people: Vec<DumpedPerson>,
+    pub people: Vec<DumpedPerson>,
     /// The pipeline's own estimate on the rink.
-    estimate: Option<(f64, f64)>,
+    pub estimate: Option<(f64, f64)>,
 }
 
 impl PuckDump {
@@ -224,10 +280,16 @@ impl PuckDump {
         let path = std::path::PathBuf::from(format!("{}-{}.jsonl", stem.display(), game.seed));
         let file =
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(Self {
-            homography: benchsight_edge::calibration::load_homography(&game.calibration)?,
-            out: std::io::BufWriter::new(file),
-        })
+        let homography = benchsight_edge::calibration::load_homography(&game.calibration)?;
+        let mut out = std::io::BufWriter::new(file);
+        serde_json::to_writer(
+            &mut out,
+            &PuckDumpHeader {
+                homography: homography.clone(),
+            },
+        )?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+        Ok(Self { homography, out })
     }
 
     /// Adds one frame.
@@ -245,14 +307,10 @@ impl PuckDump {
                 })
                 .map(|p| (p.x_ft, p.y_ft))
         };
-        let record = DumpedFrame {
+        let record = PuckDumpFrame {
             frame: truth.frame,
             pts_ms: truth.media_time_ms,
-            truth: truth
-                .objects
-                .iter()
-                .find(|o| o.class == ObjectClass::Puck)
-                .map(|o| (o.x_ft, o.y_ft, o.visibility)),
+            truth: true_puck(truth),
             candidates: perceived
                 .puck_candidates
                 .iter()
@@ -331,6 +389,91 @@ pub fn retrack(
         scorer.add_frame(&frame.truth, &tracks, &rink);
     }
     scorer.report().skaters
+}
+
+/// The puck of a frame's truth: rink feet and visibility.
+fn true_puck(truth: &FrameTruth) -> Option<(f64, f64, f32)> {
+    truth
+        .objects
+        .iter()
+        .find(|o| o.class == ObjectClass::Puck)
+        .map(|o| (o.x_ft, o.y_ft, o.visibility))
+}
+
+/// The puck tracker with `settings` run again over a game's dumped frames (`tracking
+/// --dump-puck`), scored as `tracking` scores the puck; also the pipeline's own estimates as
+/// dumped, scored the same way (the replay with the shipped settings must match them).
+pub fn repuck(
+    header: &PuckDumpHeader,
+    frames: &[PuckDumpFrame],
+    settings: benchsight_core::puck_tracking::PuckTrackerSettings,
+) -> (PuckScore, PuckScore) {
+    use benchsight_core::detection::PixelBox;
+    use benchsight_core::domain::MediaTimeMs;
+    use benchsight_core::homography::PlanePoint;
+    use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, SettledPuck};
+    use benchsight_core::rink_state::rink_state;
+    use benchsight_core::teams::TeamClassifier;
+    use std::collections::HashMap;
+
+    let rules = ScoringRules::default();
+    let truth: HashMap<u64, &PuckDumpFrame> = frames.iter().map(|f| (f.frame, f)).collect();
+    let no_teams = TeamClassifier::new(None, None);
+    let mut replayed = PuckScore::default();
+    let mut score = |settled: Vec<SettledPuck>| {
+        for (frame, estimate) in settled {
+            let Some(dumped) = truth.get(&frame) else {
+                continue;
+            };
+            let rink = rink_state(
+                frame,
+                MediaTimeMs(dumped.pts_ms),
+                &[],
+                estimate.as_ref(),
+                &header.homography,
+                &no_teams,
+            );
+            replayed.add(&rules, dumped.truth, rink.puck.as_ref());
+        }
+    };
+    let mut tracker = PuckTracker::new(settings);
+    for f in frames {
+        let candidates: Vec<PuckObservation> = f
+            .candidates
+            .iter()
+            .map(|&(x, y, score, x_ft, y_ft)| PuckObservation {
+                x,
+                y,
+                rink: PlanePoint { x_ft, y_ft },
+                score,
+            })
+            .collect();
+        let people: Vec<TrackedObject> = f
+            .people
+            .iter()
+            .map(|&(track_id, [x0, y0, x1, y1], _)| TrackedObject {
+                track_id,
+                class: ObjectClass::Player,
+                bbox: PixelBox { x0, y0, x1, y1 },
+                score: 1.0,
+            })
+            .collect();
+        score(tracker.update(f.frame, &candidates, &people));
+    }
+    score(tracker.finish());
+
+    let mut pipeline = PuckScore::default();
+    for f in frames {
+        let estimate = f.estimate.and_then(|(x, y)| {
+            Some(benchsight_core::rink_state::RinkPuck {
+                position: benchsight_core::rink::RinkPoint::clamped(x, y)?,
+                status: benchsight_core::puck_tracking::PuckStatus::Seen,
+                unseen_frames: 0,
+            })
+        });
+        pipeline.add(&rules, f.truth, estimate.as_ref());
+    }
+    (replayed, pipeline)
 }
 
 /// The true skaters of a frame at least `min_visibility` visible, as confident detections.
@@ -454,5 +597,50 @@ mod tests {
         let merged = TrackingReport::merge(&[report, report]);
         assert_eq!(merged.skaters.truth_objects, 4);
         assert!((merged.team_accuracy - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_replayed_puck_is_scored_by_how_it_was_known_beside_the_dumped_estimates() {
+        // 5 px of image a foot, centre ice at (640, 360).
+        let header = PuckDumpHeader {
+            homography: benchsight_core::homography::Homography::from_rink_to_image_rows([
+                [5.0, 0.0, 640.0],
+                [0.0, 5.0, 360.0],
+                [0.0, 0.0, 1.0],
+            ])
+            .unwrap(),
+        };
+        // A puck sliding at 1 ft a frame, seen for 40 frames; the dumped estimate is right for
+        // the first 30 frames only. It is hidden (visibility 0) for the last 10: not counted.
+        let frames: Vec<PuckDumpFrame> = (0..50u32)
+            .map(|i| {
+                let x_ft = -20.0 + f64::from(i);
+                let seen = i < 40;
+                PuckDumpFrame {
+                    frame: u64::from(i),
+                    pts_ms: u64::from(i) * 33,
+                    truth: Some((x_ft, 0.0, if seen { 1.0 } else { 0.0 })),
+                    candidates: if seen {
+                        vec![(640.0 + 5.0 * x_ft as f32, 360.0, 0.9, x_ft, 0.0)]
+                    } else {
+                        Vec::new()
+                    },
+                    people: Vec::new(),
+                    estimate: (i < 30).then_some((x_ft, 0.0)),
+                }
+            })
+            .collect();
+        let (replayed, dumped) = repuck(&header, &frames, Default::default());
+        assert_eq!((dumped.visible, dumped.found), (40, 30));
+        assert_eq!(replayed.visible, 40);
+        let (seen_visible, seen_found) = replayed.by_status[0];
+        assert!(seen_visible >= 30, "{replayed:?}");
+        assert_eq!(seen_found, seen_visible, "{replayed:?}");
+        assert_eq!(
+            replayed.by_status.iter().map(|s| s.0).sum::<u64>(),
+            replayed.visible
+        );
+        let both = PuckScore::merge(&[replayed, dumped]);
+        assert_eq!((both.visible, both.found), (80, replayed.found + 30));
     }
 }
