@@ -736,9 +736,10 @@ impl GameEngine {
                 now
             }
         };
-        // In play a puck may slow down over a dot; a faceoff needs it to stay there (the players
-        // may still be skating over from the other end).
-        let waited = now - since >= 600 || !matches!(self.play, Play::Live);
+        // In play a puck may slow down over a dot; a faceoff needs it to stay there a moment
+        // (0.3 s once settled: a linesman often drops it within a second of placing it, and a
+        // longer wait missed those faceoffs, and with them goals only a centre-ice drop reveals).
+        let waited = now - since >= 300 || !matches!(self.play, Play::Live);
         if !waited {
             return None;
         }

@@ -329,6 +329,40 @@ fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
 }
 
 #[test]
+fn a_hidden_goal_is_scored_at_a_quick_centre_ice_drop() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
+    let last_seen = scene.now();
+    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    // Unseen through the celebration; then the puck is seen on the centre dot for only 0.6 s
+    // before the linesman drops it (a puck settles a few frames after it is first seen).
+    scene.hold(120, None);
+    scene.put(1, -3.0, 0.0);
+    scene.put(11, 3.0, 0.0);
+    scene.hold(18, Some((0.0, 0.0)));
+    scene.fly((0.0, 0.0), (-8.0, 0.0), 20.0, None);
+    scene.put(1, -9.0, 0.0);
+    scene.hold(60, Some((-8.0, 0.0)));
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_home_goal_near(&goal, last_seen, 100);
+    let faceoffs: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Faceoff)
+        .collect();
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert!(
+        faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
+        "{:?}",
+        faceoffs[1]
+    );
+}
+
+#[test]
 fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
