@@ -417,12 +417,12 @@ pub fn repuck(
     use std::collections::HashMap;
 
     let rules = ScoringRules::default();
-    let truth: HashMap<u64, &PuckDumpFrame> = frames.iter().map(|f| (f.frame, f)).collect();
+    let by_frame: HashMap<u64, &PuckDumpFrame> = frames.iter().map(|f| (f.frame, f)).collect();
     let no_teams = TeamClassifier::new(None, None);
     let mut replayed = PuckScore::default();
     let mut score = |settled: Vec<SettledPuck>| {
         for (frame, estimate) in settled {
-            let Some(dumped) = truth.get(&frame) else {
+            let Some(dumped) = by_frame.get(&frame) else {
                 continue;
             };
             let rink = rink_state(

@@ -146,6 +146,39 @@ impl Scene {
         self.hold(12, Some((-6.2, 0.0)));
     }
 
+    /// After the opening faceoff, home skater 1 carries the puck up the ice and it is lost for
+    /// good at the mouth of the away net as it goes in; returns its last sighting's time.
+    fn hidden_home_goal(&mut self) -> u64 {
+        self.opening_faceoff();
+        self.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+        self.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
+        let last_seen = self.now();
+        self.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+        last_seen
+    }
+
+    /// The centres face each other at centre ice, the puck seen on the dot for `frames`.
+    fn centre_ice_setup(&mut self, frames: u32) {
+        self.put(1, -3.0, 0.0);
+        self.put(11, 3.0, 0.0);
+        self.hold(frames, Some((0.0, 0.0)));
+    }
+
+    /// Exactly two faceoffs so far, the second the one after a goal.
+    fn assert_second_faceoff_after_goal(&self) {
+        let faceoffs: Vec<GameEvent> = self
+            .events()
+            .into_iter()
+            .filter(|e| e.event_type == EventType::Faceoff)
+            .collect();
+        assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+        assert!(
+            faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
+            "{:?}",
+            faceoffs[1]
+        );
+    }
+
     fn events(&self) -> Vec<GameEvent> {
         crate::event_scoring::apply_changes(&self.records)
     }
@@ -274,21 +307,15 @@ fn a_goal_is_found_when_the_goalie_hides_the_puck_at_the_line() {
 #[test]
 fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
     let mut scene = Scene::new();
-    scene.opening_faceoff();
-    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
     // Lost for good in the crowd at the mouth of the net; four seconds later the puck is at
     // centre ice, set up for a faceoff.
-    scene.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
-    let last_seen = scene.now();
-    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    let last_seen = scene.hidden_home_goal();
     scene.hold(120, None);
     assert!(
         scene.find(EventType::Goal, None).is_none(),
         "nothing seen yet"
     );
-    scene.put(1, -3.0, 0.0);
-    scene.put(11, 3.0, 0.0);
-    scene.hold(45, Some((0.0, 0.0)));
+    scene.centre_ice_setup(45);
     let goal = scene
         .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
         .expect("goal");
@@ -315,33 +342,17 @@ fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
     scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
     scene.put(1, -8.0, 0.0);
     scene.hold(100, Some((-6.2, 0.0)));
-    let faceoffs: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Faceoff)
-        .collect();
-    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
-    assert!(
-        faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
-        "{:?}",
-        faceoffs[1]
-    );
+    scene.assert_second_faceoff_after_goal();
 }
 
 #[test]
 fn a_hidden_goal_is_scored_at_a_quick_centre_ice_drop() {
     let mut scene = Scene::new();
-    scene.opening_faceoff();
-    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
-    scene.fly((61.8, 4.0), (81.0, 2.0), 100.0, None);
-    let last_seen = scene.now();
-    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    let last_seen = scene.hidden_home_goal();
     // Unseen through the celebration; then the puck is seen on the centre dot for only 0.6 s
     // before the linesman drops it (a puck settles a few frames after it is first seen).
     scene.hold(120, None);
-    scene.put(1, -3.0, 0.0);
-    scene.put(11, 3.0, 0.0);
-    scene.hold(18, Some((0.0, 0.0)));
+    scene.centre_ice_setup(18);
     scene.fly((0.0, 0.0), (-8.0, 0.0), 20.0, None);
     scene.put(1, -9.0, 0.0);
     scene.hold(60, Some((-8.0, 0.0)));
@@ -349,17 +360,7 @@ fn a_hidden_goal_is_scored_at_a_quick_centre_ice_drop() {
         .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
         .expect("goal");
     assert_home_goal_near(&goal, last_seen, 100);
-    let faceoffs: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Faceoff)
-        .collect();
-    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
-    assert!(
-        faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
-        "{:?}",
-        faceoffs[1]
-    );
+    scene.assert_second_faceoff_after_goal();
 }
 
 #[test]
