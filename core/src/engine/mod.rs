@@ -242,6 +242,10 @@ const REBOUND_SPEED_FT_S: f64 = 6.0;
 
 /// A shot that reached the goalie and was neither held nor scored this long after was saved.
 const AT_GOALIE_MAX_MS: u64 = 2500;
+/// A puck seen back out in front of the goalie this long after its shot reached him was saved
+/// (a goal then came off the rebound).
+const REBOUND_GOAL_AFTER_MS: u64 = 700;
+
 /// A shot's aim is read from its flight while the puck still moves at least this fast.
 const AIM_MIN_SPEED_FT_S: f64 = 20.0;
 
@@ -250,6 +254,13 @@ const AIM_MIN_SPEED_FT_S: f64 = 20.0;
 const UNSEEN_SHOT_GAP_MS: u64 = 250;
 const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
 const UNSEEN_SHOT_ASSUMED_SPEED_FT_S: f64 = 90.0;
+/// An attacker this close to where the puck turns up may have carried it there.
+const UNSEEN_SHOT_CARRY_FT: f64 = 8.0;
+/// How close to the goalie a puck turning up after a gap is at his pads.
+const UNSEEN_SHOT_AT_PADS_FT: f64 = 5.0;
+/// …and at least this far in front of the goal line (a puck in the net is seen a foot or two
+/// out through the noise).
+const UNSEEN_SHOT_IN_FRONT_FT: f64 = 1.5;
 /// How long the skaters at the puck's sightings are remembered (longer than the puck is lost
 /// from sight on a shot's way, so the shooter is still known when it shows up at the net).
 const AT_PUCK_KEPT_MS: u64 = 2000;
@@ -533,7 +544,10 @@ impl GameEngine {
         if self.empty_frames < self.config.tuning.empty_ice_frames {
             return true;
         }
-        // The ice is empty: the period is over.
+        // The ice is empty: the period is over, with any shot still followed judged by its aim.
+        if let Some(shot) = self.shot.take() {
+            self.judge_at_period_end(shot, frame, out);
+        }
         let last = self.period.number() >= self.config.periods;
         let detail = if last {
             Detail::STOPPAGE_GAME_END
@@ -558,6 +572,25 @@ impl GameEngine {
         self.net_visit = None;
         self.last_closed = None;
         true
+    }
+
+    /// A shot still followed when the period ended (it flew as the buzzer went, or the puck
+    /// was lost from sight on its way): on goal and saved when it reached the goalie or was
+    /// aimed between the posts, else missed.
+    fn judge_at_period_end(&mut self, shot: LiveShot, frame: u64, out: &mut Vec<RecordChange>) {
+        let on_target = shot.at_goalie.is_some() || shot.aim_y_ft.abs() < NET_HALF_WIDTH_FT;
+        if !on_target {
+            self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
+            return;
+        }
+        let flight_ms = shot.origin.distance_ft(shot.end.net_centre())
+            / UNSEEN_SHOT_ASSUMED_SPEED_FT_S
+            * 1000.0;
+        let reached_ms = shot
+            .at_goalie
+            .map_or(shot.released_ms + flight_ms as u64, |(at, _)| at);
+        // The ice is empty by now: the goalie is not named.
+        self.save(shot, None, Detail::SAVE_REBOUND, reached_ms, frame, out);
     }
 
     fn reset_play(&mut self) {
@@ -1075,15 +1108,28 @@ impl GameEngine {
             return;
         }
         let team = self.attacker_of(end);
+        // Whether a skater of the attacking team was at the puck since the last release (one
+        // who took it in stride, too quickly to be seen in control, and shot it on).
+        let picked_up = |r: &Release| {
+            self.at_puck
+                .iter()
+                .any(|(t, h)| *t > r.at_ms + 300 && h.team == team)
+        };
         // A puck still flying on from a shot that was already judged is not a new shot.
-        if matches!(self.release, Some(r) if matches!(r.kind, ReleaseKind::Rebound | ReleaseKind::Shot))
-            || now < self.shot_closed_ms + 1000
+        if self.release.is_some_and(|r| {
+            matches!(r.kind, ReleaseKind::Rebound | ReleaseKind::Shot) && !picked_up(&r)
+        }) || now < self.shot_closed_ms + 1000
         {
             return;
         }
-        let recent = self
-            .release
-            .filter(|r| now.saturating_sub(r.at_ms) < 1500 && r.by.team == team);
+        // The last release by the team, unless picked up since: one from out of range then (a
+        // dump-in picked up unnoticed and shot at once) is not where this shot left the stick.
+        let in_range = |p: RinkPoint| in_shooting_range(p, end);
+        let recent = self.release.filter(|r| {
+            now.saturating_sub(r.at_ms) < 1500
+                && r.by.team == team
+                && (in_range(r.from) || !picked_up(r))
+        });
         let (at_ms, release_frame, origin) = match recent {
             Some(r) => (r.at_ms, r.frame, r.from),
             None => {
@@ -1093,7 +1139,7 @@ impl GameEngine {
                 (now.saturating_sub(100), frame.saturating_sub(3), back)
             }
         };
-        if origin.x_ft() * s < BLUE_LINE_X_FT - 5.0 {
+        if !in_range(origin) {
             return;
         }
         let shooter = recent
@@ -1186,7 +1232,10 @@ impl GameEngine {
 
     /// A puck last seen on an attacker's stick out in the zone and seen again, after a gap,
     /// in front of the net that attacker faces — with the attacker nowhere near it — travelled
-    /// there on its own, faster than anyone skates: a shot nobody saw, already at the goalie.
+    /// there on its own: a shot nobody saw, already at the goalie. Either it covered the gap
+    /// faster than anyone skates, or it turns up at the goalie's pads while the attacker who had
+    /// it, carried unseen towards the net, stands feet away (a shot from close in, hidden with
+    /// the puck's approach).
     fn detect_unseen_shot(&mut self, frame: u64, now: u64, seen: RinkPoint, skaters: &[Holder]) {
         if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
             return;
@@ -1201,22 +1250,15 @@ impl GameEngine {
         let s = end.sign();
         let team = self.attacker_of(end);
         let net = end.net_centre();
-        let (Ok(from), Ok(to)) = (
+        let (Ok(last_seen), Ok(to)) = (
             RinkPoint::new(before.x_ft, before.y_ft),
             RinkPoint::new(after.x_ft, after.y_ft),
         ) else {
             return;
         };
         let in_front = |p: RinkPoint| p.x_ft() * s < GOAL_LINE_X_FT + 1.0;
-        if !(in_front(to) && to.distance_ft(net) <= 15.0)
-            || from.distance_ft(net) < 15.0
-            || from.x_ft() * s < BLUE_LINE_X_FT - 5.0
-            || (to.x_ft() - from.x_ft()) * s <= 0.0
-        {
-            return;
-        }
-        let gap_s = (after.time_ms - before.time_ms) as f64 / 1000.0;
-        if from.distance_ft(to) / gap_s < UNSEEN_SHOT_SPEED_FT_S {
+        let in_zone = |p: RinkPoint| in_shooting_range(p, end);
+        if !(in_front(to) && to.distance_ft(net) <= 15.0 && in_zone(last_seen)) {
             return;
         }
         // The attacker who had it when it vanished (or who was at it then: a puck stolen and
@@ -1229,24 +1271,63 @@ impl GameEngine {
         let Some(shooter) = had_it.or_else(|| self.at_puck_of(team, before.time_ms, 150)) else {
             return;
         };
-        let carried = skaters
+        let shooter_now = skaters
             .iter()
             .find(|h| h.track_id == shooter.track_id)
-            .is_some_and(|h| h.position.distance_ft(to) < 8.0);
-        if carried {
+            .map(|h| h.position);
+        if shooter_now.is_some_and(|p| p.distance_ft(to) < UNSEEN_SHOT_CARRY_FT) {
             return;
         }
-        let arrival_ms = before.time_ms
-            + (from.distance_ft(to) / UNSEEN_SHOT_ASSUMED_SPEED_FT_S * 1000.0) as u64;
+        let gap_s = (after.time_ms - before.time_ms) as f64 / 1000.0;
+        let flew = last_seen.distance_ft(net) >= 15.0
+            && (to.x_ft() - last_seen.x_ft()) * s > 0.0
+            && last_seen.distance_ft(to) / gap_s >= UNSEEN_SHOT_SPEED_FT_S;
+        let from = if flew {
+            last_seen
+        } else {
+            // Shot from where the attacker now stands, the puck at the goalie's pads.
+            let goalie = self.goalie_of(team.opponent(), skaters);
+            let at_pads = goalie
+                .is_some_and(|g| g.position.distance_ft(to) <= UNSEEN_SHOT_AT_PADS_FT)
+                && to.distance_ft(net) <= UNSEEN_SHOT_AT_PADS_FT + 3.0
+                // Not a puck in the net, seen through the noise a foot or two out.
+                && to.x_ft() * s <= GOAL_LINE_X_FT - UNSEEN_SHOT_IN_FRONT_FT;
+            match shooter_now {
+                Some(at)
+                    if at_pads
+                        && in_front(at)
+                        && in_zone(at)
+                        && at.distance_ft(net) > to.distance_ft(net) =>
+                {
+                    at
+                }
+                _ => return,
+            }
+        };
+        let flight_ms = (from.distance_ft(to) / UNSEEN_SHOT_ASSUMED_SPEED_FT_S * 1000.0) as u64;
+        let (released_ms, arrival_ms) = if flew {
+            (
+                before.time_ms + 33,
+                (before.time_ms + flight_ms).min(after.time_ms),
+            )
+        } else {
+            (
+                after
+                    .time_ms
+                    .saturating_sub(flight_ms)
+                    .max(before.time_ms + 33),
+                after.time_ms,
+            )
+        };
         let to_line = (GOAL_LINE_X_FT * s - from.x_ft()) / (to.x_ft() - from.x_ft());
         self.release = None;
         self.start_shot(LiveShot {
             shooter,
             end,
-            released_ms: before.time_ms + 33,
+            released_ms,
             release_frame: before.frame,
             origin: from,
-            at_goalie: Some((arrival_ms.min(after.time_ms), frame)),
+            at_goalie: Some((arrival_ms, frame)),
             aim_y_ft: from.y_ft() + (to.y_ft() - from.y_ft()) * to_line,
         });
     }
@@ -1581,7 +1662,7 @@ impl GameEngine {
             self.score_goal_of(shot, Some(event), at_ms, frame, confidence, out);
             return;
         }
-        let Some(shot) = self.goal_shot(end, at_ms, frame, skaters) else {
+        let Some((shot, at_ms)) = self.goal_shot(end, at_ms, frame, skaters, out) else {
             return;
         };
         self.score_goal(shot, at_ms, frame, out);
@@ -1624,31 +1705,52 @@ impl GameEngine {
                 })
     }
 
-    /// The shot behind a goal at `end` scored at `at_ms`: the one followed, else one by the
-    /// attacker who had the puck last (or the nearest to the net).
+    /// The shot behind a goal at `end` whose puck arrived at `at_ms`, and when it arrived: the
+    /// shot followed, else one by the attacker who had the puck last (or the nearest to the
+    /// net). A followed shot whose puck was seen back out in front of the goalie a while after
+    /// it reached him was saved, and the goal came off the rebound, after that sighting.
     fn goal_shot(
         &mut self,
         end: End,
         at_ms: u64,
         frame: u64,
         skaters: &[Holder],
-    ) -> Option<LiveShot> {
-        if let Some(shot) = self.shot.take().filter(|s| s.end == end) {
-            return Some(shot);
-        }
+        out: &mut Vec<RecordChange>,
+    ) -> Option<(LiveShot, u64)> {
         let team = self.attacker_of(end);
-        let scorer = self
-            .last_holder_of(team)
-            .or_else(|| nearest_skater(skaters, end.net_centre(), |p| p.team == team))?;
-        Some(LiveShot {
+        let s = end.sign();
+        let mut rebound_from = None;
+        if let Some(shot) = self.shot.take().filter(|s| s.end == end) {
+            let back_out = shot.at_goalie.and_then(|(reached_ms, _)| {
+                self.puck
+                    .between(reached_ms + REBOUND_GOAL_AFTER_MS, u64::MAX)
+                    .filter(|p| p.x_ft * s < GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT)
+                    .last()
+                    .map(|p| (reached_ms, p.time_ms))
+            });
+            let Some((reached_ms, seen_ms)) = back_out else {
+                return Some((shot, at_ms));
+            };
+            let goalie = self.goalie_of(team.opponent(), skaters);
+            self.save(shot, goalie, Detail::SAVE_REBOUND, reached_ms, frame, out);
+            rebound_from = Some(seen_ms);
+        }
+        let near_net = || nearest_skater(skaters, end.net_centre(), |p| p.team == team);
+        let scorer = match rebound_from {
+            Some(_) => near_net(),
+            None => self.last_holder_of(team).or_else(near_net),
+        }?;
+        let at_ms = rebound_from.map_or(at_ms, |seen_ms| at_ms.max(seen_ms + 33));
+        let shot = LiveShot {
             shooter: scorer,
             end,
-            released_ms: at_ms.saturating_sub(200),
+            released_ms: rebound_from.unwrap_or(at_ms.saturating_sub(200)),
             release_frame: frame.saturating_sub(20),
             origin: scorer.position,
             at_goalie: None,
             aim_y_ft: 0.0,
-        })
+        };
+        Some((shot, at_ms))
     }
 
     /// The last shot at `end`, judged wide or blocked (or, with `frozen`, saved and frozen) no
@@ -1705,16 +1807,16 @@ impl GameEngine {
         let at_ms = visit.crossed_ms.unwrap_or(visit.last_ms);
         let frame = visit.last_frame;
         let reason = "play restarted at centre ice: the puck went in";
-        let (shot, logged) = match self.reopen_as_goal(
+        let (shot, logged, at_ms) = match self.reopen_as_goal(
             visit.end,
             visit.entered_ms.saturating_sub(1500),
             true,
             reason,
             out,
         ) {
-            Some((shot, event)) => (shot, Some(event)),
-            None => match self.goal_shot(visit.end, at_ms, frame, skaters) {
-                Some(shot) => (shot, None),
+            Some((shot, event)) => (shot, Some(event), at_ms),
+            None => match self.goal_shot(visit.end, at_ms, frame, skaters, out) {
+                Some((shot, at_ms)) => (shot, None, at_ms),
                 None => return false,
             },
         };
@@ -2137,6 +2239,12 @@ fn holder(track: &RinkTrack) -> Option<Holder> {
         team: track.team?,
         position: track.position,
     })
+}
+
+/// Whether a shot at the net at `end` may come from `point`: the attacking zone, or just
+/// outside its blue line.
+fn in_shooting_range(point: RinkPoint, end: End) -> bool {
+    point.x_ft() * end.sign() >= BLUE_LINE_X_FT - 5.0
 }
 
 /// The end of the rink on the side of `x_ft`.

@@ -830,3 +830,95 @@ fn a_shot_that_bounces_hard_off_a_defender_is_blocked_by_him() {
         Some(12)
     );
 }
+
+#[test]
+fn a_puck_hidden_at_the_goalie_and_put_in_from_the_crease_a_second_later_is_a_save_and_a_rebound_goal()
+ {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    let released = scene.now();
+    scene.fly((61.8, 4.0), (85.0, 1.0), 100.0, None);
+    // The goalie has it, out of sight; a second later it is glimpsed in the crease, on the
+    // stick of a home skater who puts it in.
+    scene.hold(30, None);
+    scene.put(2, 81.0, -3.0);
+    scene.hold(2, Some((82.0, -2.0)));
+    let rebound_shot = scene.now();
+    scene.fly((82.0, -2.0), (91.0, 0.0), 60.0, None);
+    scene.hold(40, Some((91.0, 0.0)));
+    let shots: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Shot)
+        .collect();
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(
+        shots[0].has_detail1(&Detail::SHOT_ON_NET_SAVED),
+        "{shots:?}"
+    );
+    assert_shot_by(&shots[0], 1, released);
+    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert!(at(&shots[1]).abs_diff(rebound_shot) <= 300, "{shots:?}");
+    assert!(scene.find(EventType::Save, None).is_some());
+    let goal = scene.find(EventType::Goal, None).expect("goal");
+    assert_home_goal_near(&goal, rebound_shot, 300);
+}
+
+#[test]
+fn a_dump_in_taken_in_stride_and_shot_at_once_is_a_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Home skater 1 dumps it in from the neutral zone; skater 2 meets it at the top of the
+    // circle and, without settling it, shoots it on, wide of the net.
+    scene.carry(1, (-8.0, 0.0), (10.0, 10.0), 20.0);
+    scene.put(2, 50.0, 20.0);
+    scene.fly((11.8, 10.0), (50.0, 20.0), 60.0, None);
+    scene.hold(1, Some((50.5, 20.0)));
+    let released = scene.now();
+    // Wide of the far post, on past the goal line.
+    scene.fly((50.5, 20.0), (92.0, 6.0), 90.0, None);
+    scene.hold(30, Some((93.0, 6.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_MISSED), "{shot:?}");
+    assert_shot_by(&shot, 2, released);
+}
+
+#[test]
+fn a_shot_in_flight_when_the_period_ends_is_still_logged_on_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (50.0, 4.0), 20.0);
+    let released = scene.now();
+    scene.fly((51.8, 4.0), (75.0, 2.0), 100.0, None);
+    // The buzzer: the puck is lost from sight and everyone leaves the ice.
+    let everyone = std::mem::take(&mut scene.people);
+    scene.hold(20, None);
+    scene.people = everyone;
+    assert!(scene.find(EventType::Intermission, None).is_some());
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, released);
+    assert!(scene.find(EventType::Save, None).is_some());
+}
+
+#[test]
+fn a_puck_carried_in_unseen_and_next_seen_at_the_pads_with_the_carrier_feet_away_was_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (72.0, 12.0), 20.0);
+    // Carried on unseen for a second (too slowly for a shot to have covered the way), shot from
+    // the inside of the circle, and next seen bouncing off the goalie's pads.
+    for k in 1..=30 {
+        let f = f64::from(k) / 30.0;
+        scene.put(1, 72.0 + 5.0 * f, 12.0 - 2.0 * f);
+        scene.step(None);
+    }
+    let shot_at = scene.now();
+    scene.fly((85.0, 1.5), (80.0, -6.0), 15.0, None);
+    scene.hold(30, Some((80.0, -6.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, shot_at);
+    assert!(scene.find(EventType::Save, None).is_some());
+}
