@@ -250,10 +250,11 @@ const REBOUND_GOAL_AFTER_MS: u64 = 700;
 const AIM_MIN_SPEED_FT_S: f64 = 20.0;
 
 /// A puck unseen at least this long that reappears in front of the net, having covered the way
-/// at this average speed or more, was shot there; its arrival is dated at a typical shot's speed.
+/// at this average speed or more, was shot there.
 const UNSEEN_SHOT_GAP_MS: u64 = 250;
 const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
-const UNSEEN_SHOT_ASSUMED_SPEED_FT_S: f64 = 90.0;
+/// A typical shot's speed, at which a shot's flight is timed when it was not seen.
+const TYPICAL_SHOT_SPEED_FT_S: f64 = 90.0;
 /// An attacker this close to where the puck turns up may have carried it there.
 const UNSEEN_SHOT_CARRY_FT: f64 = 8.0;
 /// How close to the goalie a puck turning up after a gap is at his pads.
@@ -583,9 +584,8 @@ impl GameEngine {
             self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
             return;
         }
-        let flight_ms = shot.origin.distance_ft(shot.end.net_centre())
-            / UNSEEN_SHOT_ASSUMED_SPEED_FT_S
-            * 1000.0;
+        let flight_ms =
+            shot.origin.distance_ft(shot.end.net_centre()) / TYPICAL_SHOT_SPEED_FT_S * 1000.0;
         let reached_ms = shot
             .at_goalie
             .map_or(shot.released_ms + flight_ms as u64, |(at, _)| at);
@@ -1304,7 +1304,7 @@ impl GameEngine {
                 _ => return,
             }
         };
-        let flight_ms = (from.distance_ft(to) / UNSEEN_SHOT_ASSUMED_SPEED_FT_S * 1000.0) as u64;
+        let flight_ms = (from.distance_ft(to) / TYPICAL_SHOT_SPEED_FT_S * 1000.0) as u64;
         let (released_ms, arrival_ms) = if flew {
             (
                 before.time_ms + 33,
@@ -1720,7 +1720,7 @@ impl GameEngine {
         let team = self.attacker_of(end);
         let s = end.sign();
         let mut rebound_from = None;
-        if let Some(shot) = self.shot.take().filter(|s| s.end == end) {
+        if let Some(shot) = self.shot.take().filter(|shot| shot.end == end) {
             let back_out = shot.at_goalie.and_then(|(reached_ms, _)| {
                 self.puck
                     .between(reached_ms + REBOUND_GOAL_AFTER_MS, u64::MAX)
