@@ -281,6 +281,11 @@ const REST_MIN_SAMPLES: usize = 8;
 /// Stray observations in a row tolerated while dating the arrival of a puck found at rest by
 /// the robust view.
 const ARRIVAL_STRAYS: usize = 3;
+/// A puck seen twice in a row this far in front of the goal line was not in yet …
+const ARRIVAL_OUT_FRONT_FT: f64 = 2.0;
+/// … and if it was then unseen for longer than this before it was found in the net, it went in
+/// during that gap.
+const ARRIVAL_HIDDEN_GAP_MS: u64 = 300;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
@@ -1638,11 +1643,19 @@ impl GameEngine {
             .shot
             .filter(|s| s.end == end)
             .map_or(0, |s| s.released_ms);
-        let at_ms = self
+        let arrived_ms = self
             .puck
             .arrival(fix.point(), 7.0, strays)
-            .unwrap_or(now.saturating_sub(350))
-            .max(last_played_ms);
+            .unwrap_or(now.saturating_sub(350));
+        // Nor while the puck was still seen clearly out in front of the line, before it went
+        // unseen a while (it went in then, hidden).
+        let out_front_ms = self
+            .puck
+            .arrived_unseen_after(arrived_ms, ARRIVAL_HIDDEN_GAP_MS, |p| {
+                p.x_ft * end.sign() < GOAL_LINE_X_FT - ARRIVAL_OUT_FRONT_FT
+            })
+            .unwrap_or(0);
+        let at_ms = arrived_ms.max(out_front_ms).max(last_played_ms);
         if self.came_round_the_net(end, at_ms) || self.came_in_wide(end, at_ms) {
             return;
         }

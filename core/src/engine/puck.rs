@@ -103,6 +103,27 @@ impl PuckMotion {
         oldest
     }
 
+    /// When the puck, seen in two observations in a row that both satisfy `outside` (clearly
+    /// somewhere it was not yet where it came to rest) and then unseen for more than
+    /// `min_gap_ms`, got there: the middle of the last such gap since `since_ms`.
+    pub fn arrived_unseen_after(
+        &self,
+        since_ms: u64,
+        min_gap_ms: u64,
+        outside: impl Fn(&PuckSample) -> bool,
+    ) -> Option<u64> {
+        let recent: Vec<&PuckSample> = self
+            .samples
+            .iter()
+            .filter(|s| s.time_ms >= since_ms)
+            .collect();
+        recent
+            .windows(3)
+            .rev()
+            .find(|w| outside(w[0]) && outside(w[1]) && w[2].time_ms - w[1].time_ms > min_gap_ms)
+            .map(|w| (w[1].time_ms + w[2].time_ms) / 2)
+    }
+
     /// When the puck most likely arrived within `radius_ft` of `point`: the start of the run of
     /// observations there (see [`Self::near_since`]) or, when the puck was unseen just before
     /// that run, the middle of the gap (it arrived while hidden).

@@ -866,6 +866,24 @@ fn a_puck_hidden_at_the_goalie_and_put_in_from_the_crease_a_second_later_is_a_sa
 }
 
 #[test]
+fn a_goal_glimpsed_in_front_of_the_line_before_it_went_in_unseen_is_dated_after_the_glimpse() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (85.0, 1.0), 100.0, None);
+    // Lost at the goalie, glimpsed loose 3 ft in front of the line, lost again for a second,
+    // then found at rest in the net: it went in during that second, not before the glimpse.
+    scene.hold(25, None);
+    scene.hold(2, Some((86.0, -2.0)));
+    let glimpsed = scene.now();
+    scene.hold(30, None);
+    let found = scene.now();
+    scene.hold(40, Some((91.0, 0.0)));
+    let goal = scene.find(EventType::Goal, None).expect("goal");
+    assert_home_goal_near(&goal, (glimpsed + found) / 2, 600);
+}
+
+#[test]
 fn a_dump_in_taken_in_stride_and_shot_at_once_is_a_shot() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
