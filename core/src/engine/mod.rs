@@ -281,6 +281,10 @@ const REST_MIN_SAMPLES: usize = 8;
 /// Stray observations in a row tolerated while dating the arrival of a puck found at rest by
 /// the robust view.
 const ARRIVAL_STRAYS: usize = 3;
+/// … and by the fitted line: a lone stray (another candidate taken for the puck for a frame)
+/// must not cut the run short, or a goal seen going in and then hidden for a while is dated
+/// at the end of its hiding.
+const SETTLED_ARRIVAL_STRAYS: usize = 1;
 /// A puck seen twice in a row this far in front of the goal line was not in yet …
 const ARRIVAL_OUT_FRONT_FT: f64 = 2.0;
 /// … and if it was then unseen for longer than this before it was found in the net, it went in
@@ -1621,9 +1625,9 @@ impl GameEngine {
         }
         // At rest by the fitted line; or, when stray observations (another candidate taken for
         // the puck now and then) upset the line, by the robust view, whose arrival then
-        // tolerates a few of them too.
+        // tolerates a few more of them.
         let (fix, strays) = match settled.filter(|f| f.speed() < 8.0) {
-            Some(fix) => (fix, 0),
+            Some(fix) => (fix, SETTLED_ARRIVAL_STRAYS),
             None => match self
                 .puck
                 .rest(now, SETTLED_WINDOW_MS, REST_RADIUS_FT, REST_MIN_SAMPLES)

@@ -884,6 +884,31 @@ fn a_goal_glimpsed_in_front_of_the_line_before_it_went_in_unseen_is_dated_after_
 }
 
 #[test]
+fn a_goal_seen_going_in_then_hidden_is_dated_when_it_went_in_despite_a_stray_sighting() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (91.0, 0.0), 100.0, None);
+    let went_in = scene.now();
+    // Hidden in the net for a second; found again, seen with the usual scatter, except that
+    // another candidate out in front is taken for it for one frame.
+    scene.hold(30, None);
+    let scatter = [
+        (1.5, 0.0),
+        (-1.5, 0.5),
+        (0.0, -1.5),
+        (0.7, 1.5),
+        (-0.8, -1.0),
+    ];
+    for k in 0..40 {
+        let (dx, dy) = scatter[k % scatter.len()];
+        scene.step(Some(if k == 2 { (84.0, 5.0) } else { (91.0 + dx, dy) }));
+    }
+    let goal = scene.find(EventType::Goal, None).expect("goal");
+    assert_home_goal_near(&goal, went_in, 300);
+}
+
+#[test]
 fn a_dump_in_taken_in_stride_and_shot_at_once_is_a_shot() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
