@@ -348,6 +348,12 @@ pub struct GameEngine {
 
 /// Distance of a dot's puck to count as on it.
 const ON_DOT_FT: f64 = 3.0;
+/// A faceoff's puck is dropped once it is this far off the dot, or this far and this fast (the
+/// line fitted to a few noisy sightings of a puck at rest strays 4 ft now and then, at a speed
+/// the noise fakes).
+const DROPPED_FT: f64 = 6.0;
+const DROPPED_MOVING_FT: f64 = 5.0;
+const DROPPED_MOVING_SPEED_FT_S: f64 = 10.0;
 /// The goalie's area in front of the net: this far out from the goal line and this wide.
 const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
 const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
@@ -827,8 +833,9 @@ impl GameEngine {
         };
         let moved = fix.point().distance_ft(dot.position());
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
-        // needs a clear move.
-        let dropped = moved > 6.0 || (moved > 4.0 && fix.speed() > 10.0);
+        // needs a clear move — far off the dot, or well off it and moving.
+        let dropped = moved > DROPPED_FT
+            || (moved > DROPPED_MOVING_FT && fix.speed() > DROPPED_MOVING_SPEED_FT_S);
         if !dropped {
             return;
         }

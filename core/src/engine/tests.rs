@@ -242,6 +242,35 @@ fn the_opening_faceoff_is_won_by_the_team_that_gets_the_puck() {
 }
 
 #[test]
+fn a_few_sightings_of_something_beside_the_dot_are_no_faceoff_drop() {
+    let mut scene = Scene::new();
+    scene.put(1, -3.0, 0.0);
+    scene.put(11, 3.0, 0.0);
+    scene.hold(45, Some((0.0, 0.0)));
+    // Three sightings of something else beside the dot (a skate): the line through the last
+    // few sightings ends 4.6 ft off it, as if the puck were leaving at 20 ft/s.
+    for y in [4.0, 5.0, 5.5] {
+        scene.step(Some((0.0, y)));
+    }
+    scene.hold(30, Some((0.0, 0.0)));
+    let dropped_ms = scene.now();
+    scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
+    scene.put(1, -8.0, 0.0);
+    scene.hold(100, Some((-6.2, 0.0)));
+    let faceoffs: Vec<GameEvent> = scene
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == EventType::Faceoff)
+        .collect();
+    assert_eq!(faceoffs.len(), 1, "{faceoffs:?}");
+    assert!(
+        at(&faceoffs[0]).abs_diff(dropped_ms) <= 150,
+        "dropped at {dropped_ms} ms: {:?}",
+        faceoffs[0]
+    );
+}
+
+#[test]
 fn a_shot_that_rests_in_the_net_is_a_goal_logged_as_benchsight_does() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
