@@ -166,17 +166,21 @@ impl Scene {
 
     /// Exactly two faceoffs so far, the second the one after a goal.
     fn assert_second_faceoff_after_goal(&self) {
-        let faceoffs: Vec<GameEvent> = self
-            .events()
-            .into_iter()
-            .filter(|e| e.event_type == EventType::Faceoff)
-            .collect();
+        let faceoffs: Vec<GameEvent> = self.all(EventType::Faceoff);
         assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
         assert!(
             faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_GOAL),
             "{:?}",
             faceoffs[1]
         );
+    }
+
+    /// The events of one type so far, in order.
+    fn all(&self, event_type: EventType) -> Vec<GameEvent> {
+        self.events()
+            .into_iter()
+            .filter(|e| e.event_type == event_type)
+            .collect()
     }
 
     fn events(&self) -> Vec<GameEvent> {
@@ -257,11 +261,7 @@ fn a_few_sightings_of_something_beside_the_dot_are_no_faceoff_drop() {
     scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
     scene.put(1, -8.0, 0.0);
     scene.hold(100, Some((-6.2, 0.0)));
-    let faceoffs: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Faceoff)
-        .collect();
+    let faceoffs: Vec<GameEvent> = scene.all(EventType::Faceoff);
     assert_eq!(faceoffs.len(), 1, "{faceoffs:?}");
     assert!(
         at(&faceoffs[0]).abs_diff(dropped_ms) <= 150,
@@ -416,11 +416,7 @@ fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
             .all(|e| e.detail2 != Some(Detail::STOPPAGE_GOALIE_STOPPAGE)),
         "goalie stoppage retracted"
     );
-    let shots: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Shot)
-        .collect();
+    let shots: Vec<GameEvent> = scene.all(EventType::Shot);
     assert_eq!(shots.len(), 1, "the same shot, amended: {shots:?}");
     assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{:?}", shots[0]);
     let goal = scene.find(EventType::Goal, None).expect("goal");
@@ -716,11 +712,7 @@ fn play_that_resumes_without_a_faceoff_seen_leaves_the_next_hidden_goal_to_be_sc
     scene.put(1, -3.0, 0.0);
     scene.put(11, 3.0, 0.0);
     scene.hold(45, Some((0.0, 0.0)));
-    let goals: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Goal)
-        .collect();
+    let goals: Vec<GameEvent> = scene.all(EventType::Goal);
     assert_eq!(goals.len(), 2, "{goals:?}");
     assert_home_goal_near(&goals[1], last_seen, 100);
 }
@@ -833,11 +825,7 @@ fn a_shooter_skating_after_his_shot_does_not_take_it_back_as_it_leaves() {
     // Round the boards behind the net and out the other side.
     scene.fly((99.5, 2.2), (80.0, -10.0), 45.0, None);
     scene.hold(30, Some((80.0, -10.0)));
-    let shots: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Shot)
-        .collect();
+    let shots: Vec<GameEvent> = scene.all(EventType::Shot);
     assert_eq!(shots.len(), 1, "{shots:?}");
 }
 
@@ -876,11 +864,7 @@ fn a_puck_hidden_at_the_goalie_and_put_in_from_the_crease_a_second_later_is_a_sa
     let rebound_shot = scene.now();
     scene.fly((82.0, -2.0), (91.0, 0.0), 60.0, None);
     scene.hold(40, Some((91.0, 0.0)));
-    let shots: Vec<GameEvent> = scene
-        .events()
-        .into_iter()
-        .filter(|e| e.event_type == EventType::Shot)
-        .collect();
+    let shots: Vec<GameEvent> = scene.all(EventType::Shot);
     assert_eq!(shots.len(), 2, "{shots:?}");
     assert!(
         shots[0].has_detail1(&Detail::SHOT_ON_NET_SAVED),
