@@ -170,6 +170,14 @@ struct LiveShot {
     aim_y_ft: f64,
 }
 
+impl LiveShot {
+    /// When its puck would reach the net flying at `speed_ft_s` all the way.
+    fn at_net_ms(&self, speed_ft_s: f64) -> u64 {
+        let flight_s = self.origin.distance_ft(self.end.net_centre()) / speed_ft_s;
+        self.released_ms + (flight_s * 1000.0) as u64
+    }
+}
+
 #[derive(Debug, Clone)]
 struct PendingFaceoff {
     drop_ms: u64,
@@ -255,6 +263,10 @@ const UNSEEN_SHOT_GAP_MS: u64 = 250;
 const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
 /// A typical shot's speed, at which a shot's flight is timed when it was not seen.
 const TYPICAL_SHOT_SPEED_FT_S: f64 = 90.0;
+/// No new shot is looked for this soon after one was judged (its puck still moves on).
+const NEXT_SHOT_AFTER_MS: u64 = 500;
+/// No shot is slower: a followed shot's puck that reaches the net later was stopped on its way.
+const SLOWEST_SHOT_SPEED_FT_S: f64 = 30.0;
 /// An attacker this close to where the puck turns up may have carried it there.
 const UNSEEN_SHOT_CARRY_FT: f64 = 8.0;
 /// How close to the goalie a puck turning up after a gap is at his pads.
@@ -290,6 +302,9 @@ const ARRIVAL_OUT_FRONT_FT: f64 = 2.0;
 /// … and if it was then unseen for longer than this before it was found in the net, it went in
 /// during that gap.
 const ARRIVAL_HIDDEN_GAP_MS: u64 = 300;
+/// A skater at the puck this long after a shot was judged played it on (sooner, it is the one
+/// who blocked it, or the shot passing him).
+const PLAYED_AFTER_CLOSE_MS: u64 = 300;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
@@ -599,11 +614,9 @@ impl GameEngine {
             self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
             return;
         }
-        let flight_ms =
-            shot.origin.distance_ft(shot.end.net_centre()) / TYPICAL_SHOT_SPEED_FT_S * 1000.0;
         let reached_ms = shot
             .at_goalie
-            .map_or(shot.released_ms + flight_ms as u64, |(at, _)| at);
+            .map_or(shot.at_net_ms(TYPICAL_SHOT_SPEED_FT_S), |(at, _)| at);
         // The ice is empty by now: the goalie is not named.
         self.save(shot, None, Detail::SAVE_REBOUND, reached_ms, frame, out);
     }
@@ -1134,7 +1147,7 @@ impl GameEngine {
         // A puck still flying on from a shot that was already judged is not a new shot.
         if self.release.is_some_and(|r| {
             matches!(r.kind, ReleaseKind::Rebound | ReleaseKind::Shot) && !picked_up(&r)
-        }) || now < self.shot_closed_ms + 1000
+        }) || now < self.shot_closed_ms + NEXT_SHOT_AFTER_MS
         {
             return;
         }
@@ -1191,7 +1204,7 @@ impl GameEngine {
     /// `detect_shot` to measure its flight: when the puck arrives there, its flight is read back
     /// from the observations (where it left the stick, how fast, aimed where).
     fn detect_close_shot(&mut self, frame: u64, now: u64, fix: PuckFix, skaters: &[Holder]) {
-        if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
+        if self.shot.is_some() || now < self.shot_closed_ms + NEXT_SHOT_AFTER_MS {
             return;
         }
         let end = end_towards(fix.x_ft);
@@ -1253,7 +1266,7 @@ impl GameEngine {
     /// it, carried unseen towards the net, stands feet away (a shot from close in, hidden with
     /// the puck's approach).
     fn detect_unseen_shot(&mut self, frame: u64, now: u64, seen: RinkPoint, skaters: &[Holder]) {
-        if self.shot.is_some() || now < self.shot_closed_ms + 1000 {
+        if self.shot.is_some() || now < self.shot_closed_ms + NEXT_SHOT_AFTER_MS {
             return;
         }
         let Some((before, after)) = self
@@ -1673,6 +1686,7 @@ impl GameEngine {
         // A shot judged wide or blocked a moment ago that ends up in the net was a goal after
         // all (the puck was hidden or the judgement fooled by the noise): amend it.
         if self.shot.as_ref().is_none_or(|s| s.end != end)
+            && !self.played_since_closed(at_ms)
             && let Some((shot, event)) = self.reopen_as_goal(
                 end,
                 now.saturating_sub(2500),
@@ -1732,7 +1746,9 @@ impl GameEngine {
     /// The shot behind a goal at `end` whose puck arrived at `at_ms`, and when it arrived: the
     /// shot followed, else one by the attacker who had the puck last (or the nearest to the
     /// net). A followed shot whose puck was seen back out in front of the goalie a while after
-    /// it reached him was saved, and the goal came off the rebound, after that sighting.
+    /// it reached him (or, not seen there, after it would have reached the net, when it came in
+    /// later than the slowest shot flies) was saved, and the goal came off the rebound, after
+    /// that sighting.
     fn goal_shot(
         &mut self,
         end: End,
@@ -1745,7 +1761,14 @@ impl GameEngine {
         let s = end.sign();
         let mut rebound_from = None;
         if let Some(shot) = self.shot.take().filter(|shot| shot.end == end) {
-            let back_out = shot.at_goalie.and_then(|(reached_ms, _)| {
+            // When it reached the goalie: as seen; or, when it was not seen there and came in
+            // later than the slowest shot would have, at a typical shot's speed (it was stopped
+            // in front and went in off a rebound).
+            let reached_ms = shot.at_goalie.map(|(ms, _)| ms).or_else(|| {
+                (at_ms > shot.at_net_ms(SLOWEST_SHOT_SPEED_FT_S))
+                    .then(|| shot.at_net_ms(TYPICAL_SHOT_SPEED_FT_S))
+            });
+            let back_out = reached_ms.and_then(|reached_ms| {
                 self.puck
                     .between(reached_ms + REBOUND_GOAL_AFTER_MS, u64::MAX)
                     .filter(|p| p.x_ft * s < GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT)
@@ -1775,6 +1798,22 @@ impl GameEngine {
             aim_y_ft: 0.0,
         };
         Some((shot, at_ms))
+    }
+
+    /// Whether a skater was at the puck after the last judged shot was closed (past the moment
+    /// of its judgement) and before `until_ms`: the puck was played on, and a goal after that
+    /// came from a new shot, not from the judged one.
+    fn played_since_closed(&self, until_ms: u64) -> bool {
+        self.last_closed.as_ref().is_some_and(|closed| {
+            // Judged when it was closed, or (closed late, its puck unseen) when it got there.
+            let judged_ms = closed
+                .closed_ms
+                .min(closed.shot.at_net_ms(TYPICAL_SHOT_SPEED_FT_S));
+            let from_ms = judged_ms + PLAYED_AFTER_CLOSE_MS;
+            self.at_puck
+                .iter()
+                .any(|&(t, _)| t > from_ms && t < until_ms)
+        })
     }
 
     /// The last shot at `end`, judged wide or blocked (or, with `frozen`, saved and frozen) no

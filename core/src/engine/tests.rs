@@ -978,3 +978,80 @@ fn a_puck_carried_in_unseen_and_next_seen_at_the_pads_with_the_carrier_feet_away
     assert_shot_by(&shot, 1, shot_at);
     assert!(scene.find(EventType::Save, None).is_some());
 }
+
+#[test]
+fn a_wide_shot_played_on_off_the_boards_and_put_in_is_a_second_shot_not_the_first_one_in() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (56.0, -11.0), 20.0);
+    // Wide of the far post, round the boards behind the net and back along them to home
+    // skater 2, who puts it in at once: the puck unseen on its way in.
+    scene.fly((57.8, -11.0), (99.0, -6.0), 100.0, None);
+    scene.put(2, 83.0, -15.0);
+    scene.fly((99.0, -6.0), (84.4, -16.0), 25.0, None);
+    scene.hold(6, Some((84.4, -16.0)));
+    let second_shot = scene.now();
+    scene.hold(4, None);
+    scene.hold(40, Some((91.0, 0.0)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(shots[0].has_detail1(&Detail::SHOT_MISSED), "{shots:?}");
+    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert!(at(&shots[1]).abs_diff(second_shot) <= 300, "{shots:?}");
+}
+
+#[test]
+fn a_shot_that_reaches_the_net_later_than_any_shot_flies_was_stopped_and_put_in_off_the_rebound() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (53.0, 30.0), 20.0);
+    let released = scene.now();
+    // Lost from sight on its way, glimpsed short of the goalie still coming on, unseen for a
+    // second, then glimpsed out in front of him again on home skater 2's stick, who puts it in.
+    scene.fly((54.8, 30.0), (74.0, 9.6), 80.0, None);
+    scene.hold(16, None);
+    scene.hold(1, Some((80.6, 1.5)));
+    scene.hold(1, Some((83.4, 0.9)));
+    scene.put(2, 80.5, -3.0);
+    scene.hold(28, None);
+    scene.hold(2, Some((81.9, -2.4)));
+    let rebound_shot = scene.now();
+    scene.fly((81.9, -2.4), (91.0, -0.8), 100.0, None);
+    scene.hold(40, Some((91.0, -0.8)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(
+        shots[0].has_detail1(&Detail::SHOT_ON_NET_SAVED),
+        "{shots:?}"
+    );
+    assert_shot_by(&shots[0], 1, released);
+    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert!(at(&shots[1]).abs_diff(rebound_shot) <= 300, "{shots:?}");
+    assert!(scene.find(EventType::Save, None).is_some());
+}
+
+#[test]
+fn a_rebound_shot_half_a_second_after_the_save_is_a_shot_of_its_own() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (85.0, 1.0), 100.0, None);
+    // Kicked out to home skater 2 in the slot, who shoots it straight back at the goalie's pads
+    // and sees it held there.
+    scene.put(2, 66.0, 3.0);
+    scene.fly((85.0, 1.0), (67.8, 3.0), 40.0, None);
+    scene.hold(6, Some((67.8, 3.0)));
+    let rebound_shot = scene.now();
+    scene.fly((67.8, 3.0), (85.5, 0.5), 80.0, None);
+    scene.hold(40, Some((85.5, 0.5)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(
+        shots
+            .iter()
+            .all(|s| s.has_detail1(&Detail::SHOT_ON_NET_SAVED)),
+        "{shots:?}"
+    );
+    assert_shot_by(&shots[1], 2, rebound_shot);
+    assert_eq!(scene.all(EventType::Save).len(), 2);
+}
