@@ -669,6 +669,15 @@ impl GameEngine {
         );
     }
 
+    /// The skaters within reach of the puck at its sightings after `after_ms` and before
+    /// `before_ms` (the last two seconds' are kept).
+    fn at_puck_between(&self, after_ms: u64, before_ms: u64) -> impl Iterator<Item = &Holder> {
+        self.at_puck
+            .iter()
+            .filter(move |(t, _)| *t > after_ms && *t < before_ms)
+            .map(|(_, h)| h)
+    }
+
     /// The skater of `team` within reach of the puck at its last sightings up to `until_ms`
     /// (no more than `window_ms` before it), the latest such.
     fn at_puck_of(&self, team: Team, until_ms: u64, window_ms: u64) -> Option<Holder> {
@@ -1140,9 +1149,8 @@ impl GameEngine {
         // Whether a skater of the attacking team was at the puck since the last release (one
         // who took it in stride, too quickly to be seen in control, and shot it on).
         let picked_up = |r: &Release| {
-            self.at_puck
-                .iter()
-                .any(|(t, h)| *t > r.at_ms + 300 && h.team == team)
+            self.at_puck_between(r.at_ms + 300, u64::MAX)
+                .any(|h| h.team == team)
         };
         // A puck still flying on from a shot that was already judged is not a new shot.
         if self.release.is_some_and(|r| {
@@ -1809,10 +1817,9 @@ impl GameEngine {
             let judged_ms = closed
                 .closed_ms
                 .min(closed.shot.at_net_ms(TYPICAL_SHOT_SPEED_FT_S));
-            let from_ms = judged_ms + PLAYED_AFTER_CLOSE_MS;
-            self.at_puck
-                .iter()
-                .any(|&(t, _)| t > from_ms && t < until_ms)
+            self.at_puck_between(judged_ms + PLAYED_AFTER_CLOSE_MS, until_ms)
+                .next()
+                .is_some()
         })
     }
 

@@ -208,6 +208,17 @@ fn assert_home_goal_near(goal: &GameEvent, expected_ms: u64, tolerance_ms: u64) 
     );
 }
 
+/// The scene's shots are two: the first judged `first`, the second a goal released within
+/// 0.3 s of `second_ms`. Returns them.
+fn assert_shot_then_goal_shot(scene: &Scene, first: &Detail, second_ms: u64) -> Vec<GameEvent> {
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(shots[0].has_detail1(first), "{shots:?}");
+    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert!(at(&shots[1]).abs_diff(second_ms) <= 300, "{shots:?}");
+    shots
+}
+
 /// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
 fn assert_shot_by(shot: &GameEvent, track_id: u64, released_ms: u64) {
     assert_eq!(
@@ -864,15 +875,8 @@ fn a_puck_hidden_at_the_goalie_and_put_in_from_the_crease_a_second_later_is_a_sa
     let rebound_shot = scene.now();
     scene.fly((82.0, -2.0), (91.0, 0.0), 60.0, None);
     scene.hold(40, Some((91.0, 0.0)));
-    let shots: Vec<GameEvent> = scene.all(EventType::Shot);
-    assert_eq!(shots.len(), 2, "{shots:?}");
-    assert!(
-        shots[0].has_detail1(&Detail::SHOT_ON_NET_SAVED),
-        "{shots:?}"
-    );
+    let shots = assert_shot_then_goal_shot(&scene, &Detail::SHOT_ON_NET_SAVED, rebound_shot);
     assert_shot_by(&shots[0], 1, released);
-    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
-    assert!(at(&shots[1]).abs_diff(rebound_shot) <= 300, "{shots:?}");
     assert!(scene.find(EventType::Save, None).is_some());
     let goal = scene.find(EventType::Goal, None).expect("goal");
     assert_home_goal_near(&goal, rebound_shot, 300);
@@ -993,11 +997,7 @@ fn a_wide_shot_played_on_off_the_boards_and_put_in_is_a_second_shot_not_the_firs
     let second_shot = scene.now();
     scene.hold(4, None);
     scene.hold(40, Some((91.0, 0.0)));
-    let shots = scene.all(EventType::Shot);
-    assert_eq!(shots.len(), 2, "{shots:?}");
-    assert!(shots[0].has_detail1(&Detail::SHOT_MISSED), "{shots:?}");
-    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
-    assert!(at(&shots[1]).abs_diff(second_shot) <= 300, "{shots:?}");
+    assert_shot_then_goal_shot(&scene, &Detail::SHOT_MISSED, second_shot);
 }
 
 #[test]
@@ -1018,15 +1018,8 @@ fn a_shot_that_reaches_the_net_later_than_any_shot_flies_was_stopped_and_put_in_
     let rebound_shot = scene.now();
     scene.fly((81.9, -2.4), (91.0, -0.8), 100.0, None);
     scene.hold(40, Some((91.0, -0.8)));
-    let shots = scene.all(EventType::Shot);
-    assert_eq!(shots.len(), 2, "{shots:?}");
-    assert!(
-        shots[0].has_detail1(&Detail::SHOT_ON_NET_SAVED),
-        "{shots:?}"
-    );
+    let shots = assert_shot_then_goal_shot(&scene, &Detail::SHOT_ON_NET_SAVED, rebound_shot);
     assert_shot_by(&shots[0], 1, released);
-    assert!(shots[1].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
-    assert!(at(&shots[1]).abs_diff(rebound_shot) <= 300, "{shots:?}");
     assert!(scene.find(EventType::Save, None).is_some());
 }
 
