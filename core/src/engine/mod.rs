@@ -195,8 +195,30 @@ struct ClosedShot {
     /// Its Shot event as logged.
     event: GameEvent,
     closed_ms: u64,
-    /// For a frozen save: the Save and the goalie stoppage logged with it.
-    freeze: Option<(GameEvent, GameEvent)>,
+    /// What it was judged, with the events logged beside its Shot.
+    judged: Judged,
+}
+
+/// How a closed shot was judged, with the events beside its Shot that a goal proving it wrong
+/// retracts.
+#[derive(Debug, Clone, Copy)]
+enum Judged {
+    /// Wide or blocked: only the Shot was logged.
+    NotOnNet,
+    /// Saved and back out in front: the Save.
+    Rebound(EventId),
+    /// Saved and held: the Save and the goalie stoppage.
+    Frozen(EventId, EventId),
+}
+
+impl Judged {
+    fn logged(self) -> Vec<EventId> {
+        match self {
+            Judged::NotOnNet => vec![],
+            Judged::Rebound(save) => vec![save],
+            Judged::Frozen(save, stoppage) => vec![save, stoppage],
+        }
+    }
 }
 
 /// The puck's latest visit to the mouth of a net, kept until it is seen well away from it: a goal
@@ -1697,7 +1719,7 @@ impl GameEngine {
             && !self.played_since_closed(at_ms)
             && let Some((shot, event)) = self.reopen_as_goal(
                 end,
-                now.saturating_sub(2500),
+                (now.saturating_sub(2500), at_ms),
                 false,
                 "the puck came to rest in the net",
                 out,
@@ -1823,28 +1845,31 @@ impl GameEngine {
         })
     }
 
-    /// The last shot at `end`, judged wide or blocked (or, with `frozen`, saved and frozen) no
-    /// earlier than `since_ms`, turned into a goal: its Save and whistle are retracted and its
-    /// Shot amended to Shot_Goal. Returns the shot and the amended event.
+    /// The last shot at `end`, judged no earlier than `since_ms` wide or blocked, or saved with
+    /// the puck back out when it had in fact come to rest in the net (by `arrived_ms`) already
+    /// (or, with `frozen`, saved and frozen), turned into a goal: its Save and whistle are
+    /// retracted and its Shot amended to Shot_Goal. Returns the shot and the amended event.
     fn reopen_as_goal(
         &mut self,
         end: End,
-        since_ms: u64,
+        (since_ms, arrived_ms): (u64, u64),
         frozen: bool,
         reason: &str,
         out: &mut Vec<RecordChange>,
     ) -> Option<(LiveShot, GameEvent)> {
         let closed = self.last_closed.take()?;
-        if closed.shot.end != end
-            || closed.closed_ms < since_ms
-            || (closed.freeze.is_some() && !frozen)
-        {
+        let reopens = match closed.judged {
+            Judged::NotOnNet => true,
+            Judged::Rebound(_) => arrived_ms <= closed.closed_ms,
+            Judged::Frozen(..) => frozen,
+        };
+        if closed.shot.end != end || closed.closed_ms < since_ms || !reopens {
             self.last_closed = Some(closed);
             return None;
         }
-        for retracted in closed.freeze.iter().flat_map(|(save, stop)| [save, stop]) {
+        for event_id in closed.judged.logged() {
             out.push(RecordChange::Retraction(Retraction {
-                event_id: retracted.event_id,
+                event_id,
                 reason: reason.to_owned(),
             }));
         }
@@ -1879,7 +1904,7 @@ impl GameEngine {
         let reason = "play restarted at centre ice: the puck went in";
         let (shot, logged, at_ms) = match self.reopen_as_goal(
             visit.end,
-            visit.entered_ms.saturating_sub(1500),
+            (visit.entered_ms.saturating_sub(1500), at_ms),
             true,
             reason,
             out,
@@ -1956,11 +1981,12 @@ impl GameEngine {
     ) -> GameEvent {
         let event = self.shot_event(&shot, outcome.clone(), opponent, frame);
         self.shot_closed_ms = self.last_frame.map_or(0, |(_, now)| now);
-        self.last_closed = (outcome != Detail::SHOT_ON_NET_SAVED).then(|| ClosedShot {
+        // A save's own events are noted by `save`.
+        self.last_closed = Some(ClosedShot {
             shot,
             event: event.clone(),
             closed_ms: self.shot_closed_ms,
-            freeze: None,
+            judged: Judged::NotOnNet,
         });
         out.push(RecordChange::Event(event.clone()));
         event
@@ -1974,8 +2000,8 @@ impl GameEngine {
         at_ms: u64,
         frame: u64,
         out: &mut Vec<RecordChange>,
-    ) -> (GameEvent, GameEvent) {
-        let shot_event = self.close_shot(shot, Detail::SHOT_ON_NET_SAVED, goalie, frame, out);
+    ) -> GameEvent {
+        self.close_shot(shot, Detail::SHOT_ON_NET_SAVED, goalie, frame, out);
         let confidence = 0.55 + 0.4 * self.seen_ratio(shot.release_frame, frame);
         let mut players = Vec::new();
         if let Some(g) = goalie {
@@ -1990,7 +2016,10 @@ impl GameEngine {
             .players(players)
             .build(confidence);
         out.push(RecordChange::Event(save.clone()));
-        (shot_event, save)
+        if let Some(closed) = &mut self.last_closed {
+            closed.judged = Judged::Rebound(save.event_id);
+        }
+        save
     }
 
     /// The goalie holds `shot`'s puck (reached at `reached`): a frozen save and the whistle.
@@ -2004,8 +2033,7 @@ impl GameEngine {
         out: &mut Vec<RecordChange>,
     ) {
         let (reached_ms, reached_frame) = reached;
-        let (shot_event, save) =
-            self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
+        let save = self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
         let stoppage = self
             .event(
                 reached_ms + 500,
@@ -2016,12 +2044,9 @@ impl GameEngine {
             .detail2(Detail::STOPPAGE_GOALIE_STOPPAGE)
             .build(confidence);
         out.push(RecordChange::Event(stoppage.clone()));
-        self.last_closed = Some(ClosedShot {
-            shot,
-            event: shot_event,
-            closed_ms: self.shot_closed_ms,
-            freeze: Some((save, stoppage)),
-        });
+        if let Some(closed) = &mut self.last_closed {
+            closed.judged = Judged::Frozen(save.event_id, stoppage.event_id);
+        }
         self.play = Play::Stopped {
             after_goal: false,
             period_start: false,

@@ -1048,3 +1048,33 @@ fn a_rebound_shot_half_a_second_after_the_save_is_a_shot_of_its_own() {
     assert_shot_by(&shots[1], 2, rebound_shot);
     assert_eq!(scene.all(EventType::Save).len(), 2);
 }
+
+#[test]
+fn a_shot_judged_back_out_while_its_puck_lay_in_the_net_is_the_goal_not_a_save() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    let released = scene.now();
+    scene.fly((61.8, 4.0), (91.0, 1.0), 100.0, None);
+    // In the net at once; the appliance takes a skate coming out of the crease for the puck a
+    // few frames running (the puck back out: a save), then finds the puck where it lay.
+    scene.hold(3, Some((91.0, 1.0)));
+    for x in [88.0, 86.0, 84.0, 82.0] {
+        scene.step(Some((x, 1.0 + (91.0 - x) * 0.1)));
+    }
+    scene.hold(40, Some((91.0, 1.0)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 1, "{shots:?}");
+    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert_shot_by(&shots[0], 1, released);
+    assert!(
+        scene.all(EventType::Save).is_empty(),
+        "{:?}",
+        scene.all(EventType::Save)
+    );
+    assert!(
+        scene
+            .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+            .is_some()
+    );
+}
