@@ -327,6 +327,9 @@ const ARRIVAL_HIDDEN_GAP_MS: u64 = 300;
 /// A skater at the puck this long after a shot was judged played it on (sooner, it is the one
 /// who blocked it, or the shot passing him).
 const PLAYED_AFTER_CLOSE_MS: u64 = 300;
+/// A puck found at rest in the net, arrived there no later than this after a save was judged,
+/// was in already: the judgement read sightings of something else (a pad, a skate).
+const IN_NET_AT_JUDGEMENT_MS: u64 = 100;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
@@ -1845,10 +1848,10 @@ impl GameEngine {
         })
     }
 
-    /// The last shot at `end`, judged no earlier than `since_ms` wide or blocked, or saved with
-    /// the puck back out when it had in fact come to rest in the net (by `arrived_ms`) already
-    /// (or, with `frozen`, saved and frozen), turned into a goal: its Save and whistle are
-    /// retracted and its Shot amended to Shot_Goal. Returns the shot and the amended event.
+    /// The last shot at `end`, judged no earlier than `since_ms`, turned into a goal: a shot
+    /// judged wide or blocked; or one judged saved when its puck had in fact come to rest in the
+    /// net (by `arrived_ms`) already; or, with `frozen`, any frozen save. Its Save and whistle
+    /// are retracted and its Shot amended to Shot_Goal. Returns the shot and the amended event.
     fn reopen_as_goal(
         &mut self,
         end: End,
@@ -1858,10 +1861,11 @@ impl GameEngine {
         out: &mut Vec<RecordChange>,
     ) -> Option<(LiveShot, GameEvent)> {
         let closed = self.last_closed.take()?;
+        let in_at_judgement = arrived_ms <= closed.closed_ms + IN_NET_AT_JUDGEMENT_MS;
         let reopens = match closed.judged {
             Judged::NotOnNet => true,
-            Judged::Rebound(_) => arrived_ms <= closed.closed_ms,
-            Judged::Frozen(..) => frozen,
+            Judged::Rebound(_) => in_at_judgement,
+            Judged::Frozen(..) => frozen || in_at_judgement,
         };
         if closed.shot.end != end || closed.closed_ms < since_ms || !reopens {
             self.last_closed = Some(closed);

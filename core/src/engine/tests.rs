@@ -1078,3 +1078,36 @@ fn a_shot_judged_back_out_while_its_puck_lay_in_the_net_is_the_goal_not_a_save()
             .is_some()
     );
 }
+
+#[test]
+fn a_save_judged_frozen_while_its_puck_lay_in_the_net_is_the_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (72.0, 2.0), 20.0);
+    let released = scene.now();
+    // Shot from the slot, unseen on its way; in the net, but three sightings in four are of the
+    // goalie's pad out in front: the puck looks held there (a frozen save and the whistle)
+    // until it is seen lying in the net alone.
+    scene.hold(3, None);
+    for k in 0..30u32 {
+        scene.step(Some(if k % 4 == 3 { (91.0, 1.0) } else { (85.5, 1.0) }));
+    }
+    scene.hold(40, Some((91.0, 1.0)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 1, "{shots:?}");
+    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert_shot_by(&shots[0], 1, released);
+    assert!(
+        scene.all(EventType::Save).is_empty(),
+        "{:?}",
+        scene.all(EventType::Save)
+    );
+    let stoppages = scene.all(EventType::Stoppage);
+    assert!(
+        stoppages
+            .iter()
+            .all(|s| s.has_detail1(&Detail::STOPPAGE_PLAY)
+                && s.detail2 != Some(Detail::STOPPAGE_GOALIE_STOPPAGE)),
+        "{stoppages:?}"
+    );
+}
