@@ -308,6 +308,8 @@ const BLOCKED_OUT_OF_GOALIE_REACH_FT: f64 = 10.0;
 
 /// Whether the puck rests is judged from a line fitted over this much of its last observations.
 const SETTLED_WINDOW_MS: u64 = 700;
+/// How far past the goal line, between the posts, a puck at rest must be to be in the net.
+const IN_NET_BEYOND_LINE_FT: f64 = 0.8;
 /// The robust view of a puck at rest: this many of the window's observations within this
 /// distance of one of them.
 const REST_RADIUS_FT: f64 = 1.0;
@@ -1690,8 +1692,26 @@ impl GameEngine {
             },
         };
         let end = end_towards(fix.x_ft);
-        let beyond_line = fix.x_ft * end.sign() - GOAL_LINE_X_FT;
-        if !(beyond_line > 0.8 && beyond_line < 3.0 && fix.y_ft.abs() < 3.2) {
+        let beyond_line = |x_ft: f64| x_ft * end.sign() - GOAL_LINE_X_FT;
+        if !(beyond_line(fix.x_ft) > IN_NET_BEYOND_LINE_FT
+            && beyond_line(fix.x_ft) < 3.0
+            && fix.y_ft.abs() < 3.2)
+        {
+            return;
+        }
+        // Nor one that only the fitted line carries past it: a puck a goalie draws onto the goal
+        // line and covers there is seen on either side of it, the middle of its sightings no
+        // deeper in than where he holds it.
+        let mut depths: Vec<f64> = self
+            .puck
+            .between(now.saturating_sub(SETTLED_WINDOW_MS), now)
+            .map(|p| beyond_line(p.x_ft))
+            .collect();
+        depths.sort_by(f64::total_cmp);
+        if depths
+            .get(depths.len() / 2)
+            .is_some_and(|&middle| middle <= IN_NET_BEYOND_LINE_FT)
+        {
             return;
         }
         // The goal is when the puck arrived where it rests — not before the shot followed (a puck

@@ -1111,3 +1111,58 @@ fn a_save_judged_frozen_while_its_puck_lay_in_the_net_is_the_goal() {
         "{stoppages:?}"
     );
 }
+
+#[test]
+fn a_puck_the_goalie_draws_onto_the_goal_line_and_covers_there_is_no_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 2.0), 20.0);
+    scene.fly((61.8, 2.0), (81.7, -1.2), 90.0, None);
+    // The goalie draws the rebound back onto the goal line (x = 89) with his glove and covers
+    // it there: the sightings scatter two feet either side of where he holds it, then, after
+    // a moment hidden under him, the first two are deep — the line through them runs on past
+    // the goal line (sightings from a simulated game, mirrored).
+    let drawn = [
+        (83.9, 1.8),
+        (82.4, 0.0),
+        (81.7, 0.3),
+        (85.4, 0.4),
+        (84.5, -0.9),
+        (85.5, -3.0),
+        (86.8, 2.0),
+        (89.7, 1.8),
+        (87.0, 2.2),
+        (88.9, 1.8),
+        (87.1, 1.2),
+        (87.3, -2.0),
+        (87.5, 1.6),
+        (89.1, -2.1),
+        (88.1, -0.3),
+        (89.1, -1.8),
+        (88.0, -0.1),
+        (90.1, -1.5),
+        (88.4, 1.0),
+    ];
+    for puck in drawn {
+        scene.step(Some(puck));
+    }
+    scene.hold(9, None);
+    for puck in [
+        (91.6, 0.2),
+        (92.1, 1.2),
+        (89.1, -0.8),
+        (87.5, 0.0),
+        (88.6, -1.0),
+    ] {
+        scene.step(Some(puck));
+    }
+    for k in 0..40u32 {
+        let noise = [-1.8, 1.6, -0.4, 1.9, -2.2, 0.8][k as usize % 6];
+        scene.step(Some((88.8 + noise, 0.5)));
+    }
+    assert!(
+        scene.all(EventType::Goal).is_empty(),
+        "{:?}",
+        scene.all(EventType::Goal)
+    );
+}
