@@ -376,6 +376,10 @@ pub struct GameEngine {
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
     moving_while_stopped: u32,
+    /// Frames in a row the puck was carried off a dot it was seen at while play was stopped.
+    carried_off_dot: u32,
+    /// Whether the puck was seen at a faceoff dot since play stopped.
+    dot_seen_while_stopped: bool,
     /// The dot the puck has rested on, since when.
     resting_on_dot: Option<(FaceoffDot, u64)>,
     /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
@@ -396,6 +400,9 @@ const ON_DOT_FT: f64 = 3.0;
 const DROPPED_FT: f64 = 6.0;
 const DROPPED_MOVING_FT: f64 = 5.0;
 const DROPPED_MOVING_SPEED_FT_S: f64 = 10.0;
+/// A puck seen at a dot while play is stopped and then moving this fast well off it, a few frames
+/// running, was dropped and is in play.
+const CARRIED_OFF_DOT_FT_S: f64 = 15.0;
 /// The goalie's area in front of the net: this far out from the goal line and this wide.
 const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
 const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
@@ -425,6 +432,8 @@ impl GameEngine {
             goal_watch: None,
             resting_on_dot: None,
             moving_while_stopped: 0,
+            carried_off_dot: 0,
+            dot_seen_while_stopped: false,
             back_in_play: 0,
             shot_closed_ms: 0,
             last_closed: None,
@@ -649,6 +658,8 @@ impl GameEngine {
     }
 
     fn reset_play(&mut self) {
+        self.dot_seen_while_stopped = false;
+        self.carried_off_dot = 0;
         self.controller = None;
         self.release = None;
         self.at_puck.clear();
@@ -844,21 +855,34 @@ impl GameEngine {
         Some(dot)
     }
 
-    /// A puck flying around while play is believed stopped means the faceoff was missed.
+    /// A puck moving around while play is believed stopped means the faceoff was missed: moving
+    /// faster than a puck brought to the dot for a while, or, once it was seen at a dot (the draw
+    /// set up, its drop unseen), carried off it at a skater's pace for a few frames.
     fn resume_if_moving(&mut self, steady: Option<PuckFix>) {
-        let moving = steady.is_some_and(|f| {
-            f.speed() > 25.0
-                && FaceoffDot::nearest(f.point())
-                    .position()
-                    .distance_ft(f.point())
-                    > 10.0
-        });
-        self.moving_while_stopped = if moving {
-            self.moving_while_stopped + 1
-        } else {
-            0
+        let off_dots_at = |min_speed: f64| {
+            steady.is_some_and(|f| {
+                f.speed() > min_speed
+                    && FaceoffDot::nearest(f.point())
+                        .position()
+                        .distance_ft(f.point())
+                        > 10.0
+            })
         };
-        if self.moving_while_stopped >= 10 {
+        let at_dot = steady.is_some_and(|f| {
+            FaceoffDot::nearest(f.point())
+                .position()
+                .distance_ft(f.point())
+                < DROPPED_FT
+        });
+        self.dot_seen_while_stopped |= at_dot;
+        let count = |frames: u32, moving: bool| if moving { frames + 1 } else { 0 };
+        self.moving_while_stopped = count(self.moving_while_stopped, off_dots_at(25.0));
+        self.carried_off_dot = count(
+            self.carried_off_dot,
+            self.dot_seen_while_stopped && off_dots_at(CARRIED_OFF_DOT_FT_S),
+        );
+        if self.moving_while_stopped >= 10 || self.carried_off_dot >= 5 {
+            self.carried_off_dot = 0;
             // Play restarted as if the faceoff had been seen dropped.
             self.moving_while_stopped = 0;
             self.first_faceoff_of_period = false;

@@ -1166,3 +1166,29 @@ fn a_puck_the_goalie_draws_onto_the_goal_line_and_covers_there_is_no_goal() {
         scene.all(EventType::Goal)
     );
 }
+
+#[test]
+fn a_draw_never_seen_dropped_is_in_play_once_the_puck_is_carried_off_the_dot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, -6.0), 20.0);
+    scene.fly((61.8, -6.0), (85.5, -1.0), 90.0, None);
+    scene.hold(40, Some((85.5, -1.0)));
+    assert!(scene.find(EventType::Stoppage, None).is_some());
+    // Taken to the right-hand dot unseen and glimpsed there a moment, the drop unseen; home skater 1
+    // is next seen carrying it off towards the net at a stride's pace, and shoots.
+    scene.hold(90, None);
+    scene.hold(8, Some((69.0, 22.0)));
+    scene.hold(30, None);
+    scene.carry(1, (63.0, 21.0), (70.0, 8.0), 20.0);
+    let released = scene.now();
+    scene.fly((71.2, 6.4), (85.5, 1.0), 90.0, None);
+    scene.hold(40, Some((85.5, 1.0)));
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 2, "{shots:?}");
+    assert!(
+        shots[1].has_detail1(&Detail::SHOT_ON_NET_SAVED),
+        "{shots:?}"
+    );
+    assert_shot_by(&shots[1], 1, released);
+}
