@@ -859,22 +859,15 @@ impl GameEngine {
     /// faster than a puck brought to the dot for a while, or, once it was seen at a dot (the draw
     /// set up, its drop unseen), carried off it at a skater's pace for a few frames.
     fn resume_if_moving(&mut self, steady: Option<PuckFix>) {
-        let off_dots_at = |min_speed: f64| {
-            steady.is_some_and(|f| {
-                f.speed() > min_speed
-                    && FaceoffDot::nearest(f.point())
-                        .position()
-                        .distance_ft(f.point())
-                        > 10.0
-            })
-        };
-        let at_dot = steady.is_some_and(|f| {
-            FaceoffDot::nearest(f.point())
-                .position()
-                .distance_ft(f.point())
-                < DROPPED_FT
+        // How fast the puck moves, and how far from the nearest dot.
+        let motion = steady.map(|f| {
+            let dot = FaceoffDot::nearest(f.point()).position();
+            (f.speed(), dot.distance_ft(f.point()))
         });
-        self.dot_seen_while_stopped |= at_dot;
+        let off_dots_at = |min_speed: f64| {
+            motion.is_some_and(|(speed, from_dot)| speed > min_speed && from_dot > 10.0)
+        };
+        self.dot_seen_while_stopped |= motion.is_some_and(|(_, from_dot)| from_dot < DROPPED_FT);
         let count = |frames: u32, moving: bool| if moving { frames + 1 } else { 0 };
         self.moving_while_stopped = count(self.moving_while_stopped, off_dots_at(25.0));
         self.carried_off_dot = count(

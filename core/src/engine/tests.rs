@@ -219,6 +219,17 @@ fn assert_shot_then_goal_shot(scene: &Scene, first: &Detail, second_ms: u64) -> 
     shots
 }
 
+/// The scene's one shot is skater `track_id`'s goal, released within 0.2 s of `released_ms`,
+/// with no save logged (or left standing).
+fn assert_only_shot_is_the_goal(scene: &Scene, track_id: u64, released_ms: u64) {
+    let shots = scene.all(EventType::Shot);
+    assert_eq!(shots.len(), 1, "{shots:?}");
+    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
+    assert_shot_by(&shots[0], track_id, released_ms);
+    let saves = scene.all(EventType::Save);
+    assert!(saves.is_empty(), "{saves:?}");
+}
+
 /// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
 fn assert_shot_by(shot: &GameEvent, track_id: u64, released_ms: u64) {
     assert_eq!(
@@ -1063,15 +1074,7 @@ fn a_shot_judged_back_out_while_its_puck_lay_in_the_net_is_the_goal_not_a_save()
         scene.step(Some((x, 1.0 + (91.0 - x) * 0.1)));
     }
     scene.hold(40, Some((91.0, 1.0)));
-    let shots = scene.all(EventType::Shot);
-    assert_eq!(shots.len(), 1, "{shots:?}");
-    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
-    assert_shot_by(&shots[0], 1, released);
-    assert!(
-        scene.all(EventType::Save).is_empty(),
-        "{:?}",
-        scene.all(EventType::Save)
-    );
+    assert_only_shot_is_the_goal(&scene, 1, released);
     assert!(
         scene
             .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
@@ -1093,15 +1096,7 @@ fn a_save_judged_frozen_while_its_puck_lay_in_the_net_is_the_goal() {
         scene.step(Some(if k % 4 == 3 { (91.0, 1.0) } else { (85.5, 1.0) }));
     }
     scene.hold(40, Some((91.0, 1.0)));
-    let shots = scene.all(EventType::Shot);
-    assert_eq!(shots.len(), 1, "{shots:?}");
-    assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{shots:?}");
-    assert_shot_by(&shots[0], 1, released);
-    assert!(
-        scene.all(EventType::Save).is_empty(),
-        "{:?}",
-        scene.all(EventType::Save)
-    );
+    assert_only_shot_is_the_goal(&scene, 1, released);
     let stoppages = scene.all(EventType::Stoppage);
     assert!(
         stoppages
