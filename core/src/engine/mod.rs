@@ -406,6 +406,14 @@ const CARRIED_OFF_DOT_FT_S: f64 = 15.0;
 /// The goalie's area in front of the net: this far out from the goal line and this wide.
 const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
 const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
+/// An attacker this near the middle of the net, in front of it, is at point-blank range; the
+/// goalie taking the puck from him within this long of his release stopped his shot. Control is
+/// settled this long after the goalie has the puck (`control_votes` frames).
+const POINT_BLANK_FT: f64 = 12.0;
+const POINT_BLANK_RELEASE_MS: u64 = 700;
+const POINT_BLANK_LAG_MS: u64 = 130;
+/// For this long after a shot was judged, the puck at the goalie is still that shot's.
+const POINT_BLANK_AFTER_SHOT_MS: u64 = 3000;
 
 impl GameEngine {
     /// The game and settings this engine was made for.
@@ -1062,6 +1070,9 @@ impl GameEngine {
         if self.faceoff.is_some() {
             self.settle_faceoff(next.team, out);
         }
+        if self.goalie_took_it_point_blank(frame, now, next) {
+            return;
+        }
         if let Some(shot) = self.shot {
             // Someone stopped the shot before it was judged.
             let s = shot.end.sign();
@@ -1151,6 +1162,56 @@ impl GameEngine {
             _ => {}
         }
         self.controller = Some(next);
+    }
+
+    /// The goalie takes the puck from an attacker who had it at the edge of his crease: a shot
+    /// from point-blank range, its flight of a few feet lost in the noise, already at the goalie
+    /// (not a pass he intercepted). The shot is followed from there (held, out again, in the
+    /// net) as any shot that reached him.
+    fn goalie_took_it_point_blank(&mut self, frame: u64, now: u64, next: Holder) -> bool {
+        // An attacker seen at the puck the goalie has just stopped did not have it: the noise.
+        if self.shot.is_some() || now < self.shot_closed_ms + POINT_BLANK_AFTER_SHOT_MS {
+            return false;
+        }
+        let end = end_towards(next.position.x_ft());
+        let s = end.sign();
+        let depth = next.position.x_ft() * s;
+        let in_crease = (GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT..=GOAL_LINE_X_FT + 0.3)
+            .contains(&depth)
+            && next.position.y_ft().abs() < GOALIE_AREA_HALF_WIDTH_FT;
+        let team = self.attacker_of(end);
+        if !in_crease || next.team == team {
+            return false;
+        }
+        let reached_ms = now.saturating_sub(POINT_BLANK_LAG_MS);
+        let (shooter, released_ms, release_frame, origin) = match (self.controller, self.release) {
+            // Straight off his stick.
+            (Some(c), _) if c.team == team => (c, reached_ms.saturating_sub(33), frame, c.position),
+            (None, Some(r))
+                if r.by.team == team
+                    && now <= r.at_ms + POINT_BLANK_RELEASE_MS
+                    && matches!(r.kind, ReleaseKind::Unknown | ReleaseKind::Pass) =>
+            {
+                (r.by, r.at_ms, r.frame, r.from)
+            }
+            _ => return false,
+        };
+        let point_blank = origin.distance_ft(end.net_centre()) <= POINT_BLANK_FT
+            && origin.x_ft() * s < GOAL_LINE_X_FT;
+        if !point_blank {
+            return false;
+        }
+        self.release = None;
+        self.start_shot(LiveShot {
+            shooter,
+            end,
+            released_ms,
+            release_frame,
+            origin,
+            at_goalie: Some((reached_ms.max(released_ms + 33), frame)),
+            aim_y_ft: 0.0,
+        });
+        true
     }
 
     /// Judges a fresh release once the puck has been seen moving for a few frames.

@@ -1187,3 +1187,39 @@ fn a_draw_never_seen_dropped_is_in_play_once_the_puck_is_carried_off_the_dot() {
     );
     assert_shot_by(&shots[1], 1, released);
 }
+
+#[test]
+fn a_goalie_taking_the_puck_off_an_attacker_at_his_crease_stopped_a_point_blank_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (82.0, -5.0), 20.0);
+    scene.hold(6, Some((83.8, -4.0)));
+    // A flick of two feet into the goalie's pads (too short a flight to read through the
+    // noise), held there.
+    let released = scene.now();
+    scene.fly((83.8, -4.0), (85.5, -0.5), 20.0, None);
+    scene.hold(45, Some((85.5, -0.5)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, released);
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+    let takeaways: Vec<_> = scene
+        .all(EventType::Turnover)
+        .into_iter()
+        .filter(|t| at(t) > released.saturating_sub(1000))
+        .collect();
+    assert!(takeaways.is_empty(), "{takeaways:?}");
+}
+
+#[test]
+fn a_goalie_taking_a_pass_from_the_corner_is_no_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (70.0, -25.0), 20.0);
+    scene.hold(6, Some((71.8, -25.0)));
+    scene.fly((71.8, -25.0), (85.5, -0.5), 40.0, None);
+    scene.hold(45, Some((85.5, -0.5)));
+    assert!(scene.find(EventType::Shot, None).is_none(), "{:?}", scene.events());
+    assert!(scene.find(EventType::Save, None).is_none());
+}
