@@ -287,6 +287,12 @@ const UNSEEN_SHOT_SPEED_FT_S: f64 = 20.0;
 const TYPICAL_SHOT_SPEED_FT_S: f64 = 90.0;
 /// No new shot is looked for this soon after one was judged (its puck still moves on).
 const NEXT_SHOT_AFTER_MS: u64 = 500;
+/// A puck flying at a net was already flying on the same way (at this speed or more, the
+/// directions this close) a step of this long earlier, looked for this many steps back.
+const FLEW_IN_SPEED_FT_S: f64 = 40.0;
+const FLEW_IN_MIN_COS: f64 = 0.95;
+const FLEW_IN_STEP_MS: u64 = 200;
+const FLEW_IN_STEPS: usize = 8;
 /// No shot is slower: a followed shot's puck that reaches the net later was stopped on its way.
 const SLOWEST_SHOT_SPEED_FT_S: f64 = 30.0;
 /// An attacker this close to where the puck turns up may have carried it there.
@@ -1214,6 +1220,28 @@ impl GameEngine {
         true
     }
 
+    /// Whether the puck flying as `fix` at `end`'s net had been flying on the same way since
+    /// before it came into shooting range by `at_ms`: a clearance or a dump-in from the far side
+    /// of the ice that passed the skaters on its way, not a shot from where it was noticed.
+    fn flew_in_from_out_of_range(&self, at_ms: u64, fix: PuckFix, end: End) -> bool {
+        let mut t = at_ms;
+        for _ in 0..FLEW_IN_STEPS {
+            t = t.saturating_sub(FLEW_IN_STEP_MS);
+            let Some(earlier) = self.puck.fix(t, 270, 6) else {
+                return false;
+            };
+            let cos = (earlier.vx * fix.vx + earlier.vy * fix.vy)
+                / (earlier.speed() * fix.speed()).max(1e-9);
+            if earlier.speed() < FLEW_IN_SPEED_FT_S || cos < FLEW_IN_MIN_COS {
+                return false;
+            }
+            if !in_shooting_range(earlier.point(), end) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Judges a fresh release once the puck has been seen moving for a few frames.
     fn classify_release(&mut self, fix: PuckFix) {
         let Some(release) = &mut self.release else {
@@ -1282,6 +1310,9 @@ impl GameEngine {
             }
         };
         if !in_range(origin) {
+            return;
+        }
+        if self.flew_in_from_out_of_range(at_ms, fix, end) {
             return;
         }
         let shooter = recent

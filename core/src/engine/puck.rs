@@ -259,7 +259,7 @@ impl PuckMotion {
         let recent: Vec<&PuckSample> = self
             .samples
             .iter()
-            .filter(|s| now_ms.saturating_sub(s.time_ms) <= window_ms)
+            .filter(|s| s.time_ms <= now_ms && now_ms - s.time_ms <= window_ms)
             .collect();
         if recent.len() < min_samples.max(1) {
             return None;

@@ -1220,6 +1220,27 @@ fn a_goalie_taking_a_pass_from_the_corner_is_no_shot() {
     scene.hold(6, Some((71.8, -25.0)));
     scene.fly((71.8, -25.0), (85.5, -0.5), 40.0, None);
     scene.hold(45, Some((85.5, -0.5)));
-    assert!(scene.find(EventType::Shot, None).is_none(), "{:?}", scene.events());
+    assert!(
+        scene.find(EventType::Shot, None).is_none(),
+        "{:?}",
+        scene.events()
+    );
     assert!(scene.find(EventType::Save, None).is_none());
+}
+
+#[test]
+fn a_clearance_flying_the_length_of_the_ice_past_the_net_is_no_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (-60.0, 10.0), 20.0);
+    scene.hold(6, Some((-61.8, 10.0)));
+    // Fired from deep in home's own half, past every skater, across the far goal line wide of
+    // the net.
+    scene.fly((-61.8, 10.0), (95.0, 7.0), 80.0, None);
+    scene.hold(20, Some((97.0, 7.0)));
+    assert!(
+        scene.find(EventType::Shot, None).is_none(),
+        "{:?}",
+        scene.all(EventType::Shot)
+    );
 }
