@@ -1452,9 +1452,18 @@ impl GameEngine {
             return;
         }
         let gap_s = (after.time_ms - before.time_ms) as f64 / 1000.0;
-        let flew = last_seen.distance_ft(net) >= 15.0
-            && (to.x_ft() - last_seen.x_ft()) * s > 0.0
-            && last_seen.distance_ft(to) / gap_s >= UNSEEN_SHOT_SPEED_FT_S;
+        // Seen flying fast at the net as it vanished, it was shot (wherever it turns up: back out
+        // off the goalie, too).
+        let flying_in = self.puck.fix(before.time_ms, 170, 3).is_some_and(|f| {
+            let to_line = (GOAL_LINE_X_FT * s - f.x_ft) / f.vx;
+            f.speed() >= CLOSE_SHOT_SPEED_FT_S
+                && to_line > 0.0
+                && (f.y_ft + f.vy * to_line).abs() < NET_HALF_WIDTH_FT + 3.0
+        });
+        let flew = flying_in
+            || (last_seen.distance_ft(net) >= 15.0
+                && (to.x_ft() - last_seen.x_ft()) * s > 0.0
+                && last_seen.distance_ft(to) / gap_s >= UNSEEN_SHOT_SPEED_FT_S);
         let from = if flew {
             last_seen
         } else {

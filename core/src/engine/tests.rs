@@ -1244,3 +1244,22 @@ fn a_clearance_flying_the_length_of_the_ice_past_the_net_is_no_shot() {
         scene.all(EventType::Shot)
     );
 }
+
+#[test]
+fn a_shot_seen_flying_at_the_net_then_hidden_and_next_seen_back_out_in_front_was_saved() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (70.2, 15.0), 20.0);
+    scene.hold(6, Some((72.0, 14.0)));
+    // Four frames of its flight, last seen 11 ft from the net, then nothing until it is back
+    // out in front of the goalie.
+    let released = scene.now();
+    scene.fly((72.0, 14.0), (86.0, 2.0), 75.0, Some(80.0));
+    scene.hold(4, None);
+    scene.fly((82.0, 3.0), (78.0, 6.0), 10.0, None);
+    scene.hold(20, Some((78.0, 6.0)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, released);
+    assert!(scene.find(EventType::Save, None).is_some());
+}
