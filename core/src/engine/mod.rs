@@ -1181,12 +1181,8 @@ impl GameEngine {
         }
         let end = end_towards(next.position.x_ft());
         let s = end.sign();
-        let depth = next.position.x_ft() * s;
-        let in_crease = (GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT..=GOAL_LINE_X_FT + 0.3)
-            .contains(&depth)
-            && next.position.y_ft().abs() < GOALIE_AREA_HALF_WIDTH_FT;
         let team = self.attacker_of(end);
-        if !in_crease || next.team == team {
+        if !in_goalie_area(next.position.x_ft(), next.position.y_ft(), end) || next.team == team {
             return false;
         }
         let reached_ms = now.saturating_sub(POINT_BLANK_LAG_MS);
@@ -1547,10 +1543,7 @@ impl GameEngine {
             self.shot = Some(shot);
             return;
         }
-        let in_goalie_area = depth >= GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT
-            && beyond_line <= 0.3
-            && fix.y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT;
-        if in_goalie_area && shot.at_goalie.is_none() {
+        if in_goalie_area(fix.x_ft, fix.y_ft, shot.end) && shot.at_goalie.is_none() {
             shot.at_goalie = Some((self.reached_goalie_ms(&shot, now), frame));
         }
         if shot.at_goalie.is_some() && beyond_line > 0.3 && fix.y_ft.abs() >= 4.2 {
@@ -2476,6 +2469,14 @@ fn holder(track: &RinkTrack) -> Option<Holder> {
         team: track.team?,
         position: track.position,
     })
+}
+
+/// Whether (`x_ft`, `y_ft`) lies in the goalie's area in front of the net at `end` (up to a
+/// little past the goal line, where he reaches back).
+fn in_goalie_area(x_ft: f64, y_ft: f64, end: End) -> bool {
+    let depth = x_ft * end.sign();
+    (GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT..=GOAL_LINE_X_FT + 0.3).contains(&depth)
+        && y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT
 }
 
 /// Whether a shot at the net at `end` may come from `point`: the attacking zone, or just
