@@ -1269,8 +1269,7 @@ impl GameEngine {
         }
         let end = end_towards(fix.vx);
         let s = end.sign();
-        let to_line = (GOAL_LINE_X_FT * s - fix.x_ft) / fix.vx;
-        let y_at_line = fix.y_ft + fix.vy * to_line;
+        let (to_line, y_at_line) = fix.towards_line(GOAL_LINE_X_FT * s);
         if !(to_line > 0.0 && to_line < 1.5 && y_at_line.abs() < 12.0) {
             return;
         }
@@ -1451,10 +1450,10 @@ impl GameEngine {
         // Seen flying fast at the net as it vanished, it was shot (wherever it turns up: back out
         // off the goalie, too).
         let flying_in = self.puck.fix(before.time_ms, 170, 3).is_some_and(|f| {
-            let to_line = (GOAL_LINE_X_FT * s - f.x_ft) / f.vx;
+            let (to_line, y_at_line) = f.towards_line(GOAL_LINE_X_FT * s);
             f.speed() >= CLOSE_SHOT_SPEED_FT_S
                 && to_line > 0.0
-                && (f.y_ft + f.vy * to_line).abs() < NET_HALF_WIDTH_FT + 3.0
+                && y_at_line.abs() < NET_HALF_WIDTH_FT + 3.0
         });
         let flew = flying_in
             || (last_seen.distance_ft(net) >= 15.0

@@ -34,6 +34,13 @@ impl PuckFix {
     pub fn point(&self) -> RinkPoint {
         RinkPoint::clamped(self.x_ft, self.y_ft).unwrap_or(RinkPoint::CENTRE)
     }
+
+    /// Going on as it moves: in how many seconds it meets the line `x = line_x_ft` (negative when
+    /// it moves away from it) and where across (feet from the middle).
+    pub fn towards_line(&self, line_x_ft: f64) -> (f64, f64) {
+        let in_s = (line_x_ft - self.x_ft) / self.vx;
+        (in_s, self.y_ft + self.vy * in_s)
+    }
 }
 
 /// Recent observations of the puck.
