@@ -42,14 +42,22 @@ impl Spot {
     }
 }
 
+/// The side of a cell, in pixels: about a puck's peak wandering from frame to frame.
+const CELL_PX: f32 = 8.0;
+
 impl Default for StaticSpots {
     /// 8 × 8 px cells, half-life about 70 frames.
     fn default() -> Self {
-        Self::new(8.0, 0.99)
+        Self::with_decay(0.99)
     }
 }
 
 impl StaticSpots {
+    /// 8 × 8 px cells whose counts decay by `decay` a frame.
+    pub fn with_decay(decay: f32) -> Self {
+        Self::new(CELL_PX, decay)
+    }
+
     pub fn new(cell_px: f32, decay: f32) -> Self {
         Self {
             cell_px,
