@@ -187,6 +187,12 @@ impl Scene {
         crate::event_scoring::apply_changes(&self.records)
     }
 
+    /// Asserts that the engine logged no event of `event_type` (or retracted every one).
+    fn assert_none(&self, event_type: EventType) {
+        let logged = self.all(event_type);
+        assert!(logged.is_empty(), "{logged:?}");
+    }
+
     fn find(&self, event_type: EventType, detail: Option<&Detail>) -> Option<GameEvent> {
         self.events()
             .into_iter()
@@ -584,11 +590,7 @@ fn a_puck_carried_round_the_net_and_left_against_its_back_is_no_goal() {
     scene.hold(30, None);
     scene.put(1, 96.0, -6.0);
     scene.hold(60, Some((91.5, 0.5)));
-    assert!(
-        scene.find(EventType::Goal, None).is_none(),
-        "{:?}",
-        scene.find(EventType::Goal, None)
-    );
+    scene.assert_none(EventType::Goal);
 }
 
 #[test]
@@ -601,11 +603,7 @@ fn a_puck_that_slides_past_the_post_against_the_side_of_the_net_is_no_goal() {
     scene.fly((61.8, 12.0), (89.0, 5.5), 60.0, None);
     scene.fly((89.0, 5.5), (90.8, 3.0), 15.0, None);
     scene.hold(60, Some((90.8, 3.0)));
-    assert!(
-        scene.find(EventType::Goal, None).is_none(),
-        "{:?}",
-        scene.find(EventType::Goal, None)
-    );
+    scene.assert_none(EventType::Goal);
 }
 
 #[test]
@@ -1155,11 +1153,7 @@ fn a_puck_the_goalie_draws_onto_the_goal_line_and_covers_there_is_no_goal() {
         let noise = [-1.8, 1.6, -0.4, 1.9, -2.2, 0.8][k as usize % 6];
         scene.step(Some((88.8 + noise, 0.5)));
     }
-    assert!(
-        scene.all(EventType::Goal).is_empty(),
-        "{:?}",
-        scene.all(EventType::Goal)
-    );
+    scene.assert_none(EventType::Goal);
 }
 
 #[test]
@@ -1220,11 +1214,7 @@ fn a_goalie_taking_a_pass_from_the_corner_is_no_shot() {
     scene.hold(6, Some((71.8, -25.0)));
     scene.fly((71.8, -25.0), (85.5, -0.5), 40.0, None);
     scene.hold(45, Some((85.5, -0.5)));
-    assert!(
-        scene.find(EventType::Shot, None).is_none(),
-        "{:?}",
-        scene.events()
-    );
+    scene.assert_none(EventType::Shot);
     assert!(scene.find(EventType::Save, None).is_none());
 }
 
@@ -1238,11 +1228,7 @@ fn a_clearance_flying_the_length_of_the_ice_past_the_net_is_no_shot() {
     // the net.
     scene.fly((-61.8, 10.0), (95.0, 7.0), 80.0, None);
     scene.hold(20, Some((97.0, 7.0)));
-    assert!(
-        scene.find(EventType::Shot, None).is_none(),
-        "{:?}",
-        scene.all(EventType::Shot)
-    );
+    scene.assert_none(EventType::Shot);
 }
 
 #[test]
