@@ -218,7 +218,8 @@ struct LastTouch {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    /// Players take their places; the puck drops at `drop_ms`.
+    /// Players take their places; the puck drops once they stand at them, not before
+    /// `drop_ms` (and at the latest `LINE_UP_LIMIT_MS` after it).
     FaceoffSetup {
         dot: FaceoffDot,
         detail: &'static str,
@@ -270,6 +271,10 @@ pub struct GameSim {
 }
 
 const SKATER_MAX_SPEED_FT_S: f64 = 27.0;
+/// A player this close to their place at a faceoff is lined up.
+const LINED_UP_FT: f64 = 2.0;
+/// The longest a linesman waits past the earliest drop for the players to line up.
+const LINE_UP_LIMIT_MS: u64 = 15_000;
 const CARRIER_MAX_SPEED_FT_S: f64 = 23.0;
 const SKATER_ACCEL_FT_S2: f64 = 18.0;
 const STICK_REACH_FT: f64 = 2.5;
@@ -461,7 +466,7 @@ impl GameSim {
                 drop_ms,
             } => {
                 self.move_to_faceoff(dot, dt);
-                if now >= drop_ms {
+                if now >= drop_ms && (self.lined_up(dot) || now >= drop_ms + LINE_UP_LIMIT_MS) {
                     self.drop_puck(dot, detail, now);
                 }
             }
@@ -596,6 +601,15 @@ impl GameSim {
             official.body.steer(spot, 15.0, 12.0, dt);
         }
         self.puck = PuckBody::at_rest(centre);
+    }
+
+    /// Whether every player stands at their place for a faceoff at `dot`: the linesman drops
+    /// the puck only then (after a goal or an icing the players first skate the length of the
+    /// ice to the dot).
+    fn lined_up(&self, dot: FaceoffDot) -> bool {
+        let dot = v2(dot.position());
+        (0..self.players.len())
+            .all(|i| (self.players[i].body.pos - self.faceoff_spot(i, dot)).norm() <= LINED_UP_FT)
     }
 
     fn drop_puck(&mut self, dot: FaceoffDot, detail: &'static str, now: u64) {
@@ -1428,9 +1442,13 @@ impl GameSim {
             .enumerate()
             .filter(|(_, p)| p.role != Role::Goalie && restricted.is_none_or(|t| p.team == t))
             .filter(|(i, p)| {
-                let fresh_release = self
-                    .last_touch
-                    .is_some_and(|t| t.player == *i && now.saturating_sub(t.at_ms) < 300);
+                // A centre draws the puck past himself, back to a teammate: he cannot take it
+                // while the draw is his team's alone.
+                let fresh_release = self.last_touch.is_some_and(|t| {
+                    t.player == *i
+                        && (now.saturating_sub(t.at_ms) < 300
+                            || (t.release == Some(Release::Faceoff) && restricted.is_some()))
+                });
                 !fresh_release
                     && (p.body.pos - self.puck.pos).norm() < STICK_REACH_FT
                     && (self.puck.vel - p.body.vel).norm() < 90.0

@@ -34,8 +34,8 @@ fn the_same_seed_replays_the_same_game() {
 }
 
 #[test]
-fn a_one_minute_game_has_the_main_events() {
-    let (frames, events) = run(7, 60);
+fn a_two_minute_game_has_the_main_events() {
+    let (frames, events) = run(7, 120);
     let counts = count(&events);
     for needed in [
         "GameStart",
@@ -88,6 +88,41 @@ fn goals_are_logged_as_a_shot_then_a_goal_with_a_stoppage_and_centre_faceoff() {
                 "Faceoff_AfterGoal"
             );
             assert_eq!(faceoff.puck.unwrap(), RinkPoint::CENTRE);
+        }
+    }
+}
+
+#[test]
+fn the_puck_is_dropped_between_the_two_centres_lined_up_at_the_dot() {
+    let (frames, events) = run(7, 240);
+    let faceoffs: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == EventType::Faceoff)
+        .collect();
+    let details: std::collections::BTreeSet<_> = faceoffs
+        .iter()
+        .filter_map(|e| e.detail1.as_ref().map(|d| d.as_str().to_owned()))
+        .collect();
+    assert!(
+        details.contains("Faceoff_AfterGoal") && details.contains("Faceoff_AfterStoppage"),
+        "{details:?}"
+    );
+    for faceoff in faceoffs {
+        let at = faceoff.media_time_ms.unwrap().0;
+        let dot = faceoff.puck.unwrap();
+        let frame = frames.iter().find(|f| f.media_time_ms >= at).unwrap();
+        for team in [Team::Home, Team::Away] {
+            let nearest = frame
+                .people
+                .iter()
+                .filter(|p| p.team == Some(team))
+                .map(|p| (p.x_ft - dot.x_ft()).hypot(p.y_ft - dot.y_ft()))
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                nearest <= 4.0,
+                "{:?} at {at} ms: the nearest {team:?} player is {nearest:.1} ft from the dot",
+                faceoff.detail1
+            );
         }
     }
 }
