@@ -11,6 +11,13 @@ fn run(seed: u64, seconds: u64) -> (Vec<FrameState>, Vec<GameEvent>) {
     (frames, sim.take_events())
 }
 
+fn of_type(events: &[GameEvent], event_type: EventType) -> Vec<&GameEvent> {
+    events
+        .iter()
+        .filter(|e| e.event_type == event_type)
+        .collect()
+}
+
 fn count(events: &[GameEvent]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for event in events {
@@ -65,10 +72,7 @@ fn a_two_minute_game_has_the_main_events() {
 #[test]
 fn goals_are_logged_as_a_shot_then_a_goal_with_a_stoppage_and_centre_faceoff() {
     let (_, events) = run(7, 120);
-    let goals: Vec<_> = events
-        .iter()
-        .filter(|e| e.event_type == EventType::Goal)
-        .collect();
+    let goals = of_type(&events, EventType::Goal);
     assert!(!goals.is_empty());
     for goal in goals {
         let t = goal.media_time_ms.unwrap().0;
@@ -95,10 +99,7 @@ fn goals_are_logged_as_a_shot_then_a_goal_with_a_stoppage_and_centre_faceoff() {
 #[test]
 fn the_puck_is_dropped_between_the_two_centres_lined_up_at_the_dot() {
     let (frames, events) = run(7, 240);
-    let faceoffs: Vec<_> = events
-        .iter()
-        .filter(|e| e.event_type == EventType::Faceoff)
-        .collect();
+    let faceoffs = of_type(&events, EventType::Faceoff);
     let details: std::collections::BTreeSet<_> = faceoffs
         .iter()
         .filter_map(|e| e.detail1.as_ref().map(|d| d.as_str().to_owned()))
