@@ -465,8 +465,8 @@ impl GameSim {
                 detail,
                 drop_ms,
             } => {
-                self.move_to_faceoff(dot, dt);
-                if now >= drop_ms && (self.lined_up(dot) || now >= drop_ms + LINE_UP_LIMIT_MS) {
+                let lined_up = self.move_to_faceoff(dot, dt);
+                if now >= drop_ms && (lined_up || now >= drop_ms + LINE_UP_LIMIT_MS) {
                     self.drop_puck(dot, detail, now);
                 }
             }
@@ -582,13 +582,19 @@ impl GameSim {
         }
     }
 
-    fn move_to_faceoff(&mut self, dot: FaceoffDot, dt: f64) {
+    /// One frame of the players skating to their places for a faceoff at `dot`; returns whether
+    /// every one of them now stands at his place (the linesman drops the puck only then: after a
+    /// goal or an icing they first skate the length of the ice).
+    fn move_to_faceoff(&mut self, dot: FaceoffDot, dt: f64) -> bool {
         let centre = v2(dot.position());
+        let mut lined_up = true;
         for i in 0..self.players.len() {
             let spot = self.faceoff_spot(i, centre);
             let body = &mut self.players[i].body;
             body.steer(spot, SKATER_MAX_SPEED_FT_S * 0.6, SKATER_ACCEL_FT_S2, dt);
-            if (body.pos - spot).norm() < 1.0 {
+            let off_spot_ft = (body.pos - spot).norm();
+            lined_up &= off_spot_ft <= LINED_UP_FT;
+            if off_spot_ft < 1.0 {
                 body.face(centre, dt);
             }
         }
@@ -601,15 +607,7 @@ impl GameSim {
             official.body.steer(spot, 15.0, 12.0, dt);
         }
         self.puck = PuckBody::at_rest(centre);
-    }
-
-    /// Whether every player stands at their place for a faceoff at `dot`: the linesman drops
-    /// the puck only then (after a goal or an icing the players first skate the length of the
-    /// ice to the dot).
-    fn lined_up(&self, dot: FaceoffDot) -> bool {
-        let dot = v2(dot.position());
-        (0..self.players.len())
-            .all(|i| (self.players[i].body.pos - self.faceoff_spot(i, dot)).norm() <= LINED_UP_FT)
+        lined_up
     }
 
     fn drop_puck(&mut self, dot: FaceoffDot, detail: &'static str, now: u64) {
