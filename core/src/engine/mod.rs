@@ -228,12 +228,15 @@ impl Judged {
 struct NetVisit {
     end: End,
     entered_ms: u64,
-    /// When it was first seen past the goal line between the posts, if it was.
+    /// When it was first seen past the goal line between the posts since it was last seen
+    /// clearly out in front, if it was.
     crossed_ms: Option<u64>,
     last_ms: u64,
     last_frame: u64,
     /// Sightings away from this net (and from centre ice) since.
     away: u32,
+    /// Sightings in a row clearly out in front of the goal line.
+    out_front: u32,
 }
 
 /// The mouth of a net: this far out in front of the goal line, behind it, and to either side.
@@ -242,6 +245,10 @@ const NET_MOUTH_BEHIND_FT: f64 = 4.0;
 const NET_MOUTH_HALF_WIDTH_FT: f64 = 7.0;
 /// Sightings elsewhere that end a visit (a few stray ones are projection noise).
 const NET_VISIT_AWAY: u32 = 8;
+/// A puck seen twice in a row this far in front of the goal line during a visit was out of the
+/// net then: a crossing seen before (the noise of a puck carried round the net) is forgotten.
+const VISIT_OUT_FRONT_FT: f64 = 3.0;
+const VISIT_OUT_FRONT_SIGHTINGS: u32 = 2;
 /// A centre-ice faceoff this long after the puck's visit to a net follows a goal there (the
 /// officials need a few seconds to set it up after the celebration).
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
@@ -758,13 +765,23 @@ impl GameEngine {
                     last_ms: now,
                     last_frame: frame,
                     away: 0,
+                    out_front: 0,
                 },
             };
+            let out_front = if depth < GOAL_LINE_X_FT - VISIT_OUT_FRONT_FT {
+                visit.out_front + 1
+            } else {
+                0
+            };
+            let crossed_ms = visit
+                .crossed_ms
+                .filter(|_| out_front < VISIT_OUT_FRONT_SIGHTINGS);
             self.net_visit = Some(NetVisit {
-                crossed_ms: visit.crossed_ms.or(in_net.then_some(now)),
+                crossed_ms: crossed_ms.or(in_net.then_some(now)),
                 last_ms: now,
                 last_frame: frame,
                 away: 0,
+                out_front,
                 ..visit
             });
         } else if point.distance_ft(RinkPoint::CENTRE) > 10.0
@@ -2198,7 +2215,8 @@ impl GameEngine {
         0.6 + 0.35 * self.seen_ratio(shot.release_frame, frame)
     }
 
-    /// The goal of `shot`; its Shot_Goal event is `logged` when already sent (amended).
+    /// The goal of `shot`, its puck arrived in the net at `at_ms`; its Shot_Goal event is
+    /// `logged` when already sent (amended).
     fn score_goal_of(
         &mut self,
         shot: LiveShot,
@@ -2208,6 +2226,9 @@ impl GameEngine {
         confidence: f64,
         out: &mut Vec<RecordChange>,
     ) {
+        // The puck went in after it was shot: an arrival dated before the release (sightings
+        // of a puck carried round the net, taken for it in the net) is the release.
+        let at_ms = at_ms.max(shot.released_ms);
         let at_frame = frame.saturating_sub(10);
         let shot_event = match logged {
             Some(event) => event,

@@ -452,6 +452,53 @@ fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
 }
 
 #[test]
+fn a_hidden_goal_is_dated_at_the_shot_not_at_a_glimpse_in_the_net_while_carried_round_it() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (80.0, 12.0), 20.0);
+    // Beside the net, the puck is taken once for a sighting inside it (the projection noise of
+    // a puck on the carrier's stick by the post) …
+    scene.carry(1, (80.0, 12.0), (87.0, 6.0), 10.0);
+    scene.step(Some((89.8, 2.5)));
+    // … then carried back out in front, and shot in from there, lost at the mouth of the net.
+    scene.carry(1, (87.0, 6.0), (82.0, 4.0), 5.0);
+    scene.fly((80.2, 4.0), (81.0, 2.0), 100.0, None);
+    let last_seen = scene.now();
+    scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
+    scene.hold(120, None);
+    scene.centre_ice_setup(45);
+    let goal = scene
+        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+        .expect("goal");
+    assert_home_goal_near(&goal, last_seen, 200);
+}
+
+#[test]
+fn a_frozen_save_found_a_goal_at_centre_ice_is_dated_no_earlier_than_its_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (80.0, 12.0), 20.0);
+    scene.carry(1, (80.0, 12.0), (87.0, 6.0), 10.0);
+    // A glimpse of the puck inside the net by the post (the noise of the puck on the stick) …
+    scene.step(Some((89.8, 2.5)));
+    // … then it is lost a second while the carrier steps out, seen once beside the crease and
+    // shot from there; it seems to stop at the goalie's feet (it went in behind them).
+    scene.put(1, 84.0, 6.0);
+    scene.hold(30, None);
+    scene.step(Some((85.5, 5.5)));
+    let released = scene.now();
+    scene.fly((85.5, 5.5), (87.6, 1.0), 60.0, None);
+    scene.hold(40, Some((87.6, 1.0)));
+    let save = scene.find(EventType::Save, None).expect("a save, for now");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+    scene.hold(90, None);
+    scene.centre_ice_setup(45);
+    scene.assert_none(EventType::Save);
+    let goal = scene.find(EventType::Goal, None).expect("goal");
+    assert_home_goal_near(&goal, released, 300);
+}
+
+#[test]
 fn a_centre_ice_faceoff_without_a_visit_to_a_net_is_no_goal() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
