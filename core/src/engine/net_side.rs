@@ -29,7 +29,8 @@ const KEPT_MS: u64 = 10_000;
 /// The changes of side, per net, recently.
 #[derive(Debug, Clone, Default)]
 pub struct NetSides {
-    streak: Option<(End, NetSide, u8)>,
+    /// The side the latest observations lie on, how many in a row, since when.
+    streak: Option<(End, NetSide, u8, u64)>,
     changes: VecDeque<(u64, End, NetSide)>,
 }
 
@@ -39,13 +40,13 @@ impl NetSides {
         let Some((end, side)) = side_of(x_ft, y_ft) else {
             return;
         };
-        let count = match self.streak {
-            Some((e, s, n)) if e == end && s == side => n.saturating_add(1),
-            _ => 1,
+        let (count, since) = match self.streak {
+            Some((e, s, n, since)) if e == end && s == side => (n.saturating_add(1), since),
+            _ => (1, time_ms),
         };
-        self.streak = Some((end, side, count));
+        self.streak = Some((end, side, count, since));
         if count >= STREAK && self.at(end, time_ms).map(|(s, _)| s) != Some(side) {
-            self.changes.push_back((time_ms, end, side));
+            self.changes.push_back((since, end, side));
         }
         // The latest change of each net is kept however old (it still holds).
         while self.changes.len() > 2
@@ -59,7 +60,8 @@ impl NetSides {
     }
 
     /// The side of the net at `end` the puck was last established on at `time_ms`, and since
-    /// when.
+    /// when: the first of the observations in a row that established it (the puck was there
+    /// from then on, though it took the later ones to be sure).
     pub fn at(&self, end: End, time_ms: u64) -> Option<(NetSide, u64)> {
         self.changes
             .iter()
@@ -109,7 +111,7 @@ mod tests {
                 (100, 91.0, 0.5),
             ],
         );
-        assert_eq!(sides.at(End::Right, 100), Some((NetSide::Front, 66)));
+        assert_eq!(sides.at(End::Right, 100), Some((NetSide::Front, 0)));
         assert_eq!(sides.at(End::Left, 100), None);
     }
 
@@ -126,16 +128,22 @@ mod tests {
             &[(500, 97.0, -2.0), (533, 95.5, -1.0), (566, 94.8, 0.5)],
         );
         seen(&mut sides, &[(600, 91.5, 2.5), (633, 90.5, 3.0)]);
+        // Dated from the first sighting of the streak that established it: the puck was
+        // behind the net from then on, not only once it had been seen there three times.
         assert_eq!(
             sides.at(End::Right, 600),
-            Some((NetSide::BehindOrBeside, 566))
+            Some((NetSide::BehindOrBeside, 500))
+        );
+        assert_eq!(
+            sides.at(End::Right, 533),
+            Some((NetSide::BehindOrBeside, 500))
         );
         // A stray observation out in front breaks no streak of three.
         seen(&mut sides, &[(666, 87.0, 2.0), (700, 91.0, 2.0)]);
         assert_eq!(
             sides.at(End::Right, 700),
-            Some((NetSide::BehindOrBeside, 566))
+            Some((NetSide::BehindOrBeside, 500))
         );
-        assert_eq!(sides.at(End::Right, 300), Some((NetSide::Front, 66)));
+        assert_eq!(sides.at(End::Right, 300), Some((NetSide::Front, 0)));
     }
 }
