@@ -157,6 +157,16 @@ impl Scene {
         last_seen
     }
 
+    /// After the opening faceoff, home skater 1 carries the puck to beside the away net, where
+    /// it is taken once for a sighting inside it (the projection noise of a puck on the
+    /// carrier's stick by the post).
+    fn glimpse_in_the_net_while_carried_beside_it(&mut self) {
+        self.opening_faceoff();
+        self.carry(1, (-8.0, 0.0), (80.0, 12.0), 20.0);
+        self.carry(1, (80.0, 12.0), (87.0, 6.0), 10.0);
+        self.step(Some((89.8, 2.5)));
+    }
+
     /// The centres face each other at centre ice, the puck seen on the dot for `frames`.
     fn centre_ice_setup(&mut self, frames: u32) {
         self.put(1, -3.0, 0.0);
@@ -191,6 +201,12 @@ impl Scene {
     fn assert_none(&self, event_type: EventType) {
         let logged = self.all(event_type);
         assert!(logged.is_empty(), "{logged:?}");
+    }
+
+    /// The goal scored (and standing); the test fails if there is none.
+    fn goal(&self) -> GameEvent {
+        self.find(EventType::Goal, Some(&Detail::GOAL_SCORED))
+            .expect("a goal")
     }
 
     fn find(&self, event_type: EventType, detail: Option<&Detail>) -> Option<GameEvent> {
@@ -324,9 +340,7 @@ fn a_shot_that_rests_in_the_net_is_a_goal_logged_as_benchsight_does() {
         "{} vs {released}",
         at(&shot)
     );
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, arrived, 200);
     let order: Vec<EventType> = scene
         .events()
@@ -355,9 +369,7 @@ fn a_goal_is_found_when_the_goalie_hides_the_puck_at_the_line() {
     let arrived = scene.now();
     scene.hold(10, None);
     scene.hold(40, Some((91.0, 1.0)));
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, arrived, 1000);
 }
 
@@ -373,9 +385,7 @@ fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
         "nothing seen yet"
     );
     scene.centre_ice_setup(45);
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, last_seen, 100);
     assert_eq!(
         goal.confidence.review_band(),
@@ -413,9 +423,7 @@ fn a_hidden_goal_is_scored_at_a_quick_centre_ice_drop() {
     scene.fly((0.0, 0.0), (-8.0, 0.0), 20.0, None);
     scene.put(1, -9.0, 0.0);
     scene.hold(60, Some((-8.0, 0.0)));
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, last_seen, 100);
     scene.assert_second_faceoff_after_goal();
 }
@@ -447,41 +455,30 @@ fn a_frozen_save_followed_by_a_centre_ice_faceoff_was_a_goal() {
     let shots: Vec<GameEvent> = scene.all(EventType::Shot);
     assert_eq!(shots.len(), 1, "the same shot, amended: {shots:?}");
     assert!(shots[0].has_detail1(&Detail::SHOT_GOAL), "{:?}", shots[0]);
-    let goal = scene.find(EventType::Goal, None).expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, reached, 1500);
 }
 
 #[test]
 fn a_hidden_goal_is_dated_at_the_shot_not_at_a_glimpse_in_the_net_while_carried_round_it() {
     let mut scene = Scene::new();
-    scene.opening_faceoff();
-    scene.carry(1, (-8.0, 0.0), (80.0, 12.0), 20.0);
-    // Beside the net, the puck is taken once for a sighting inside it (the projection noise of
-    // a puck on the carrier's stick by the post) …
-    scene.carry(1, (80.0, 12.0), (87.0, 6.0), 10.0);
-    scene.step(Some((89.8, 2.5)));
-    // … then carried back out in front, and shot in from there, lost at the mouth of the net.
+    scene.glimpse_in_the_net_while_carried_beside_it();
+    // Then carried back out in front, and shot in from there, lost at the mouth of the net.
     scene.carry(1, (87.0, 6.0), (82.0, 4.0), 5.0);
     scene.fly((80.2, 4.0), (81.0, 2.0), 100.0, None);
     let last_seen = scene.now();
     scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
     scene.hold(120, None);
     scene.centre_ice_setup(45);
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, last_seen, 200);
 }
 
 #[test]
 fn a_frozen_save_found_a_goal_at_centre_ice_is_dated_no_earlier_than_its_shot() {
     let mut scene = Scene::new();
-    scene.opening_faceoff();
-    scene.carry(1, (-8.0, 0.0), (80.0, 12.0), 20.0);
-    scene.carry(1, (80.0, 12.0), (87.0, 6.0), 10.0);
-    // A glimpse of the puck inside the net by the post (the noise of the puck on the stick) …
-    scene.step(Some((89.8, 2.5)));
-    // … then it is lost a second while the carrier steps out, seen once beside the crease and
+    scene.glimpse_in_the_net_while_carried_beside_it();
+    // Then it is lost a second while the carrier steps out, seen once beside the crease and
     // shot from there; it seems to stop at the goalie's feet (it went in behind them).
     scene.put(1, 84.0, 6.0);
     scene.hold(30, None);
@@ -494,7 +491,7 @@ fn a_frozen_save_found_a_goal_at_centre_ice_is_dated_no_earlier_than_its_shot() 
     scene.hold(90, None);
     scene.centre_ice_setup(45);
     scene.assert_none(EventType::Save);
-    let goal = scene.find(EventType::Goal, None).expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, released, 300);
 }
 
@@ -724,9 +721,7 @@ fn a_puck_in_the_net_among_stray_sightings_of_something_else_is_a_goal() {
         let stray = (90.0 + 1.2 * drift, -2.0 - 1.5 * drift);
         scene.step(Some(if k % 18 < 10 { (91.0, 1.0) } else { stray }));
     }
-    let goal = scene
-        .find(EventType::Goal, Some(&Detail::GOAL_SCORED))
-        .expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, arrived, 300);
 }
 
@@ -934,7 +929,7 @@ fn a_puck_hidden_at_the_goalie_and_put_in_from_the_crease_a_second_later_is_a_sa
     let shots = assert_shot_then_goal_shot(&scene, &Detail::SHOT_ON_NET_SAVED, rebound_shot);
     assert_shot_by(&shots[0], 1, released);
     assert!(scene.find(EventType::Save, None).is_some());
-    let goal = scene.find(EventType::Goal, None).expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, rebound_shot, 300);
 }
 
@@ -952,7 +947,7 @@ fn a_goal_glimpsed_in_front_of_the_line_before_it_went_in_unseen_is_dated_after_
     scene.hold(30, None);
     let found = scene.now();
     scene.hold(40, Some((91.0, 0.0)));
-    let goal = scene.find(EventType::Goal, None).expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, (glimpsed + found) / 2, 600);
 }
 
@@ -977,7 +972,7 @@ fn a_goal_seen_going_in_then_hidden_is_dated_when_it_went_in_despite_a_stray_sig
         let (dx, dy) = scatter[k % scatter.len()];
         scene.step(Some(if k == 2 { (84.0, 5.0) } else { (91.0 + dx, dy) }));
     }
-    let goal = scene.find(EventType::Goal, None).expect("goal");
+    let goal = scene.goal();
     assert_home_goal_near(&goal, went_in, 300);
 }
 
