@@ -245,6 +245,9 @@ const NET_MOUTH_BEHIND_FT: f64 = 4.0;
 const NET_MOUTH_HALF_WIDTH_FT: f64 = 7.0;
 /// Sightings elsewhere that end a visit (a few stray ones are projection noise).
 const NET_VISIT_AWAY: u32 = 8;
+/// A sighting this close to a net's centre is near it (a restart at centre ice that follows
+/// says the puck went in there).
+const NEAR_NET_FT: f64 = 20.0;
 /// A puck seen twice in a row this far in front of the goal line during a visit was out of the
 /// net then: a crossing seen before (the noise of a puck carried round the net) is forgotten.
 const VISIT_OUT_FRONT_FT: f64 = 3.0;
@@ -380,6 +383,13 @@ pub struct GameEngine {
     /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
     last_closed: Option<ClosedShot>,
     net_visit: Option<NetVisit>,
+    /// The last visit ended by sightings elsewhere since the last drop: a restart at centre ice
+    /// with no later visit still says the puck went in there (the sightings elsewhere were of
+    /// something else, when the puck lay hidden in the net).
+    ended_visit: Option<NetVisit>,
+    /// The last sighting near a net since the last drop, as a visit of its own: a restart at
+    /// centre ice with no visit to the mouth says the puck went in there unseen.
+    near_net: Option<NetVisit>,
     /// Which side of each net the puck was on, recently.
     net_sides: NetSides,
     /// Whether a goal stands since the last faceoff was dropped (the next centre-ice faceoff is
@@ -395,6 +405,9 @@ pub struct GameEngine {
     dot_seen_while_stopped: bool,
     /// The dot the puck has rested on, since when.
     resting_on_dot: Option<(FaceoffDot, u64)>,
+    /// Whether the puck was seen to jump (moved by hand, or another object taken for it) since
+    /// the last faceoff was set up.
+    puck_jumped: bool,
     /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
     puck_area: i8,
     empty_frames: u32,
@@ -452,6 +465,7 @@ impl GameEngine {
             faceoff: None,
             goal_watch: None,
             resting_on_dot: None,
+            puck_jumped: false,
             moving_while_stopped: 0,
             carried_off_dot: 0,
             dot_seen_while_stopped: false,
@@ -459,6 +473,8 @@ impl GameEngine {
             shot_closed_ms: 0,
             last_closed: None,
             net_visit: None,
+            ended_visit: None,
+            near_net: None,
             net_sides: NetSides::default(),
             goal_since_drop: false,
             puck_area: 0,
@@ -527,6 +543,10 @@ impl GameEngine {
                 self.resume_if_moving(steady);
             }
             Play::Live => self.look_for_setup(now, settled, &skaters, &mut out),
+            // A puck that jumped onto another dot was not dropped: the faceoff is set up there.
+            Play::FaceoffSetup { dot, .. } if self.jumped_onto_another_dot(dot, steady) => {
+                self.look_for_setup(now, settled, &skaters, &mut out)
+            }
             Play::FaceoffSetup { dot, detail } => {
                 self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
             }
@@ -657,7 +677,7 @@ impl GameEngine {
         ));
         self.play = if last { Play::Over } else { Play::Intermission };
         self.reset_play();
-        self.net_visit = None;
+        self.forget_net_visits();
         self.last_closed = None;
         true
     }
@@ -699,6 +719,7 @@ impl GameEngine {
             let jump = (point.x_ft() - last.x_ft).hypot(point.y_ft() - last.y_ft);
             if dt > 0.0 && jump > 25.0 && jump / dt > 160.0 {
                 self.puck.clear();
+                self.puck_jumped = true;
             }
         }
         self.puck.observe(PuckSample {
@@ -751,6 +772,17 @@ impl GameEngine {
     fn note_net_visit(&mut self, frame: u64, now: u64, point: RinkPoint) {
         let end = end_towards(point.x_ft());
         let depth = point.x_ft() * end.sign();
+        if point.distance_ft(end.net_centre()) < NEAR_NET_FT {
+            self.near_net = Some(NetVisit {
+                end,
+                entered_ms: now,
+                crossed_ms: None,
+                last_ms: now,
+                last_frame: frame,
+                away: 0,
+                out_front: 0,
+            });
+        }
         let in_mouth = depth > GOAL_LINE_X_FT - NET_MOUTH_FRONT_FT
             && depth < GOAL_LINE_X_FT + NET_MOUTH_BEHIND_FT
             && point.y_ft().abs() < NET_MOUTH_HALF_WIDTH_FT;
@@ -789,9 +821,16 @@ impl GameEngine {
         {
             visit.away += 1;
             if visit.away >= NET_VISIT_AWAY {
-                self.net_visit = None;
+                self.ended_visit = self.net_visit.take();
             }
         }
+    }
+
+    /// Forgets every visit to a net (play restarted, or the period ended).
+    fn forget_net_visits(&mut self) {
+        self.net_visit = None;
+        self.ended_visit = None;
+        self.near_net = None;
     }
 
     /// Share of frames in `[first, last]` where the puck was seen.
@@ -855,7 +894,20 @@ impl GameEngine {
         };
         self.reset_play();
         self.goal_watch = None;
+        self.puck_jumped = false;
         self.play = Play::FaceoffSetup { dot, detail };
+    }
+
+    /// Whether the puck, since the faceoff at `dot` was set up, jumped and now lies still at
+    /// another dot.
+    fn jumped_onto_another_dot(&self, dot: FaceoffDot, steady: Option<PuckFix>) -> bool {
+        self.puck_jumped
+            && steady.is_some_and(|f| {
+                let nearest = FaceoffDot::nearest(f.point());
+                f.speed() <= 6.0
+                    && nearest != dot
+                    && nearest.position().distance_ft(f.point()) <= ON_DOT_FT
+            })
     }
 
     /// The dot the puck has rested on long enough for a faceoff, if any.
@@ -911,7 +963,7 @@ impl GameEngine {
             self.moving_while_stopped = 0;
             self.first_faceoff_of_period = false;
             self.goal_since_drop = false;
-            self.net_visit = None;
+            self.forget_net_visits();
             self.play = Play::Live;
         }
     }
@@ -952,7 +1004,7 @@ impl GameEngine {
         });
         self.first_faceoff_of_period = false;
         self.goal_since_drop = false;
-        self.net_visit = None;
+        self.forget_net_visits();
         self.play = Play::Live;
         self.puck_area = area_of(dot.position().x_ft(), 0);
     }
@@ -2043,9 +2095,18 @@ impl GameEngine {
         skaters: &[Holder],
         out: &mut Vec<RecordChange>,
     ) -> bool {
+        // The visit to the mouth; else the one ended by sightings elsewhere, unless the puck
+        // was seen near the other net after it; else the last sighting near a net.
+        let ended = match (self.ended_visit.take(), self.near_net.take()) {
+            (Some(ended), Some(near)) if near.end != ended.end && near.last_ms > ended.last_ms => {
+                Some(near)
+            }
+            (ended, near) => ended.or(near),
+        };
         let Some(visit) = self
             .net_visit
             .take()
+            .or(ended)
             .filter(|v| now <= v.last_ms + GOAL_TO_CENTRE_FACEOFF_MS)
         else {
             return false;

@@ -501,13 +501,68 @@ fn a_centre_ice_faceoff_without_a_visit_to_a_net_is_no_goal() {
     scene.opening_faceoff();
     let goals = |scene: &Scene| scene.find(EventType::Goal, None);
     assert!(goals(&scene).is_none());
-    // Play around the net, then the puck carried out and back up to a centre-ice faceoff
-    // after a stoppage the engine missed: no goal without a recent visit to a net.
-    scene.carry(1, (-8.0, 0.0), (70.0, 10.0), 20.0);
-    scene.carry(1, (70.0, 10.0), (20.0, 30.0), 20.0);
+    // Play in the attacking zone, never within 20 ft of the net, then the puck carried out and
+    // back up to a centre-ice faceoff after a stoppage the engine missed: no goal without a
+    // recent sighting near a net.
+    scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
+    scene.carry(1, (62.0, 14.0), (20.0, 30.0), 20.0);
     scene.hold(60, None);
     scene.hold(45, Some((0.0, 0.0)));
     assert!(goals(&scene).is_none(), "{:?}", goals(&scene));
+}
+
+#[test]
+fn a_goal_seen_going_in_while_something_else_is_followed_away_is_scored_at_centre_ice() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (86.0, 1.5), 100.0, None);
+    // Seen twice past the goal line, then hidden in the net while perception follows a stick
+    // blade near the crease and then its skater up the ice.
+    scene.step(Some((89.8, 1.2)));
+    let crossed = scene.now() - FRAME_MS;
+    scene.step(Some((90.4, 1.0)));
+    scene.hold(20, Some((76.0, 9.0)));
+    scene.fly((76.0, 9.0), (40.0, 20.0), 12.0, None);
+    scene.hold(60, None);
+    assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
+    scene.centre_ice_setup(45);
+    let goal = scene.goal();
+    assert_home_goal_near(&goal, crossed, 100);
+}
+
+#[test]
+fn a_goal_never_seen_at_the_net_is_scored_at_centre_ice_from_the_last_sighting_near_it() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (70.0, -12.0), 20.0);
+    // Shot from the slot, lost at once; perception then follows a skater up the ice.
+    scene.fly((71.8, -12.0), (73.5, -10.8), 100.0, None);
+    let last_near = scene.now() - FRAME_MS;
+    scene.fly((73.5, -10.8), (90.5, 1.0), 100.0, Some(73.6));
+    scene.fly((60.0, -15.0), (30.0, -25.0), 15.0, None);
+    scene.hold(60, None);
+    scene.centre_ice_setup(45);
+    let goal = scene.goal();
+    assert_home_goal_near(&goal, last_near, 100);
+}
+
+#[test]
+fn a_puck_that_jumps_from_a_dot_to_the_centre_dot_was_not_dropped_there() {
+    let mut scene = Scene::new();
+    let last_seen = scene.hidden_home_goal();
+    scene.hold(60, None);
+    // Something at rest on an end-zone dot is taken for the puck and a faceoff is set up there;
+    // then the puck is seen at rest on the centre dot: it was placed there, not dropped.
+    scene.hold(45, Some((-69.0, 22.0)));
+    assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
+    scene.centre_ice_setup(45);
+    let goal = scene.goal();
+    assert_home_goal_near(&goal, last_seen, 100);
+    scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
+    scene.put(1, -8.0, 0.0);
+    scene.hold(100, Some((-6.2, 0.0)));
+    scene.assert_second_faceoff_after_goal();
 }
 
 #[test]
