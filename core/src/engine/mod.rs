@@ -405,9 +405,8 @@ pub struct GameEngine {
     dot_seen_while_stopped: bool,
     /// The dot the puck has rested on, since when.
     resting_on_dot: Option<(FaceoffDot, u64)>,
-    /// Whether the puck was seen to jump (moved by hand, or another object taken for it) since
-    /// the last faceoff was set up.
-    puck_jumped: bool,
+    /// The skaters seen over the last `LINED_UP_MS` (a frame's time, and where they were).
+    recent_skaters: VecDeque<(u64, Vec<Holder>)>,
     /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
     puck_area: i8,
     empty_frames: u32,
@@ -426,9 +425,21 @@ const ON_DOT_FT: f64 = 3.0;
 const DROPPED_FT: f64 = 6.0;
 const DROPPED_MOVING_FT: f64 = 5.0;
 const DROPPED_MOVING_SPEED_FT_S: f64 = 10.0;
+/// A puck first seen off the dot farther than this was dropped only if it moves like one in play.
+const DROP_SEEN_WITHIN_FT: f64 = 25.0;
 /// A puck seen at a dot while play is stopped and then moving this fast well off it, a few frames
 /// running, was dropped and is in play.
 const CARRIED_OFF_DOT_FT_S: f64 = 15.0;
+/// Players lined up for a faceoff, whether or not the puck is seen on the dot: a skater of each
+/// team this near the dot, both having stood (moved less than `LINED_UP_STILL_FT`) for
+/// `LINED_UP_MS`, and at least `LINED_UP_STILL_SKATERS` skaters standing as still meanwhile.
+const LINED_UP_CENTRE_FT: f64 = 3.5;
+const LINED_UP_MS: u64 = 1000;
+const LINED_UP_STILL_FT: f64 = 2.0;
+const LINED_UP_STILL_SKATERS: usize = 8;
+/// ... with at least this many skaters (the centres among them) this near the dot.
+const LINED_UP_AROUND_FT: f64 = 20.0;
+const LINED_UP_AROUND_SKATERS: usize = 6;
 /// The goalie's area in front of the net: this far out from the goal line and this wide.
 const GOALIE_AREA_DEPTH_FT: f64 = 6.0;
 const GOALIE_AREA_HALF_WIDTH_FT: f64 = 4.0;
@@ -465,7 +476,7 @@ impl GameEngine {
             faceoff: None,
             goal_watch: None,
             resting_on_dot: None,
-            puck_jumped: false,
+            recent_skaters: VecDeque::new(),
             moving_while_stopped: 0,
             carried_off_dot: 0,
             dot_seen_while_stopped: false,
@@ -516,6 +527,18 @@ impl GameEngine {
         let now = frame.media_time_ms.0;
         self.last_frame = Some((frame.frame, now));
         let skaters: Vec<Holder> = frame.tracks.iter().filter_map(holder).collect();
+        // The frames of the last `LINED_UP_MS` (and the one before), reusing what drops out.
+        let mut spare = Vec::new();
+        while self
+            .recent_skaters
+            .get(1)
+            .is_some_and(|(t, _)| *t + LINED_UP_MS <= now)
+        {
+            spare = self.recent_skaters.pop_front().map_or(spare, |(_, v)| v);
+        }
+        spare.clear();
+        spare.extend_from_slice(&skaters);
+        self.recent_skaters.push_back((now, spare));
         if self.periods_and_ice(frame.frame, now, &skaters, &mut out) {
             return out;
         }
@@ -543,8 +566,8 @@ impl GameEngine {
                 self.resume_if_moving(steady);
             }
             Play::Live => self.look_for_setup(now, settled, &skaters, &mut out),
-            // A puck that jumped onto another dot was not dropped: the faceoff is set up there.
-            Play::FaceoffSetup { dot, .. } if self.jumped_onto_another_dot(dot, steady) => {
+            // A puck at rest on another dot was not dropped: the faceoff is set up there.
+            Play::FaceoffSetup { dot, .. } if self.rests_on_another_dot(dot, steady) => {
                 self.look_for_setup(now, settled, &skaters, &mut out)
             }
             Play::FaceoffSetup { dot, detail } => {
@@ -719,7 +742,6 @@ impl GameEngine {
             let jump = (point.x_ft() - last.x_ft).hypot(point.y_ft() - last.y_ft);
             if dt > 0.0 && jump > 25.0 && jump / dt > 160.0 {
                 self.puck.clear();
-                self.puck_jumped = true;
             }
         }
         self.puck.observe(PuckSample {
@@ -858,7 +880,10 @@ impl GameEngine {
         skaters: &[Holder],
         out: &mut Vec<RecordChange>,
     ) {
-        let Some(dot) = self.puck_resting_on_dot(now, settled) else {
+        let Some(dot) = self
+            .puck_resting_on_dot(now, settled)
+            .or_else(|| self.lined_up_dot(now, settled, skaters))
+        else {
             return;
         };
         // Play restarts at centre ice only after a goal (or at a period's start): one the engine
@@ -894,20 +919,63 @@ impl GameEngine {
         };
         self.reset_play();
         self.goal_watch = None;
-        self.puck_jumped = false;
         self.play = Play::FaceoffSetup { dot, detail };
     }
 
-    /// Whether the puck, since the faceoff at `dot` was set up, jumped and now lies still at
-    /// another dot.
-    fn jumped_onto_another_dot(&self, dot: FaceoffDot, steady: Option<PuckFix>) -> bool {
-        self.puck_jumped
-            && steady.is_some_and(|f| {
-                let nearest = FaceoffDot::nearest(f.point());
-                f.speed() <= 6.0
-                    && nearest != dot
-                    && nearest.position().distance_ft(f.point()) <= ON_DOT_FT
+    /// Whether the puck lies still at another dot than `dot`, where a faceoff is set up (it got
+    /// there without being seen dropped: put there by hand, or the view of it was of something
+    /// else until now).
+    fn rests_on_another_dot(&self, dot: FaceoffDot, steady: Option<PuckFix>) -> bool {
+        steady.is_some_and(|f| {
+            let nearest = FaceoffDot::nearest(f.point());
+            f.speed() <= 6.0
+                && nearest != dot
+                && nearest.position().distance_ft(f.point()) <= ON_DOT_FT
+        })
+    }
+
+    /// The dot the players stand lined up at for a faceoff, if any: a skater of each team at
+    /// it and most of the ice standing still for a second, the puck unseen or not moving (it is
+    /// a few pixels wide, often hidden between the centres' sticks and skates).
+    fn lined_up_dot(
+        &self,
+        now: u64,
+        settled: Option<PuckFix>,
+        skaters: &[Holder],
+    ) -> Option<FaceoffDot> {
+        if settled.is_some_and(|f| f.speed() > 6.0) {
+            return None;
+        }
+        let (then_ms, then) = self.recent_skaters.front()?;
+        if now < then_ms + LINED_UP_MS {
+            return None;
+        }
+        let stood = |s: &Holder| {
+            then.iter().any(|t| {
+                t.track_id == s.track_id && t.position.distance_ft(s.position) < LINED_UP_STILL_FT
             })
+        };
+        // Each centre at the dot on his own side of it (the side of the end he defends).
+        let centre_at = |at: RinkPoint, team: Team| {
+            let own_side = -self.ends.attacked_by(team, self.period).sign();
+            nearest_skater(skaters, at, |s| s.team == team).filter(|c| {
+                c.position.distance_ft(at) < LINED_UP_CENTRE_FT
+                    && (c.position.x_ft() - at.x_ft()) * own_side > 0.0
+            })
+        };
+        let dot = FaceoffDot::ALL.into_iter().find(|dot| {
+            let at = dot.position();
+            let around = skaters
+                .iter()
+                .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
+                .count();
+            around >= LINED_UP_AROUND_SKATERS
+                && Team::BOTH
+                    .into_iter()
+                    .all(|team| centre_at(at, team).is_some_and(|c| stood(&c)))
+        })?;
+        let still = skaters.iter().filter(|s| stood(s)).count();
+        (still >= LINED_UP_STILL_SKATERS).then_some(dot)
     }
 
     /// The dot the puck has rested on long enough for a faceoff, if any.
@@ -983,8 +1051,14 @@ impl GameEngine {
         let moved = fix.point().distance_ft(dot.position());
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
         // needs a clear move — far off the dot, or well off it and moving.
-        let dropped = moved > DROPPED_FT
-            || (moved > DROPPED_MOVING_FT && fix.speed() > DROPPED_MOVING_SPEED_FT_S);
+        // A still puck far from the dot is something else, or a stale view (the faceoff was set
+        // up from the players lined up): only one in play, moving, says the draw was dropped.
+        let dropped = if moved < DROP_SEEN_WITHIN_FT {
+            moved > DROPPED_FT
+                || (moved > DROPPED_MOVING_FT && fix.speed() > DROPPED_MOVING_SPEED_FT_S)
+        } else {
+            fix.speed() > CARRIED_OFF_DOT_FT_S
+        };
         if !dropped {
             return;
         }

@@ -548,7 +548,7 @@ fn a_goal_never_seen_at_the_net_is_scored_at_centre_ice_from_the_last_sighting_n
 }
 
 #[test]
-fn a_puck_that_jumps_from_a_dot_to_the_centre_dot_was_not_dropped_there() {
+fn a_puck_next_seen_at_rest_on_the_centre_dot_was_not_dropped_at_another_dot() {
     let mut scene = Scene::new();
     let last_seen = scene.hidden_home_goal();
     scene.hold(60, None);
@@ -563,6 +563,65 @@ fn a_puck_that_jumps_from_a_dot_to_the_centre_dot_was_not_dropped_there() {
     scene.put(1, -8.0, 0.0);
     scene.hold(100, Some((-6.2, 0.0)));
     scene.assert_second_faceoff_after_goal();
+}
+
+/// After the opening faceoff and a rush, play stops: the puck is not seen again while the
+/// players line up at the home end's upper dot, (-69, 22), and stand there (centres 1.5 ft to
+/// either side of it, four more skaters around), for `frames`.
+fn lined_up_at_the_left_upper_dot_puck_unseen(scene: &mut Scene, frames: u32) {
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (40.0, 10.0), 20.0);
+    scene.hold(30, None);
+    for (id, x, y) in [
+        (1, -70.5, 22.0),
+        (11, -67.5, 22.0),
+        (2, -72.0, 36.0),
+        (3, -72.0, 8.0),
+        (12, -66.0, 36.0),
+        (13, -66.0, 8.0),
+    ] {
+        scene.put(id, x, y);
+    }
+    scene.hold(frames, None);
+}
+
+#[test]
+fn players_lined_up_at_a_dot_set_up_the_faceoff_with_the_puck_unseen_on_it() {
+    let mut scene = Scene::new();
+    lined_up_at_the_left_upper_dot_puck_unseen(&mut scene, 60);
+    // Dropped, and drawn back to the home side: the puck is first seen on its way.
+    let dropped = scene.now();
+    scene.fly((-69.0, 22.0), (-78.0, 22.0), 15.0, None);
+    scene.put(2, -79.0, 22.0);
+    scene.hold(100, Some((-78.0, 22.0)));
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert_eq!(
+        faceoffs[1].puck.map(|p| (p.x_ft(), p.y_ft())),
+        Some((-69.0, 22.0)),
+        "{:?}",
+        faceoffs[1]
+    );
+    assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
+}
+
+#[test]
+fn a_still_puck_far_from_the_dot_of_a_faceoff_set_up_is_no_drop() {
+    let mut scene = Scene::new();
+    lined_up_at_the_left_upper_dot_puck_unseen(&mut scene, 60);
+    // The wingers move off (no lining up to see any more) and something still by the far
+    // boards is taken for the puck a while; then the draw.
+    for id in [2, 3, 12, 13] {
+        scene.put(id, -40.0, 0.0);
+    }
+    scene.hold(30, Some((-30.0, -40.0)));
+    let dropped = scene.now();
+    scene.fly((-69.0, 22.0), (-78.0, 22.0), 15.0, None);
+    scene.put(2, -79.0, 22.0);
+    scene.hold(100, Some((-78.0, 22.0)));
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
 }
 
 #[test]
