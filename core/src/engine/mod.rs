@@ -239,6 +239,21 @@ struct NetVisit {
     out_front: u32,
 }
 
+impl NetVisit {
+    /// A visit that begins with a sighting at `now` (frame `frame`).
+    fn starting(end: End, now: u64, frame: u64) -> Self {
+        Self {
+            end,
+            entered_ms: now,
+            crossed_ms: None,
+            last_ms: now,
+            last_frame: frame,
+            away: 0,
+            out_front: 0,
+        }
+    }
+}
+
 /// The mouth of a net: this far out in front of the goal line, behind it, and to either side.
 const NET_MOUTH_FRONT_FT: f64 = 10.0;
 const NET_MOUTH_BEHIND_FT: f64 = 4.0;
@@ -795,33 +810,17 @@ impl GameEngine {
         let end = end_towards(point.x_ft());
         let depth = point.x_ft() * end.sign();
         if point.distance_ft(end.net_centre()) < NEAR_NET_FT {
-            self.near_net = Some(NetVisit {
-                end,
-                entered_ms: now,
-                crossed_ms: None,
-                last_ms: now,
-                last_frame: frame,
-                away: 0,
-                out_front: 0,
-            });
+            self.near_net = Some(NetVisit::starting(end, now, frame));
         }
         let in_mouth = depth > GOAL_LINE_X_FT - NET_MOUTH_FRONT_FT
             && depth < GOAL_LINE_X_FT + NET_MOUTH_BEHIND_FT
             && point.y_ft().abs() < NET_MOUTH_HALF_WIDTH_FT;
         if in_mouth {
             let in_net = depth > GOAL_LINE_X_FT + 0.3 && point.y_ft().abs() < 3.0;
-            let visit = match self.net_visit.filter(|v| v.end == end) {
-                Some(visit) => visit,
-                None => NetVisit {
-                    end,
-                    entered_ms: now,
-                    crossed_ms: None,
-                    last_ms: now,
-                    last_frame: frame,
-                    away: 0,
-                    out_front: 0,
-                },
-            };
+            let visit = self
+                .net_visit
+                .filter(|v| v.end == end)
+                .unwrap_or(NetVisit::starting(end, now, frame));
             let out_front = if depth < GOAL_LINE_X_FT - VISIT_OUT_FRONT_FT {
                 visit.out_front + 1
             } else {

@@ -174,6 +174,19 @@ impl Scene {
         self.hold(frames, Some((0.0, 0.0)));
     }
 
+    /// Play restarts at centre ice (the puck seen on the dot for 1.5 s) and the home goal that
+    /// explains it is scored within `tolerance_ms` of `expected_ms`; returns that goal.
+    fn restart_at_centre_scores_home_goal_near(
+        &mut self,
+        expected_ms: u64,
+        tolerance_ms: u64,
+    ) -> GameEvent {
+        self.centre_ice_setup(45);
+        let goal = self.goal();
+        assert_home_goal_near(&goal, expected_ms, tolerance_ms);
+        goal
+    }
+
     /// Exactly two faceoffs so far, the second the one after a goal.
     fn assert_second_faceoff_after_goal(&self) {
         let faceoffs: Vec<GameEvent> = self.all(EventType::Faceoff);
@@ -384,9 +397,7 @@ fn a_goal_never_seen_going_in_is_scored_when_play_restarts_at_centre_ice() {
         scene.find(EventType::Goal, None).is_none(),
         "nothing seen yet"
     );
-    scene.centre_ice_setup(45);
-    let goal = scene.goal();
-    assert_home_goal_near(&goal, last_seen, 100);
+    let goal = scene.restart_at_centre_scores_home_goal_near(last_seen, 100);
     assert_eq!(
         goal.confidence.review_band(),
         ReviewBand::NeedsReview,
@@ -469,9 +480,7 @@ fn a_hidden_goal_is_dated_at_the_shot_not_at_a_glimpse_in_the_net_while_carried_
     let last_seen = scene.now();
     scene.fly((81.0, 2.0), (90.5, 1.0), 100.0, Some(81.5));
     scene.hold(120, None);
-    scene.centre_ice_setup(45);
-    let goal = scene.goal();
-    assert_home_goal_near(&goal, last_seen, 200);
+    scene.restart_at_centre_scores_home_goal_near(last_seen, 200);
 }
 
 #[test]
@@ -526,9 +535,7 @@ fn a_goal_seen_going_in_while_something_else_is_followed_away_is_scored_at_centr
     scene.fly((76.0, 9.0), (40.0, 20.0), 12.0, None);
     scene.hold(60, None);
     assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
-    scene.centre_ice_setup(45);
-    let goal = scene.goal();
-    assert_home_goal_near(&goal, crossed, 100);
+    scene.restart_at_centre_scores_home_goal_near(crossed, 100);
 }
 
 #[test]
@@ -542,9 +549,7 @@ fn a_goal_never_seen_at_the_net_is_scored_at_centre_ice_from_the_last_sighting_n
     scene.fly((73.5, -10.8), (90.5, 1.0), 100.0, Some(73.6));
     scene.fly((60.0, -15.0), (30.0, -25.0), 15.0, None);
     scene.hold(60, None);
-    scene.centre_ice_setup(45);
-    let goal = scene.goal();
-    assert_home_goal_near(&goal, last_near, 100);
+    scene.restart_at_centre_scores_home_goal_near(last_near, 100);
 }
 
 #[test]
@@ -556,9 +561,7 @@ fn a_puck_next_seen_at_rest_on_the_centre_dot_was_not_dropped_at_another_dot() {
     // then the puck is seen at rest on the centre dot: it was placed there, not dropped.
     scene.hold(45, Some((-69.0, 22.0)));
     assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
-    scene.centre_ice_setup(45);
-    let goal = scene.goal();
-    assert_home_goal_near(&goal, last_seen, 100);
+    scene.restart_at_centre_scores_home_goal_near(last_seen, 100);
     scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
     scene.put(1, -8.0, 0.0);
     scene.hold(100, Some((-6.2, 0.0)));
