@@ -446,8 +446,9 @@ const DROP_SEEN_WITHIN_FT: f64 = 25.0;
 /// running, was dropped and is in play.
 const CARRIED_OFF_DOT_FT_S: f64 = 15.0;
 /// Players lined up for a faceoff, whether or not the puck is seen on the dot: a skater of each
-/// team this near the dot, both having stood (moved less than `LINED_UP_STILL_FT`) for
-/// `LINED_UP_MS`, and at least `LINED_UP_STILL_SKATERS` skaters standing as still meanwhile.
+/// team this near the dot on his own side of it (the centres, often the last to take their
+/// places), and at least `LINED_UP_STILL_SKATERS` skaters having stood (moved less than
+/// `LINED_UP_STILL_FT`) for `LINED_UP_MS`.
 const LINED_UP_CENTRE_FT: f64 = 3.5;
 const LINED_UP_MS: u64 = 1000;
 const LINED_UP_STILL_FT: f64 = 2.0;
@@ -957,8 +958,9 @@ impl GameEngine {
         // Each centre at the dot on his own side of it (the side of the end he defends).
         let centre_at = |at: RinkPoint, team: Team| {
             let own_side = -self.ends.attacked_by(team, self.period).sign();
-            nearest_skater(skaters, at, |s| s.team == team).filter(|c| {
-                c.position.distance_ft(at) < LINED_UP_CENTRE_FT
+            skaters.iter().any(|c| {
+                c.team == team
+                    && c.position.distance_ft(at) < LINED_UP_CENTRE_FT
                     && (c.position.x_ft() - at.x_ft()) * own_side > 0.0
             })
         };
@@ -969,9 +971,7 @@ impl GameEngine {
                 .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
                 .count();
             around >= LINED_UP_AROUND_SKATERS
-                && Team::BOTH
-                    .into_iter()
-                    .all(|team| centre_at(at, team).is_some_and(|c| stood(&c)))
+                && Team::BOTH.into_iter().all(|team| centre_at(at, team))
         })?;
         let still = skaters.iter().filter(|s| stood(s)).count();
         (still >= LINED_UP_STILL_SKATERS).then_some(dot)

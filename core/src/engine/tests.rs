@@ -569,15 +569,14 @@ fn a_puck_next_seen_at_rest_on_the_centre_dot_was_not_dropped_at_another_dot() {
 }
 
 /// After the opening faceoff and a rush, play stops: the puck is not seen again while the
-/// players line up at the home end's upper dot, (-69, 22), and stand there (centres 1.5 ft to
-/// either side of it, four more skaters around), for `frames`.
+/// players line up at the home end's upper dot, (-69, 22), four skaters standing around it for
+/// `frames` before the centres take their places 1.5 ft to either side of it, last, for a tenth
+/// of a second.
 fn lined_up_at_the_left_upper_dot_puck_unseen(scene: &mut Scene, frames: u32) {
     scene.opening_faceoff();
     scene.carry(1, (-8.0, 0.0), (40.0, 10.0), 20.0);
     scene.hold(30, None);
     for (id, x, y) in [
-        (1, -70.5, 22.0),
-        (11, -67.5, 22.0),
         (2, -72.0, 36.0),
         (3, -72.0, 8.0),
         (12, -66.0, 36.0),
@@ -586,6 +585,9 @@ fn lined_up_at_the_left_upper_dot_puck_unseen(scene: &mut Scene, frames: u32) {
         scene.put(id, x, y);
     }
     scene.hold(frames, None);
+    scene.put(1, -70.5, 22.0);
+    scene.put(11, -67.5, 22.0);
+    scene.hold(3, None);
 }
 
 #[test]
