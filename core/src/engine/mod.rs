@@ -926,12 +926,7 @@ impl GameEngine {
     /// there without being seen dropped: put there by hand, or the view of it was of something
     /// else until now).
     fn rests_on_another_dot(&self, dot: FaceoffDot, steady: Option<PuckFix>) -> bool {
-        steady.is_some_and(|f| {
-            let nearest = FaceoffDot::nearest(f.point());
-            f.speed() <= 6.0
-                && nearest != dot
-                && nearest.position().distance_ft(f.point()) <= ON_DOT_FT
-        })
+        steady.and_then(still_on_dot).is_some_and(|at| at != dot)
     }
 
     /// The dot the players stand lined up at for a faceoff, if any: a skater of each team at
@@ -964,14 +959,15 @@ impl GameEngine {
                     && (c.position.x_ft() - at.x_ft()) * own_side > 0.0
             })
         };
+        // The centres first: at most dots nobody stands that close.
         let dot = FaceoffDot::ALL.into_iter().find(|dot| {
             let at = dot.position();
-            let around = skaters
-                .iter()
-                .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
-                .count();
-            around >= LINED_UP_AROUND_SKATERS
-                && Team::BOTH.into_iter().all(|team| centre_at(at, team))
+            Team::BOTH.into_iter().all(|team| centre_at(at, team))
+                && skaters
+                    .iter()
+                    .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
+                    .count()
+                    >= LINED_UP_AROUND_SKATERS
         })?;
         let still = skaters.iter().filter(|s| stood(s)).count();
         (still >= LINED_UP_STILL_SKATERS).then_some(dot)
@@ -979,11 +975,7 @@ impl GameEngine {
 
     /// The dot the puck has rested on long enough for a faceoff, if any.
     fn puck_resting_on_dot(&mut self, now: u64, settled: Option<PuckFix>) -> Option<FaceoffDot> {
-        let on_dot = settled.filter(|f| f.speed() <= 6.0).and_then(|f| {
-            let dot = FaceoffDot::nearest(f.point());
-            (dot.position().distance_ft(f.point()) <= ON_DOT_FT).then_some(dot)
-        });
-        let Some(dot) = on_dot else {
+        let Some(dot) = settled.and_then(still_on_dot) else {
             self.resting_on_dot = None;
             return None;
         };
@@ -2623,6 +2615,12 @@ fn holder(track: &RinkTrack) -> Option<Holder> {
         team: track.team?,
         position: track.position,
     })
+}
+
+/// The dot a puck lies still on (within `ON_DOT_FT` of it), if any.
+fn still_on_dot(fix: PuckFix) -> Option<FaceoffDot> {
+    let dot = FaceoffDot::nearest(fix.point());
+    (fix.speed() <= 6.0 && dot.position().distance_ft(fix.point()) <= ON_DOT_FT).then_some(dot)
 }
 
 /// Whether (`x_ft`, `y_ft`) lies in the goalie's area in front of the net at `end` (up to a
