@@ -1828,17 +1828,30 @@ impl GameEngine {
             .copied()
     }
 
-    /// When `shot`'s puck, first seen at the goalie at `now`, got there: now, unless it was
-    /// unseen just before (the goalie's body, the crowd in front), when it got there at its
-    /// speed so far from where it was last seen.
+    /// When `shot`'s puck, seen at the goalie at `now`, got there: when it was first seen in
+    /// his area since the release, or else now; unless it was unseen just before (the goalie's
+    /// body, the crowd in front), when it got there at its speed so far from where it was last
+    /// seen. (A puck hidden at the goalie's feet is seen there in glimpses: the steady view may
+    /// place it there only a second or two after it arrived.)
     fn reached_goalie_ms(&self, shot: &LiveShot, now: u64) -> u64 {
-        // The gap the puck came out of a few frames ago, if any.
-        let Some((before, after)) = self
-            .puck
-            .last_gap(100, now.saturating_sub(300))
-            .filter(|(before, _)| before.time_ms > shot.released_ms)
-        else {
-            return now;
+        let mut previous: Option<PuckSample> = None;
+        let first_at_goalie = self.puck.between(shot.released_ms, now).find_map(|p| {
+            let found = in_goalie_area(p.x_ft, p.y_ft, shot.end).then_some((previous, *p));
+            previous = Some(*p);
+            found
+        });
+        let (before, after) = match first_at_goalie {
+            Some((Some(before), after)) if after.time_ms - before.time_ms > 100 => (before, after),
+            Some((_, after)) => return after.time_ms,
+            // The gap the puck came out of a few frames ago, if any.
+            None => match self
+                .puck
+                .last_gap(100, now.saturating_sub(300))
+                .filter(|(before, _)| before.time_ms > shot.released_ms)
+            {
+                Some(gap) => gap,
+                None => return now,
+            },
         };
         let point = |s: &PuckSample| RinkPoint::clamped(s.x_ft, s.y_ft).unwrap_or(shot.origin);
         let flown_s = (before.time_ms - shot.released_ms) as f64 / 1000.0;

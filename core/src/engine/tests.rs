@@ -965,6 +965,32 @@ fn a_shot_glimpsed_twice_at_the_goalie_and_then_held_there_is_a_frozen_save() {
 }
 
 #[test]
+fn a_frozen_save_is_dated_when_the_puck_was_glimpsed_at_the_goalie_not_when_seen_lying_there() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, -12.0), 20.0);
+    // Seen flying at the net, hidden a few feet out, glimpsed at the pads, hidden under the
+    // goalie and glimpsed again, and seen lying there only after a second and a half.
+    scene.fly((61.8, -11.5), (80.0, -4.0), 80.0, None);
+    let last_in_flight = scene.now();
+    scene.hold(8, None);
+    let glimpsed = scene.now();
+    scene.hold(2, Some((85.4, -2.0)));
+    scene.hold(30, None);
+    scene.hold(3, Some((85.6, -1.2)));
+    scene.hold(6, None);
+    scene.hold(40, Some((85.5, -1.5)));
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+    assert!(
+        (last_in_flight..=glimpsed).contains(&at(&save)),
+        "saved at {} ms, the puck last seen flying at {last_in_flight} ms and glimpsed at the \
+         goalie at {glimpsed} ms",
+        at(&save)
+    );
+}
+
+#[test]
 fn a_shot_seen_turning_back_well_short_of_the_goalie_is_no_save() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
