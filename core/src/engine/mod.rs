@@ -357,6 +357,9 @@ const ARRIVAL_OUT_FRONT_FT: f64 = 2.0;
 /// … and if it was then unseen for longer than this before it was found in the net, it went in
 /// during that gap.
 const ARRIVAL_HIDDEN_GAP_MS: u64 = 300;
+/// A puck seen twice in a row this far in front of the goal line went in after that (the noise
+/// of a puck at rest in the net seldom reaches it twice).
+const SEEN_IN_FRONT_FT: f64 = 3.0;
 /// A skater at the puck this long after a shot was judged played it on (sooner, it is the one
 /// who blocked it, or the shot passing him).
 const PLAYED_AFTER_CLOSE_MS: u64 = 300;
@@ -1989,7 +1992,20 @@ impl GameEngine {
                 p.x_ft * end.sign() < GOAL_LINE_X_FT - ARRIVAL_OUT_FRONT_FT
             })
             .unwrap_or(0);
-        let at_ms = arrived_ms.max(out_front_ms).max(last_played_ms);
+        // Nor before it was last seen clearly out in front, twice in a row, on its way into the
+        // net (carried about in front of it, in sight, before the shot that put it in).
+        let seen_in_front_ms = self
+            .puck
+            .last_seen_twice_before(
+                arrived_ms,
+                |p| beyond_line(p.x_ft) < -SEEN_IN_FRONT_FT,
+                |p| beyond_line(p.x_ft) > IN_NET_BEYOND_LINE_FT && p.y_ft.abs() < NET_HALF_WIDTH_FT,
+            )
+            .unwrap_or(0);
+        let at_ms = arrived_ms
+            .max(out_front_ms)
+            .max(seen_in_front_ms)
+            .max(last_played_ms);
         if self.came_round_the_net(end, at_ms) || self.came_in_wide(end, at_ms) {
             return;
         }

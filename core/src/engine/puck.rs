@@ -131,6 +131,31 @@ impl PuckMotion {
             .map(|w| (w[1].time_ms + w[2].time_ms) / 2)
     }
 
+    /// When the puck was last seen twice in a row where `outside` holds (clearly somewhere it
+    /// was not yet), since `since_ms` and before it was first seen where `inside` holds (where it
+    /// came to rest; sightings of something else out there later do not count): the later
+    /// sighting's time.
+    pub fn last_seen_twice_before(
+        &self,
+        since_ms: u64,
+        outside: impl Fn(&PuckSample) -> bool,
+        inside: impl Fn(&PuckSample) -> bool,
+    ) -> Option<u64> {
+        let mut last = None;
+        let mut previous_outside = false;
+        for sample in self.samples.iter().filter(|s| s.time_ms >= since_ms) {
+            if inside(sample) {
+                break;
+            }
+            let outside = outside(sample);
+            if outside && previous_outside {
+                last = Some(sample.time_ms);
+            }
+            previous_outside = outside;
+        }
+        last
+    }
+
     /// When the puck most likely arrived within `radius_ft` of `point`: the start of the run of
     /// observations there (see [`Self::near_since`]) or, when the puck was unseen just before
     /// that run, the middle of the gap (it arrived while hidden).

@@ -1097,6 +1097,23 @@ fn a_goal_glimpsed_in_front_of_the_line_before_it_went_in_unseen_is_dated_after_
 }
 
 #[test]
+fn a_goal_put_in_after_the_puck_was_carried_in_sight_in_front_of_the_net_is_dated_at_the_shot() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, -12.0), 20.0);
+    scene.carry(1, (60.0, -12.0), (93.0, -9.0), 20.0);
+    // Lost behind the net for a second, carried out in front in sight (within a few feet of
+    // where it will rest), then put in.
+    scene.put(1, 96.0, 0.0);
+    scene.hold(30, None);
+    scene.carry(1, (84.0, 6.0), (84.5, 5.0), 2.0);
+    let released = scene.now();
+    scene.fly((85.3, 4.4), (91.0, 1.0), 60.0, None);
+    scene.hold(40, Some((91.0, 1.0)));
+    assert_home_goal_near(&scene.goal(), released + 100, 300);
+}
+
+#[test]
 fn a_goal_seen_going_in_then_hidden_is_dated_when_it_went_in_despite_a_stray_sighting() {
     let mut scene = Scene::new();
     scene.opening_faceoff();
