@@ -330,6 +330,8 @@ const UNSEEN_SHOT_IN_FRONT_FT: f64 = 1.5;
 /// How long the skaters at the puck's sightings are remembered (longer than the puck is lost
 /// from sight on a shot's way, so the shooter is still known when it shows up at the net).
 const AT_PUCK_KEPT_MS: u64 = 2000;
+/// A sighting of the puck this long before a release tells where it left the stick.
+const RELEASE_SEEN_WITHIN_MS: u64 = 250;
 /// A shot turned back short of the goalie may have been stopped by the goalie unseen only if the
 /// puck was seen this close to the goal line (or lost from sight on its way).
 const SEEN_REACHING_GOALIE_FT: f64 = 12.0;
@@ -1386,7 +1388,17 @@ impl GameEngine {
         let team = release.by.team;
         let end = self.ends.attacked_by(team, self.period);
         let s = end.sign();
-        let from_x = release.from.x_ft() * s;
+        // Where the puck was as it left the stick (the carrier was last voted at it a few
+        // frames before: a dump right after the red line was not fired from behind it).
+        let from_x = self
+            .puck
+            .between(
+                release.at_ms.saturating_sub(RELEASE_SEEN_WITHIN_MS),
+                release.at_ms,
+            )
+            .last()
+            .map_or(release.from.x_ft(), |p| p.x_ft)
+            * s;
         let speed = fix.speed();
         // Shots are recognised by their flight (`detect_shot`), which may come later.
         release.kind = if speed >= 35.0 && fix.vx * s > 0.0 && from_x < 0.0 && fix.x_ft * s > 0.0 {

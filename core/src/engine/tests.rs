@@ -1453,3 +1453,19 @@ fn a_shot_seen_flying_at_the_net_then_hidden_and_next_seen_back_out_in_front_was
     assert_shot_by(&shot, 1, released);
     assert!(scene.find(EventType::Save, None).is_some());
 }
+
+#[test]
+fn a_puck_dumped_in_from_just_past_the_red_line_is_no_icing() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Fired in off the stick 1.8 ft ahead of him as he reaches the red line, his skates still
+    // behind it: wide of the net, on round the boards behind it.
+    scene.carry(1, (-8.0, 5.0), (-0.8, 5.0), 20.0);
+    scene.fly((1.0, 5.0), (95.0, 20.0), 80.0, None);
+    scene.hold(20, Some((95.5, 20.0)));
+    scene.assert_none(EventType::Stoppage);
+    let entry = scene
+        .find(EventType::ZoneEntryExit, Some(&Detail::ZONE_ENTRY))
+        .expect("zone entry");
+    assert_eq!(entry.detail2, Some(Detail::ZONE_ENTRY_DUMP_IN));
+}
