@@ -332,6 +332,8 @@ const UNSEEN_SHOT_IN_FRONT_FT: f64 = 1.5;
 const AT_PUCK_KEPT_MS: u64 = 2000;
 /// A sighting of the puck this long before a release tells where it left the stick.
 const RELEASE_SEEN_WITHIN_MS: u64 = 250;
+/// A shot lost from sight this long on its way in was out of view when it turned.
+const LOST_ON_WAY_GAP_MS: u64 = 150;
 /// A shot turned back short of the goalie may have been stopped by the goalie unseen only if the
 /// puck was seen this close to the goal line (or lost from sight on its way).
 const SEEN_REACHING_GOALIE_FT: f64 = 12.0;
@@ -1775,13 +1777,20 @@ impl GameEngine {
                 .deepest_since(&shot, now)
                 .filter(|p| p.x_ft * s < GOAL_LINE_X_FT - BLOCKED_OUT_OF_GOALIE_REACH_FT)
                 .and_then(|p| RinkPoint::clamped(p.x_ft, p.y_ft));
-            let blocker = [Some(fix.point()), turn]
-                .into_iter()
-                .flatten()
-                .find_map(|at| {
-                    nearest_skater(skaters, at, |p| p.team != shot.shooter.team)
-                        .filter(|p| p.position.distance_ft(at) < 5.0)
+            // Lost from sight on its way in, close to the goalie: where it is seen again says
+            // nothing of who turned it.
+            let lost_on_way = self
+                .puck
+                .last_gap(LOST_ON_WAY_GAP_MS, shot.released_ms)
+                .is_some_and(|(before, _)| {
+                    before.time_ms >= shot.released_ms
+                        && before.x_ft * s >= GOAL_LINE_X_FT - SEEN_REACHING_GOALIE_FT
                 });
+            let seen_again = (!lost_on_way).then_some(fix.point());
+            let blocker = [seen_again, turn].into_iter().flatten().find_map(|at| {
+                nearest_skater(skaters, at, |p| p.team != shot.shooter.team)
+                    .filter(|p| p.position.distance_ft(at) < 5.0)
+            });
             self.shot = None;
             if blocker.is_none()
                 && shot.aim_y_ft.abs() < 3.5

@@ -1469,3 +1469,20 @@ fn a_puck_dumped_in_from_just_past_the_red_line_is_no_icing() {
         .expect("zone entry");
     assert_eq!(entry.detail2, Some(Detail::ZONE_ENTRY_DUMP_IN));
 }
+
+#[test]
+fn a_shot_lost_on_its_way_in_and_seen_again_coming_out_beside_a_defender_was_saved() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (55.0, 0.0), 20.0);
+    scene.put(12, 79.5, 9.5);
+    // Seen flying at the middle of the net to within 7 ft of the goalie, lost there, and next
+    // seen coming back out off him beside the defender at the side of the crease.
+    scene.fly((56.8, 0.0), (86.0, 0.0), 100.0, Some(80.0));
+    scene.fly((85.8, 0.5), (80.0, 7.0), 15.0, Some(0.0));
+    scene.fly((80.0, 7.0), (74.0, 13.0), 15.0, None);
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert_eq!(save.team, Some(Team::Away), "{save:?}");
+}
