@@ -53,6 +53,11 @@ pub struct PuckMotion {
 /// arrived in the net, and its time and way in are read back from them).
 const KEPT: usize = 96;
 
+/// Observations that say where the puck was as a flight began (a tenth of a second and more at
+/// 30 fps, averaging the noise; a longer stretch would reach back along a carrier's path and put
+/// a puck skated out of the crease and shot back in as if it had never left).
+const BEFORE_FLIGHT_SAMPLES: usize = 4;
+
 impl PuckMotion {
     pub fn observe(&mut self, sample: PuckSample) {
         if self.samples.len() == KEPT {
@@ -240,10 +245,11 @@ impl PuckMotion {
         let duration_s = (newest.time_ms - start.time_ms) as f64 / 1000.0;
         let speed = after.speed();
         let before_mean = (j > 0).then(|| {
-            let n = j as f64;
+            let last = &recent[j.saturating_sub(BEFORE_FLIGHT_SAMPLES)..j];
+            let n = last.len() as f64;
             (
-                recent[..j].iter().map(|s| s.x_ft).sum::<f64>() / n,
-                recent[..j].iter().map(|s| s.y_ft).sum::<f64>() / n,
+                last.iter().map(|s| s.x_ft).sum::<f64>() / n,
+                last.iter().map(|s| s.y_ft).sum::<f64>() / n,
             )
         });
         (speed >= min_speed_ft_s && speed * duration_s >= min_length_ft).then_some(Flight {
@@ -310,7 +316,8 @@ pub struct Flight {
     pub origin_y_ft: f64,
     /// The line fitted to it, at its newest observation.
     pub line: PuckFix,
-    /// Where the puck was on average before it (x, y), if it was seen then.
+    /// Where the puck was just before it (x, y): the mean of its last few observations, if it
+    /// was seen then.
     pub before_mean: Option<(f64, f64)>,
 }
 

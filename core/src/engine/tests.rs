@@ -1486,3 +1486,25 @@ fn a_shot_lost_on_its_way_in_and_seen_again_coming_out_beside_a_defender_was_sav
     let save = scene.find(EventType::Save, None).expect("save");
     assert_eq!(save.team, Some(Team::Away), "{save:?}");
 }
+
+#[test]
+fn a_puck_skated_out_of_the_crease_and_shot_straight_back_in_is_a_shot_saved() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Held a second beside the crease, backed out into the slot, then a wrist shot from 14 ft
+    // into the goalie's pads: four frames of flight.
+    scene.carry(1, (-8.0, 0.0), (84.0, -3.5), 20.0);
+    scene.hold(30, Some((85.8, -3.6)));
+    scene.carry(1, (84.0, -3.5), (77.0, -2.5), 15.0);
+    let released = scene.now();
+    scene.fly((75.3, -1.9), (85.0, -0.5), 100.0, None);
+    scene.hold(45, Some((85.0, -0.5)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, released);
+    assert!(
+        scene.find(EventType::Save, None).is_some(),
+        "{:?}",
+        scene.events()
+    );
+}
