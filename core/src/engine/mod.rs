@@ -37,7 +37,8 @@ use crate::event::{EventPlayer, Evidence, GameEvent, PlayerRole};
 use crate::ids::{EventId, GameId};
 use crate::puck_tracking::PuckStatus;
 use crate::rink::{
-    BLUE_LINE_X_FT, End, Ends, FaceoffDot, GOAL_LINE_X_FT, NET_HALF_WIDTH_FT, RinkPoint,
+    BLUE_LINE_X_FT, End, Ends, FaceoffDot, GOAL_LINE_X_FT, NET_DEPTH_FT, NET_HALF_WIDTH_FT,
+    RinkPoint,
 };
 use crate::rink_state::{RinkState, RinkTrack};
 use crate::vocabulary::{Detail, EventType};
@@ -370,6 +371,9 @@ const PLAYED_AFTER_CLOSE_MS: u64 = 300;
 /// A puck found at rest in the net, arrived there no later than this after a save was judged,
 /// was in already: the judgement read sightings of something else (a pad, a skate).
 const IN_NET_AT_JUDGEMENT_MS: u64 = 100;
+/// Lost from sight beside the net this long, the puck may have come out in front unseen (a
+/// carrier skates out from the goal line to the slot and shoots in about that time).
+const LOST_BESIDE_NET_MS: u64 = 600;
 
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
@@ -2062,7 +2066,22 @@ impl GameEngine {
         matches!(
             self.net_sides.at(end, at_ms),
             Some((NetSide::BehindOrBeside, _))
-        )
+        ) && !self.lost_beside_the_net(end, at_ms)
+    }
+
+    /// Whether the puck that turned up in the net at `end` at `at_ms` had been lost from sight
+    /// beside that net (not behind it) for a while just before: time enough to be carried out
+    /// in front unseen and shot in, so the side it was last seen on says nothing of its way in.
+    fn lost_beside_the_net(&self, end: End, at_ms: u64) -> bool {
+        let before = self.puck.between(0, at_ms).last();
+        let after = self.puck.between(at_ms + 1, u64::MAX).next();
+        let (Some(before), Some(after)) = (before, after) else {
+            return false;
+        };
+        let beyond_line = before.x_ft * end.sign() - GOAL_LINE_X_FT;
+        after.time_ms - before.time_ms >= LOST_BESIDE_NET_MS
+            && beyond_line < NET_DEPTH_FT
+            && before.y_ft.abs() >= NET_HALF_WIDTH_FT + 1.0
     }
 
     /// Whether the puck that came to rest in the net at `end` at `at_ms` crossed the goal line

@@ -1508,3 +1508,29 @@ fn a_puck_skated_out_of_the_crease_and_shot_straight_back_in_is_a_shot_saved() {
         scene.events()
     );
 }
+
+#[test]
+fn a_puck_lost_beside_the_net_carried_out_unseen_and_shot_in_is_a_goal() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (75.0, 20.0), 25.0);
+    // Down the boards to beside the net, then back out along the goal line in sight ...
+    scene.carry(1, (75.0, 20.0), (97.0, 14.0), 20.0);
+    scene.carry(1, (97.0, 14.0), (90.0, 10.0), 12.0);
+    // ... lost from sight as he skates out into the slot and shoots it in.
+    for k in 1..=20 {
+        let f = f64::from(k) / 20.0;
+        scene.put(1, 90.0 - 11.0 * f, 10.0 - f);
+        scene.step(None);
+    }
+    let released = scene.now();
+    scene.hold(4, None);
+    scene.hold(45, Some((91.0, 1.5)));
+    let goal = scene.goal();
+    assert!(goal.team == Some(Team::Home), "{goal:?}");
+    assert!(
+        at(&goal).abs_diff(released) <= 800,
+        "{} vs {released}",
+        at(&goal)
+    );
+}
