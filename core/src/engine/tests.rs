@@ -116,6 +116,20 @@ impl Scene {
         }
     }
 
+    /// Skater `id` skates in a straight line from `from` to `to` over `frames` frames, the puck
+    /// unseen.
+    fn skate_unseen(&mut self, id: u64, from: (f64, f64), to: (f64, f64), frames: u32) {
+        for k in 1..=frames {
+            let f = f64::from(k) / f64::from(frames);
+            self.put(
+                id,
+                from.0 + (to.0 - from.0) * f,
+                from.1 + (to.1 - from.1) * f,
+            );
+            self.step(None);
+        }
+    }
+
     /// The puck flies from `from` to `to` at `speed` ft/s (unseen beyond `hidden_after_x` when
     /// given); returns the frame count.
     fn fly(
@@ -1182,11 +1196,7 @@ fn a_puck_carried_in_unseen_and_next_seen_at_the_pads_with_the_carrier_feet_away
     scene.carry(1, (-8.0, 0.0), (72.0, 12.0), 20.0);
     // Carried on unseen for a second (too slowly for a shot to have covered the way), shot from
     // the inside of the circle, and next seen bouncing off the goalie's pads.
-    for k in 1..=30 {
-        let f = f64::from(k) / 30.0;
-        scene.put(1, 72.0 + 5.0 * f, 12.0 - 2.0 * f);
-        scene.step(None);
-    }
+    scene.skate_unseen(1, (72.0, 12.0), (77.0, 10.0), 30);
     let shot_at = scene.now();
     scene.fly((85.0, 1.5), (80.0, -6.0), 15.0, None);
     scene.hold(30, Some((80.0, -6.0)));
@@ -1518,11 +1528,7 @@ fn a_puck_lost_beside_the_net_carried_out_unseen_and_shot_in_is_a_goal() {
     scene.carry(1, (75.0, 20.0), (97.0, 14.0), 20.0);
     scene.carry(1, (97.0, 14.0), (90.0, 10.0), 12.0);
     // ... lost from sight as he skates out into the slot and shoots it in.
-    for k in 1..=20 {
-        let f = f64::from(k) / 20.0;
-        scene.put(1, 90.0 - 11.0 * f, 10.0 - f);
-        scene.step(None);
-    }
+    scene.skate_unseen(1, (90.0, 10.0), (79.0, 9.0), 20);
     let released = scene.now();
     scene.hold(4, None);
     scene.hold(45, Some((91.0, 1.5)));
