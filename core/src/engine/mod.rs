@@ -45,7 +45,7 @@ use crate::vocabulary::{Detail, EventType};
 use crate::wire::{Amendment, RecordChange, Retraction};
 
 use net_side::{NetSide, NetSides};
-use puck::{PuckFix, PuckMotion, PuckSample};
+use puck::{Approach, Flight, PuckFix, PuckMotion, PuckSample};
 
 /// What the engine is told about the game (from the appliance's configuration or commands).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1510,26 +1510,16 @@ impl GameEngine {
         if !at_goalie {
             return;
         }
-        let Some(flight) = self
-            .puck
-            .flight(CLOSE_SHOT_WINDOW_MS, CLOSE_SHOT_SPEED_FT_S, 5.0)
-            .filter(|f| f.start.time_ms > self.shot_closed_ms)
+        // The puck's way to the release read as one straight line first; failing that, as two:
+        // a carrier who cut back or took a pass just before shooting does not fit one line, and
+        // the split would then fall at his turn, not at the release (a flight too slow to be a
+        // shot). Straight first: the freer fit also finds short fast runs in the noise.
+        let Some((flight, aim_y_ft)) = [Approach::Straight, Approach::Turned]
+            .into_iter()
+            .find_map(|approach| self.close_shot_flight(fix, end, approach))
         else {
             return;
         };
-        let line = flight.line;
-        // Noise scatters a puck at rest by feet a frame: it must have come from elsewhere.
-        let came_from_afar = flight
-            .before_mean
-            .is_none_or(|(x, y)| (x - fix.x_ft).hypot(y - fix.y_ft) >= CLOSE_SHOT_MIN_TRAVEL_FT);
-        if line.vx * s <= 0.0 || !came_from_afar {
-            return;
-        }
-        let to_line = (GOAL_LINE_X_FT * s - flight.origin_x_ft) / line.vx;
-        let aim_y_ft = flight.origin_y_ft + line.vy * to_line;
-        if aim_y_ft.abs() > CLOSE_SHOT_HALF_WIDTH_FT {
-            return;
-        }
         let origin =
             RinkPoint::clamped(flight.origin_x_ft, flight.origin_y_ft).unwrap_or(fix.point());
         let team = self.attacker_of(end);
@@ -1551,6 +1541,34 @@ impl GameEngine {
             at_goalie: Some((now, frame)),
             aim_y_ft,
         });
+    }
+
+    /// The flight of a close shot at `end`'s net that ends at the goalie (`fix`), the puck's way
+    /// to it read as `approach`, and where it was aimed across the goal line: none when the
+    /// observations show no fast flight since the last shot was judged, one that did not come
+    /// from feet away, or one aimed wide.
+    fn close_shot_flight(
+        &self,
+        fix: PuckFix,
+        end: End,
+        approach: Approach,
+    ) -> Option<(Flight, f64)> {
+        let s = end.sign();
+        let flight = self
+            .puck
+            .flight(CLOSE_SHOT_WINDOW_MS, CLOSE_SHOT_SPEED_FT_S, 5.0, approach)
+            .filter(|f| f.start.time_ms > self.shot_closed_ms)?;
+        let line = flight.line;
+        // Noise scatters a puck at rest by feet a frame: it must have come from elsewhere.
+        let came_from_afar = flight
+            .before_mean
+            .is_none_or(|(x, y)| (x - fix.x_ft).hypot(y - fix.y_ft) >= CLOSE_SHOT_MIN_TRAVEL_FT);
+        if line.vx * s <= 0.0 || !came_from_afar {
+            return None;
+        }
+        let to_line = (GOAL_LINE_X_FT * s - flight.origin_x_ft) / line.vx;
+        let aim_y_ft = flight.origin_y_ft + line.vy * to_line;
+        (aim_y_ft.abs() <= CLOSE_SHOT_HALF_WIDTH_FT).then_some((flight, aim_y_ft))
     }
 
     /// A puck last seen on an attacker's stick out in the zone and seen again, after a gap,

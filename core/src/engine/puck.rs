@@ -211,15 +211,17 @@ impl PuckMotion {
     }
 
     /// The flight that ends at the newest observation, if the puck is flying: the observations
-    /// of the last `window_ms` split in two where two straight lines fit them best (carried or at
-    /// rest, then shot), and the second part taken when it is at least `min_speed_ft_s` fast and
-    /// `min_length_ft` long. Per-frame noise hides the moment of a short flight's release; the
-    /// split finds it from the whole of both parts.
+    /// of the last `window_ms` split where straight lines fit them best — the way the puck came
+    /// (`approach`: one line, or two for a carrier who turned), then the shot — and the last part
+    /// taken when it is at least `min_speed_ft_s` fast and `min_length_ft` long. Per-frame noise
+    /// hides the moment of a short flight's release; the split finds it from the whole of the
+    /// parts.
     pub fn flight(
         &self,
         window_ms: u64,
         min_speed_ft_s: f64,
         min_length_ft: f64,
+        approach: Approach,
     ) -> Option<Flight> {
         let newest = self.samples.back()?;
         let recent: Vec<&PuckSample> = self
@@ -228,19 +230,19 @@ impl PuckMotion {
             .filter(|s| newest.time_ms - s.time_ms <= window_ms)
             .collect();
         let n = recent.len();
+        let sums = RunSums::new(&recent);
+        let approach_error = |j: usize| match approach {
+            Approach::Straight => sums.line_error(0, j),
+            // Turned anywhere up to the release (at the start: straight after all).
+            Approach::Turned => (0..=j)
+                .map(|i| sums.line_error(0, i) + sums.line_error(i, j))
+                .fold(f64::INFINITY, f64::min),
+        };
         // At least three observations in flight (two always fit a line exactly).
-        let best = (0..n.saturating_sub(2))
-            .filter_map(|j| {
-                let before = if j >= 2 {
-                    line_fit(&recent[..=j])?.1
-                } else {
-                    0.0
-                };
-                let (after, error) = line_fit(&recent[j..])?;
-                Some((j, after, before + error))
-            })
-            .min_by(|a, b| a.2.total_cmp(&b.2))?;
-        let (j, after, _) = best;
+        let (j, _) = (0..n.saturating_sub(2))
+            .map(|j| (j, approach_error(j) + sums.line_error(j, n - 1)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+        let (after, _) = line_fit(&recent[j..])?;
         let start = recent[j];
         let duration_s = (newest.time_ms - start.time_ms) as f64 / 1000.0;
         let speed = after.speed();
@@ -306,6 +308,15 @@ impl PuckMotion {
     }
 }
 
+/// How the puck came to where a flight began, as `PuckMotion::flight` fits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approach {
+    /// Along one line: carried straight, or at rest.
+    Straight,
+    /// Along two: a carrier who turned (cut back, or took a pass) before the release.
+    Turned,
+}
+
 /// A fast flight of the puck ending now.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Flight {
@@ -319,6 +330,57 @@ pub struct Flight {
     /// Where the puck was just before it (x, y): the mean of its last few observations, if it
     /// was seen then.
     pub before_mean: Option<(f64, f64)>,
+}
+
+/// Running sums over a window of observations (oldest first) that give the least-squares error
+/// of a line through any run of them in constant time: the flight search tries every split.
+struct RunSums {
+    /// Element k: the sums over the first k observations of 1, t, x, y, t², tx, ty, x² + y²
+    /// (t in seconds from the first).
+    prefix: Vec<[f64; 8]>,
+}
+
+impl RunSums {
+    fn new(samples: &[&PuckSample]) -> Self {
+        let t0 = samples.first().map_or(0, |s| s.time_ms);
+        let mut prefix = Vec::with_capacity(samples.len() + 1);
+        let mut acc = [0.0; 8];
+        prefix.push(acc);
+        for s in samples {
+            let t = (s.time_ms - t0) as f64 / 1000.0;
+            let terms = [
+                1.0,
+                t,
+                s.x_ft,
+                s.y_ft,
+                t * t,
+                t * s.x_ft,
+                t * s.y_ft,
+                s.x_ft * s.x_ft + s.y_ft * s.y_ft,
+            ];
+            for (a, v) in acc.iter_mut().zip(terms) {
+                *a += v;
+            }
+            prefix.push(acc);
+        }
+        Self { prefix }
+    }
+
+    /// The sum of squared distances of observations `first..=last` from their least-squares
+    /// line (as `line_fit`'s).
+    fn line_error(&self, first: usize, last: usize) -> f64 {
+        let (hi, lo) = (&self.prefix[last + 1], &self.prefix[first]);
+        let [n, st, sx, sy, stt, stx, sty, sxx] = std::array::from_fn(|k| hi[k] - lo[k]);
+        let spread_t = stt - st * st / n;
+        let about_mean = sxx - (sx * sx + sy * sy) / n;
+        let along_line = if spread_t > 1e-9 {
+            let (cx, cy) = (stx - st * sx / n, sty - st * sy / n);
+            (cx * cx + cy * cy) / spread_t
+        } else {
+            0.0
+        };
+        (about_mean - along_line).max(0.0)
+    }
 }
 
 /// The least-squares line through `samples` (oldest first), evaluated at the newest, and its sum
@@ -420,13 +482,21 @@ mod tests {
             let f = (k - 19) as f64 * 3.0;
             at(k, 59.5 + f * 0.8, 20.0 - f * 0.6);
         }
-        let flight = motion.flight(1000, 40.0, 5.0).unwrap();
+        let flight = motion.flight(1000, 40.0, 5.0, Approach::Straight).unwrap();
         assert!((18..=20).contains(&flight.start.frame), "{flight:?}");
         assert!((flight.line.speed() - 90.0).abs() < 15.0, "{flight:?}");
         assert!((flight.origin_x_ft - 59.5).abs() < 2.5, "{flight:?}");
         // Too short, or too slow, is no flight.
-        assert!(motion.flight(1000, 40.0, 30.0).is_none());
-        assert!(motion.flight(1000, 150.0, 5.0).is_none());
+        assert!(
+            motion
+                .flight(1000, 40.0, 30.0, Approach::Straight)
+                .is_none()
+        );
+        assert!(
+            motion
+                .flight(1000, 150.0, 5.0, Approach::Straight)
+                .is_none()
+        );
         let mut carried = PuckMotion::default();
         for k in 0..25u64 {
             carried.observe(PuckSample {
@@ -436,6 +506,68 @@ mod tests {
                 y_ft: 20.0,
             });
         }
-        assert!(carried.flight(1000, 40.0, 5.0).is_none());
+        assert!(
+            carried
+                .flight(1000, 40.0, 5.0, Approach::Straight)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_flight_after_a_turn_starts_at_the_release_not_at_the_turn() {
+        let mut motion = PuckMotion::default();
+        let wobble = |k: u64| [0.6, -0.4, 0.1, -0.7, 0.5, 0.2, -0.3][k as usize % 7];
+        let mut at = |k: u64, x: f64, y: f64| {
+            motion.observe(PuckSample {
+                time_ms: k * 33,
+                frame: k,
+                x_ft: x + wobble(k),
+                y_ft: y - wobble(k + 3),
+            })
+        };
+        // Carried away from the net at 15 ft/s, back in at 18 ft/s, then shot at 125 ft/s.
+        for k in 0..18 {
+            at(k, 78.0 - 0.5 * k as f64, 8.0);
+        }
+        for k in 18..28 {
+            at(
+                k,
+                69.0 + 0.6 * (k - 18) as f64,
+                7.0 - 0.15 * (k - 18) as f64,
+            );
+        }
+        for k in 28..31 {
+            let f = (k - 27) as f64 * 4.1;
+            at(k, 75.0 + f * 0.94, 5.5 - f * 0.34);
+        }
+        // Read as one line before the flight, the split falls short of the release, between
+        // the turn and it.
+        let straight = motion.flight(1000, 40.0, 5.0, Approach::Straight);
+        assert!(straight.is_none_or(|f| f.start.frame < 26), "{straight:?}");
+        let flight = motion.flight(1000, 40.0, 5.0, Approach::Turned).unwrap();
+        assert!((26..=28).contains(&flight.start.frame), "{flight:?}");
+        assert!((flight.line.speed() - 125.0).abs() < 25.0, "{flight:?}");
+    }
+
+    #[test]
+    fn a_run_s_line_error_from_the_running_sums_is_the_fitted_line_s() {
+        let samples: Vec<PuckSample> = (0..12u64)
+            .map(|k| PuckSample {
+                time_ms: 1000 + k * 33,
+                frame: k,
+                x_ft: 40.0 + 0.3 * (k * k) as f64,
+                y_ft: -5.0 + [0.6, -0.4, 0.1, -0.7][k as usize % 4],
+            })
+            .collect();
+        let refs: Vec<&PuckSample> = samples.iter().collect();
+        let sums = RunSums::new(&refs);
+        for (first, last) in [(0, 11), (3, 8), (5, 6), (4, 4)] {
+            let fitted = line_fit(&refs[first..=last]).unwrap().1;
+            assert!(
+                (sums.line_error(first, last) - fitted).abs() < 1e-6,
+                "{first}..={last}: {} vs {fitted}",
+                sums.line_error(first, last)
+            );
+        }
     }
 }

@@ -1540,3 +1540,25 @@ fn a_puck_lost_beside_the_net_carried_out_unseen_and_shot_in_is_a_goal() {
         at(&goal)
     );
 }
+
+#[test]
+fn a_one_timer_from_the_slot_after_the_carrier_cut_back_is_a_shot_saved() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Into the slot, back out towards the blue line, cut back in and a one-timer from 13 ft
+    // into the goalie's pads: three frames of flight after a turn half a second before.
+    scene.carry(1, (-8.0, 0.0), (78.0, 8.0), 25.0);
+    scene.carry(1, (78.0, 8.0), (69.0, 7.0), 15.0);
+    scene.carry(1, (69.0, 7.0), (74.5, 5.5), 18.0);
+    let released = scene.now();
+    scene.fly((76.3, 5.0), (86.0, 1.5), 125.0, None);
+    scene.hold(45, Some((86.0, 1.5)));
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, 1, released);
+    assert!(
+        scene.find(EventType::Save, None).is_some(),
+        "{:?}",
+        scene.events()
+    );
+}
