@@ -278,7 +278,7 @@ const CLOSE_SHOT_WINDOW_MS: u64 = 1000;
 const CLOSE_SHOT_SPEED_FT_S: f64 = 40.0;
 /// Where a close shot is looked for: the puck this near the goal line, and it and its aim this
 /// near the middle of the net (the goalie's body).
-const CLOSE_SHOT_AT_GOALIE_FT: f64 = 4.0;
+const CLOSE_SHOT_AT_GOALIE_FT: f64 = 5.0;
 const CLOSE_SHOT_HALF_WIDTH_FT: f64 = 3.5;
 const CLOSE_SHOT_MIN_TRAVEL_FT: f64 = 6.0;
 
