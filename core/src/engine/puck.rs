@@ -461,19 +461,25 @@ mod tests {
         assert!(motion.last().is_none());
     }
 
+    /// Small deterministic wobble standing in for the projection noise.
+    fn wobble(k: u64) -> f64 {
+        [0.6, -0.4, 0.1, -0.7, 0.5, 0.2, -0.3][k as usize % 7]
+    }
+
+    /// The puck seen at frame `k` (30 fps) at (`x`, `y`), give or take the wobble.
+    fn observe_wobbly(motion: &mut PuckMotion, k: u64, x: f64, y: f64) {
+        motion.observe(PuckSample {
+            time_ms: k * 33,
+            frame: k,
+            x_ft: x + wobble(k),
+            y_ft: y - wobble(k + 3),
+        });
+    }
+
     #[test]
     fn a_flight_starts_where_the_puck_left_the_stick() {
         let mut motion = PuckMotion::default();
-        // Small deterministic wobble standing in for the projection noise.
-        let wobble = |k: u64| [0.6, -0.4, 0.1, -0.7, 0.5, 0.2, -0.3][k as usize % 7];
-        let mut at = |k: u64, x: f64, y: f64| {
-            motion.observe(PuckSample {
-                time_ms: k * 33,
-                frame: k,
-                x_ft: x + wobble(k),
-                y_ft: y - wobble(k + 3),
-            })
-        };
+        let mut at = |k: u64, x: f64, y: f64| observe_wobbly(&mut motion, k, x, y);
         // Carried at 15 ft/s along the boards, then shot at about 90 ft/s towards the net.
         for k in 0..20 {
             at(k, 50.0 + 0.5 * k as f64, 20.0);
@@ -516,15 +522,7 @@ mod tests {
     #[test]
     fn a_flight_after_a_turn_starts_at_the_release_not_at_the_turn() {
         let mut motion = PuckMotion::default();
-        let wobble = |k: u64| [0.6, -0.4, 0.1, -0.7, 0.5, 0.2, -0.3][k as usize % 7];
-        let mut at = |k: u64, x: f64, y: f64| {
-            motion.observe(PuckSample {
-                time_ms: k * 33,
-                frame: k,
-                x_ft: x + wobble(k),
-                y_ft: y - wobble(k + 3),
-            })
-        };
+        let mut at = |k: u64, x: f64, y: f64| observe_wobbly(&mut motion, k, x, y);
         // Carried away from the net at 15 ft/s, back in at 18 ft/s, then shot at 125 ft/s.
         for k in 0..18 {
             at(k, 78.0 - 0.5 * k as f64, 8.0);

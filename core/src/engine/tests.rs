@@ -280,6 +280,19 @@ fn assert_only_shot_is_the_goal(scene: &Scene, track_id: u64, released_ms: u64) 
 }
 
 /// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
+/// The scene's first shot is on net and saved, by `track_id` released at `released_ms`, and
+/// there is a save.
+fn assert_saved_shot_by(scene: &Scene, track_id: u64, released_ms: u64) {
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    assert_shot_by(&shot, track_id, released_ms);
+    assert!(
+        scene.find(EventType::Save, None).is_some(),
+        "{:?}",
+        scene.events()
+    );
+}
+
 fn assert_shot_by(shot: &GameEvent, track_id: u64, released_ms: u64) {
     assert_eq!(
         shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
@@ -1509,14 +1522,7 @@ fn a_puck_skated_out_of_the_crease_and_shot_straight_back_in_is_a_shot_saved() {
     let released = scene.now();
     scene.fly((75.3, -1.9), (85.0, -0.5), 100.0, None);
     scene.hold(45, Some((85.0, -0.5)));
-    let shot = scene.find(EventType::Shot, None).expect("shot");
-    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
-    assert_shot_by(&shot, 1, released);
-    assert!(
-        scene.find(EventType::Save, None).is_some(),
-        "{:?}",
-        scene.events()
-    );
+    assert_saved_shot_by(&scene, 1, released);
 }
 
 #[test]
@@ -1553,12 +1559,5 @@ fn a_one_timer_from_the_slot_after_the_carrier_cut_back_is_a_shot_saved() {
     let released = scene.now();
     scene.fly((76.3, 5.0), (86.0, 1.5), 125.0, None);
     scene.hold(45, Some((86.0, 1.5)));
-    let shot = scene.find(EventType::Shot, None).expect("shot");
-    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
-    assert_shot_by(&shot, 1, released);
-    assert!(
-        scene.find(EventType::Save, None).is_some(),
-        "{:?}",
-        scene.events()
-    );
+    assert_saved_shot_by(&scene, 1, released);
 }
