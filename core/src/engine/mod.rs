@@ -202,22 +202,23 @@ struct ClosedShot {
 
 /// How a closed shot was judged, with the events beside its Shot that a goal proving it wrong
 /// retracts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Judged {
     /// Wide or blocked: only the Shot was logged.
     NotOnNet,
-    /// Saved and back out in front: the Save.
-    Rebound(EventId),
+    /// Saved and back out in front: the Save, as logged (amended should the goalie turn out
+    /// to hold the puck).
+    Rebound(Box<GameEvent>),
     /// Saved and held: the Save and the goalie stoppage.
     Frozen(EventId, EventId),
 }
 
 impl Judged {
-    fn logged(self) -> Vec<EventId> {
+    fn logged(&self) -> Vec<EventId> {
         match self {
             Judged::NotOnNet => vec![],
-            Judged::Rebound(save) => vec![save],
-            Judged::Frozen(save, stoppage) => vec![save, stoppage],
+            Judged::Rebound(save) => vec![save.event_id],
+            Judged::Frozen(save, stoppage) => vec![*save, *stoppage],
         }
     }
 }
@@ -298,6 +299,19 @@ const REBOUND_SPEED_FT_S: f64 = 6.0;
 
 /// A shot that reached the goalie and was neither held nor scored this long after was saved.
 const AT_GOALIE_MAX_MS: u64 = 2500;
+/// A save judged a rebound was a freeze when the puck was seen still at the goalie's feet over
+/// the whole of the last `HELD_STILL_MS` (at least `HELD_MIN_SIGHTINGS` sightings), at most
+/// `HELD_WITHIN_MS` after it reached him: a puck loose in the crease is played within a second.
+/// 1 s measured worse on the tuning games' stoppages, 2 s no better.
+const HELD_STILL_MS: u64 = 1500;
+const HELD_MIN_SIGHTINGS: usize = 20;
+const HELD_WITHIN_MS: u64 = 4500;
+/// How far from the net's centre (in front of its goal line) a puck at rest lies at the
+/// goalie's feet.
+const GOALIE_FEET_FT: f64 = 7.0;
+/// A puck fitted slower than this is at rest (the noise about a still puck fakes a few feet per
+/// second).
+const STILL_FT_S: f64 = 6.0;
 /// A puck seen back out in front of the goalie this long after its shot reached him was saved
 /// (a goal then came off the rebound).
 const REBOUND_GOAL_AFTER_MS: u64 = 700;
@@ -615,6 +629,7 @@ impl GameEngine {
             self.detect_unseen_shot(frame.frame, now, point, &skaters);
         }
         self.detect_goal(frame.frame, now, settled, &skaters, &mut out);
+        self.detect_held_rebound(frame.frame, now, settled, &mut out);
         self.detect_freeze(frame.frame, now, settled, &skaters, &mut out);
         if let Some(pending) = &self.faceoff
             && now > pending.drop_ms + 3000
@@ -1727,7 +1742,7 @@ impl GameEngine {
         if let Some((reached_ms, reached_frame)) = shot.at_goalie {
             let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
             let frozen = settled.is_some_and(|f| {
-                f.speed() < 6.0
+                f.speed() < STILL_FT_S
                     && f.x_ft * s < GOAL_LINE_X_FT - 0.5
                     && f.point().distance_ft(shot.end.net_centre()) < 10.0
             });
@@ -1919,12 +1934,11 @@ impl GameEngine {
         if self.play != Play::Live || self.shot.is_some() {
             return;
         }
-        let Some(fix) = settled.filter(|f| f.speed() < 6.0) else {
+        let Some(fix) = settled.filter(|f| f.speed() < STILL_FT_S) else {
             return;
         };
         let end = end_towards(fix.x_ft);
-        let net = end.net_centre();
-        if fix.point().distance_ft(net) > 7.0 || fix.x_ft * end.sign() > GOAL_LINE_X_FT - 0.5 {
+        if !at_goalie_feet(fix, end) {
             return;
         }
         let team = self.attacker_of(end);
@@ -1957,6 +1971,55 @@ impl GameEngine {
             0.7,
             out,
         );
+    }
+
+    /// A puck still at the goalie's feet ever since a shot judged saved and back out reached
+    /// him: he held it, and the view of it coming out was the noise about a puck at rest. The
+    /// Save is amended to a freeze and the whistle logged (play left running would read shots
+    /// into the noise until the faceoff).
+    fn detect_held_rebound(
+        &mut self,
+        frame: u64,
+        now: u64,
+        settled: Option<PuckFix>,
+        out: &mut Vec<RecordChange>,
+    ) {
+        if self.play != Play::Live || self.shot.is_some() {
+            return;
+        }
+        let Some(closed) = &self.last_closed else {
+            return;
+        };
+        let Judged::Rebound(save) = &closed.judged else {
+            return;
+        };
+        let Some((reached_ms, reached_frame)) = closed.shot.at_goalie else {
+            return;
+        };
+        let end = closed.shot.end;
+        let at_rest = |f: PuckFix| f.speed() < STILL_FT_S && at_goalie_feet(f, end);
+        let held_since_reached = (reached_ms + HELD_STILL_MS..=reached_ms + HELD_WITHIN_MS)
+            .contains(&now)
+            && settled.is_some_and(at_rest)
+            && self
+                .puck
+                .fix(now, HELD_STILL_MS, HELD_MIN_SIGHTINGS)
+                .is_some_and(at_rest);
+        let attackers_have_it = self
+            .controller
+            .is_some_and(|c| c.team == closed.shot.shooter.team);
+        if !held_since_reached || attackers_have_it {
+            return;
+        }
+        let mut frozen = (**save).clone();
+        frozen.detail1 = Some(Detail::SAVE_FREEZE);
+        let save_id = frozen.event_id;
+        let confidence = f64::from(frozen.confidence.get());
+        out.push(RecordChange::Amendment(Amendment {
+            event: frozen,
+            reason: "the goalie held the puck: it lay still at his feet since the save".to_owned(),
+        }));
+        self.goalie_stoppage(save_id, (reached_ms, reached_frame), frame, confidence, out);
     }
 
     /// A puck at rest in a net is a goal for the team attacking that net — whether or not the
@@ -2381,7 +2444,7 @@ impl GameEngine {
             .build(confidence);
         out.push(RecordChange::Event(save.clone()));
         if let Some(closed) = &mut self.last_closed {
-            closed.judged = Judged::Rebound(save.event_id);
+            closed.judged = Judged::Rebound(Box::new(save.clone()));
         }
         save
     }
@@ -2396,8 +2459,20 @@ impl GameEngine {
         confidence: f64,
         out: &mut Vec<RecordChange>,
     ) {
-        let (reached_ms, reached_frame) = reached;
-        let save = self.save(shot, goalie, Detail::SAVE_FREEZE, reached_ms, frame, out);
+        let save = self.save(shot, goalie, Detail::SAVE_FREEZE, reached.0, frame, out);
+        self.goalie_stoppage(save.event_id, reached, frame, confidence, out);
+    }
+
+    /// The whistle for the goalie holding the puck of the save `save_id`, which reached him
+    /// at `reached`: play stops.
+    fn goalie_stoppage(
+        &mut self,
+        save_id: EventId,
+        (reached_ms, reached_frame): (u64, u64),
+        frame: u64,
+        confidence: f64,
+        out: &mut Vec<RecordChange>,
+    ) {
         let stoppage = self
             .event(
                 reached_ms + 500,
@@ -2409,7 +2484,7 @@ impl GameEngine {
             .build(confidence);
         out.push(RecordChange::Event(stoppage.clone()));
         if let Some(closed) = &mut self.last_closed {
-            closed.judged = Judged::Frozen(save.event_id, stoppage.event_id);
+            closed.judged = Judged::Frozen(save_id, stoppage.event_id);
         }
         self.play = Play::Stopped {
             after_goal: false,
@@ -2716,6 +2791,13 @@ fn in_goalie_area(x_ft: f64, y_ft: f64, end: End) -> bool {
     let depth = x_ft * end.sign();
     (GOAL_LINE_X_FT - GOALIE_AREA_DEPTH_FT..=GOAL_LINE_X_FT + 0.3).contains(&depth)
         && y_ft.abs() < GOALIE_AREA_HALF_WIDTH_FT
+}
+
+/// Whether a puck at rest at `fix` lies at the feet of the goalie of the net at `end`: close
+/// to the net, in front of its goal line.
+fn at_goalie_feet(fix: PuckFix, end: End) -> bool {
+    fix.point().distance_ft(end.net_centre()) <= GOALIE_FEET_FT
+        && fix.x_ft * end.sign() <= GOAL_LINE_X_FT - 0.5
 }
 
 /// Whether a shot at the net at `end` may come from `point`: the attacking zone, or just

@@ -279,7 +279,6 @@ fn assert_only_shot_is_the_goal(scene: &Scene, track_id: u64, released_ms: u64) 
     assert!(saves.is_empty(), "{saves:?}");
 }
 
-/// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
 /// The scene's first shot is on net and saved, by `track_id` released at `released_ms`, and
 /// there is a save.
 fn assert_saved_shot_by(scene: &Scene, track_id: u64, released_ms: u64) {
@@ -293,6 +292,7 @@ fn assert_saved_shot_by(scene: &Scene, track_id: u64, released_ms: u64) {
     );
 }
 
+/// `shot` is skater `track_id`'s, released within 0.2 s of `released_ms`.
 fn assert_shot_by(shot: &GameEvent, track_id: u64, released_ms: u64) {
     assert_eq!(
         shot.player(PlayerRole::ACTOR).and_then(|p| p.track_id),
@@ -1560,4 +1560,41 @@ fn a_one_timer_from_the_slot_after_the_carrier_cut_back_is_a_shot_saved() {
     scene.fly((76.3, 5.0), (86.0, 1.5), 125.0, None);
     scene.hold(45, Some((86.0, 1.5)));
     assert_saved_shot_by(&scene, 1, released);
+}
+
+#[test]
+fn a_puck_hidden_at_the_goalie_then_seen_lying_still_at_his_feet_was_held_not_a_rebound() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (55.0, 3.0), 20.0);
+    let released = scene.now();
+    // Lost from sight a few feet out, hidden under the goalie for half a second, then seen
+    // lying at his feet: the first sightings scatter towards the slot (the puck read as coming
+    // back out), the rest about where it lies, until the faceoff is set up.
+    scene.fly((56.8, 3.0), (84.0, 0.5), 100.0, Some(80.0));
+    let reached = scene.now();
+    scene.hold(15, None);
+    for x in [86.6, 86.1, 85.6, 85.1, 84.6, 84.1] {
+        scene.step(Some((x, 0.8)));
+    }
+    let scatter = [0.9, -1.7, 1.4, -0.6, 2.1, -1.2, 0.3, -2.0, 1.1, -0.4];
+    for k in 0..90 {
+        let d = scatter[k % scatter.len()];
+        scene.step(Some((84.6 + d, 0.8 - d / 2.0)));
+    }
+    assert_saved_shot_by(&scene, 1, released);
+    let save = scene.find(EventType::Save, None).expect("save");
+    assert!(save.has_detail1(&Detail::SAVE_FREEZE), "{save:?}");
+    let whistle = scene
+        .find(EventType::Stoppage, None)
+        .expect("the goalie's stoppage");
+    assert!(
+        whistle.detail2 == Some(Detail::STOPPAGE_GOALIE_STOPPAGE),
+        "{whistle:?}"
+    );
+    assert!(
+        at(&whistle).abs_diff(reached + 500) <= 300,
+        "whistle at {} ms, the puck reached the goalie at {reached} ms",
+        at(&whistle)
+    );
 }
