@@ -1569,8 +1569,8 @@ fn a_puck_hidden_at_the_goalie_then_seen_lying_still_at_his_feet_was_held_not_a_
     scene.carry(1, (-8.0, 0.0), (55.0, 3.0), 20.0);
     let released = scene.now();
     // Lost from sight a few feet out, hidden under the goalie for half a second, then seen
-    // lying at his feet: the first sightings scatter towards the slot (the puck read as coming
-    // back out), the rest about where it lies, until the faceoff is set up.
+    // lying at his feet for three seconds: the first sightings scatter towards the slot (the
+    // puck read as coming back out), the rest about where it lies.
     scene.fly((56.8, 3.0), (84.0, 0.5), 100.0, Some(80.0));
     let reached = scene.now();
     scene.hold(15, None);
