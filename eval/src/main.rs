@@ -163,14 +163,25 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Also write, per game, the rink states perception produced and the engine's derived
-        /// events (JSON lines: STEM.states.jsonl, STEM.events.jsonl) into this folder.
+        /// Also write, per game, the rink states perception produced, its puck candidates and
+        /// the engine's derived events (JSON lines: STEM.states.jsonl, STEM.puck.jsonl,
+        /// STEM.events.jsonl) into this folder.
         #[arg(long, conflicts_with = "from_states")]
         save_states: Option<PathBuf>,
         /// Feed the engine the rink states saved by an earlier `--save-states DIR` run instead of
         /// running perception (the network is not loaded): for studying the engine on video.
         #[arg(long)]
         from_states: Option<PathBuf>,
+        /// With `--from-states`: replace the saved states' puck by the puck tracker run again
+        /// over the puck candidates saved beside them (STEM.puck.jsonl, as `tracking
+        /// --dump-puck` writes them), so a puck tracker change is measured on the events in
+        /// seconds.
+        #[arg(long, requires = "from_states")]
+        repuck: bool,
+        /// With `--repuck`: puck tracker settings to try instead of the defaults, as JSON (as
+        /// `repuck --settings`).
+        #[arg(long, requires = "repuck")]
+        puck_settings: Option<String>,
         /// Also list, per game, the events of this kind that found no partner, as `events
         /// --misses` does.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(benchsight_core::event_scoring::CATEGORIES))]
@@ -294,12 +305,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             save_states,
             from_states,
+            repuck,
+            puck_settings,
             misses,
             trace,
         } => {
             let states = match (save_states, from_states) {
                 (Some(dir), _) => StatesFolder::Save(dir),
-                (None, Some(dir)) => StatesFolder::Load(dir),
+                (None, Some(dir)) => StatesFolder::Load {
+                    dir,
+                    repuck: repuck
+                        .then(|| settings_with(puck_settings.as_deref()))
+                        .transpose()?,
+                },
                 (None, None) => StatesFolder::None,
             };
             events_video(
@@ -770,7 +788,12 @@ fn perception_for(
 enum StatesFolder {
     None,
     Save(PathBuf),
-    Load(PathBuf),
+    /// Read the saved states; with `repuck`, their puck replaced by the puck tracker (with these
+    /// settings) run again over the saved puck candidates.
+    Load {
+        dir: PathBuf,
+        repuck: Option<benchsight_core::puck_tracking::PuckTrackerSettings>,
+    },
 }
 
 impl StatesFolder {
@@ -826,7 +849,7 @@ fn events_video(
 
     let games = args.set().prepare(&args.work)?;
     let runtime = match states_folder {
-        StatesFolder::Load(_) => None,
+        StatesFolder::Load { .. } => None,
         _ => Some(network.runtime()?),
     };
     if let StatesFolder::Save(dir) = states_folder {
@@ -836,18 +859,42 @@ fn events_video(
     let (mut frames, mut goals) = (0u64, 0u64);
     for game in &games {
         let (states, rate) = match (states_folder, &runtime) {
-            (StatesFolder::Load(dir), _) => {
-                let states = read_states(&StatesFolder::path(dir, game, "states"))?;
+            (StatesFolder::Load { dir, repuck }, _) => {
+                let mut states = read_states(&StatesFolder::path(dir, game, "states"))?;
+                if let Some(settings) = repuck {
+                    let (header, frames) = read_puck_dump(&StatesFolder::path(dir, game, "puck"))?;
+                    let pucks = benchsight_eval::tracking::replay_puck(&header, &frames, *settings);
+                    for state in &mut states {
+                        state.puck = pucks.get(&state.frame).cloned().flatten();
+                    }
+                }
                 (states, "saved states".to_owned())
             }
             (_, Some((runtime, settings))) => {
                 let mut perception = perception_for(game, runtime, settings, &network.model)?;
                 let mut states = Vec::new();
+                let mut dump = match states_folder {
+                    StatesFolder::Save(dir) => Some(benchsight_eval::tracking::PuckDump::create(
+                        &StatesFolder::path(dir, game, "puck"),
+                        game,
+                    )?),
+                    _ => None,
+                };
                 let summary = replay_file(
                     &game.video,
                     (args.width, args.height),
                     &mut perception,
                     |perceived| {
+                        if let Some(dump) = &mut dump {
+                            let truth = usize::try_from(perceived.rink.frame)
+                                .ok()
+                                .and_then(|i| game.truth.frames.get(i))
+                                .ok_or_else(|| {
+                                    format!("frame {} has no truth", perceived.rink.frame)
+                                })?;
+                            dump.add_frame(truth, perceived)
+                                .map_err(|e| e.to_string())?;
+                        }
                         states.push(perceived.rink.clone());
                         Ok(())
                     },
@@ -931,7 +978,10 @@ fn tracking(
         let mut scorer = TrackingScorer::new(ScoringRules::default());
         let mut dump = dumps
             .puck
-            .map(|stem| benchsight_eval::tracking::PuckDump::create(stem, game))
+            .map(|stem| {
+                let path = PathBuf::from(format!("{}-{}.jsonl", stem.display(), game.seed));
+                benchsight_eval::tracking::PuckDump::create(&path, game)
+            })
             .transpose()?;
         let mut tracker_dump = dumps
             .tracker
@@ -1079,8 +1129,7 @@ where
 
 fn repuck(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
     use benchsight_core::puck_tracking::PuckTrackerSettings;
-    use benchsight_eval::tracking::{PuckDumpFrame, PuckDumpHeader, PuckScore};
-    use std::io::BufRead;
+    use benchsight_eval::tracking::PuckScore;
 
     let settings: PuckTrackerSettings = settings_with(settings)?;
     println!(
@@ -1110,26 +1159,7 @@ fn repuck(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
     };
     let (mut all_replayed, mut all_dumped) = (Vec::new(), Vec::new());
     for path in dumps {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let mut lines = std::io::BufReader::new(file).lines();
-        let first = lines
-            .next()
-            .with_context(|| format!("{} is empty", path.display()))?
-            .with_context(|| format!("reading {}", path.display()))?;
-        let header: PuckDumpHeader = serde_json::from_str(&first).with_context(|| {
-            format!(
-                "{} line 1: no homography (a dump from `tracking --dump-puck` of this version)",
-                path.display()
-            )
-        })?;
-        let mut frames = Vec::new();
-        for (number, line) in lines.enumerate() {
-            let line = line.with_context(|| format!("reading {}", path.display()))?;
-            let frame: PuckDumpFrame = serde_json::from_str(&line)
-                .with_context(|| format!("{} line {}", path.display(), number + 2))?;
-            frames.push(frame);
-        }
+        let (header, frames) = read_puck_dump(path)?;
         let (replayed, dumped) = benchsight_eval::tracking::repuck(&header, &frames, settings);
         row(&path.display().to_string(), &replayed, &dumped);
         all_replayed.push(replayed);
@@ -1141,6 +1171,37 @@ fn repuck(dumps: &[PathBuf], settings: Option<&str>) -> anyhow::Result<()> {
         &PuckScore::merge(&all_dumped),
     );
     Ok(())
+}
+
+/// A game's puck dump, written by `tracking --dump-puck`: its homography and its frames.
+fn read_puck_dump(
+    path: &Path,
+) -> anyhow::Result<(
+    benchsight_eval::tracking::PuckDumpHeader,
+    Vec<benchsight_eval::tracking::PuckDumpFrame>,
+)> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let first = lines
+        .next()
+        .with_context(|| format!("{} is empty", path.display()))?
+        .with_context(|| format!("reading {}", path.display()))?;
+    let header = serde_json::from_str(&first).with_context(|| {
+        format!(
+            "{} line 1: no homography (a dump from `tracking --dump-puck` of this version)",
+            path.display()
+        )
+    })?;
+    let mut frames = Vec::new();
+    for (number, line) in lines.enumerate() {
+        let line = line.with_context(|| format!("reading {}", path.display()))?;
+        frames.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{} line {}", path.display(), number + 2))?,
+        );
+    }
+    Ok((header, frames))
 }
 
 fn print_row(name: &str, fps: Option<f64>, r: &TrackingReport) {

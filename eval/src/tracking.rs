@@ -271,15 +271,14 @@ pub struct PuckDumpFrame {
 }
 
 impl PuckDump {
-    /// Opens `STEM-SEED.jsonl` for one game.
+    /// Creates the dump file `path` for one game.
     pub fn create(
-        stem: &std::path::Path,
+        path: &std::path::Path,
         game: &crate::games::RenderedGame,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let path = std::path::PathBuf::from(format!("{}-{}.jsonl", stem.display(), game.seed));
         let file =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let homography = benchsight_edge::calibration::load_homography(&game.calibration)?;
         let mut out = std::io::BufWriter::new(file);
         serde_json::to_writer(
@@ -401,26 +400,24 @@ fn true_puck(truth: &FrameTruth) -> Option<(f64, f64, f32)> {
 }
 
 /// The puck tracker with `settings` run again over a game's dumped frames (`tracking
-/// --dump-puck`), scored as `tracking` scores the puck; also the pipeline's own estimates as
-/// dumped, scored the same way (the replay with the shipped settings must match them).
-pub fn repuck(
+/// --dump-puck`): each frame's puck on the rink, as the pipeline would have reported it.
+pub fn replay_puck(
     header: &PuckDumpHeader,
     frames: &[PuckDumpFrame],
     settings: benchsight_core::puck_tracking::PuckTrackerSettings,
-) -> (PuckScore, PuckScore) {
+) -> std::collections::BTreeMap<u64, Option<benchsight_core::rink_state::RinkPuck>> {
     use benchsight_core::detection::PixelBox;
     use benchsight_core::domain::MediaTimeMs;
     use benchsight_core::homography::PlanePoint;
     use benchsight_core::puck_tracking::{PuckObservation, PuckTracker, SettledPuck};
     use benchsight_core::rink_state::rink_state;
     use benchsight_core::teams::TeamClassifier;
-    use std::collections::HashMap;
+    use std::collections::{BTreeMap, HashMap};
 
-    let rules = ScoringRules::default();
     let by_frame: HashMap<u64, &PuckDumpFrame> = frames.iter().map(|f| (f.frame, f)).collect();
     let no_teams = TeamClassifier::new(None, None);
-    let mut replayed = PuckScore::default();
-    let mut score = |settled: Vec<SettledPuck>| {
+    let mut pucks = BTreeMap::new();
+    let mut keep = |settled: Vec<SettledPuck>| {
         for (frame, estimate) in settled {
             let Some(dumped) = by_frame.get(&frame) else {
                 continue;
@@ -433,7 +430,7 @@ pub fn repuck(
                 &header.homography,
                 &no_teams,
             );
-            replayed.add(&rules, dumped.truth, rink.puck.as_ref());
+            pucks.insert(frame, rink.puck);
         }
     };
     let mut tracker = PuckTracker::new(settings);
@@ -458,10 +455,28 @@ pub fn repuck(
                 score: 1.0,
             })
             .collect();
-        score(tracker.update(f.frame, &candidates, &people));
+        keep(tracker.update(f.frame, &candidates, &people));
     }
-    score(tracker.finish());
+    keep(tracker.finish());
+    pucks
+}
 
+/// The puck tracker with `settings` run again over a game's dumped frames, scored as
+/// `tracking` scores the puck; also the pipeline's own estimates as dumped, scored the same
+/// way (the replay with the shipped settings must match them).
+pub fn repuck(
+    header: &PuckDumpHeader,
+    frames: &[PuckDumpFrame],
+    settings: benchsight_core::puck_tracking::PuckTrackerSettings,
+) -> (PuckScore, PuckScore) {
+    let rules = ScoringRules::default();
+    let pucks = replay_puck(header, frames, settings);
+    let mut replayed = PuckScore::default();
+    for f in frames {
+        if let Some(puck) = pucks.get(&f.frame) {
+            replayed.add(&rules, f.truth, puck.as_ref());
+        }
+    }
     let mut pipeline = PuckScore::default();
     for f in frames {
         let estimate = f.estimate.and_then(|(x, y)| {
