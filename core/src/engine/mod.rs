@@ -272,6 +272,8 @@ const VISIT_OUT_FRONT_SIGHTINGS: u32 = 2;
 /// A centre-ice faceoff this long after the puck's visit to a net follows a goal there (the
 /// officials need a few seconds to set it up after the celebration).
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
+/// The least time from a drop at centre ice to the puck's arrival at a net (89 ft away).
+const CENTRE_TO_NET_MIN_MS: u64 = 3_000;
 
 /// How far back a close shot's flight is looked for, and how fast it must be (a shot leaves the
 /// stick at 65 ft/s or more; a carried puck moves at skating speed).
@@ -435,6 +437,8 @@ pub struct GameEngine {
     /// Whether a goal stands since the last faceoff was dropped (the next centre-ice faceoff is
     /// explained).
     goal_since_drop: bool,
+    /// When the last faceoff dropped was at centre ice.
+    centre_drop_ms: Option<u64>,
     /// Consecutive frames of the puck in play in front of a net just after a goal was called.
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
@@ -529,6 +533,7 @@ impl GameEngine {
             near_net: None,
             net_sides: NetSides::default(),
             goal_since_drop: false,
+            centre_drop_ms: None,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -1086,6 +1091,7 @@ impl GameEngine {
         // Back along its path to when it left the dot.
         let travelled_ms = ((moved / fix.speed().max(5.0)) * 1000.0).min(1500.0) as u64;
         let drop_ms = now.saturating_sub(travelled_ms);
+        self.centre_drop_ms = (dot == FaceoffDot::Centre).then_some(drop_ms);
         self.faceoff = Some(PendingFaceoff {
             drop_ms,
             frame,
@@ -2323,6 +2329,13 @@ impl GameEngine {
             .take()
             .or(ended)
             .filter(|v| now <= v.last_ms + GOAL_TO_CENTRE_FACEOFF_MS)
+            // No puck reaches a net that soon after a drop at centre ice: the draw seen
+            // dropped was something else moving off the dot, and the view of the puck since of
+            // something else again.
+            .filter(|v| {
+                self.centre_drop_ms
+                    .is_none_or(|drop| v.entered_ms >= drop + CENTRE_TO_NET_MIN_MS)
+            })
         else {
             return false;
         };

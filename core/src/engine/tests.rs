@@ -580,6 +580,24 @@ fn a_goal_never_seen_at_the_net_is_scored_at_centre_ice_from_the_last_sighting_n
 }
 
 #[test]
+fn a_net_reached_within_seconds_of_a_centre_ice_drop_was_no_unseen_goal() {
+    let mut scene = Scene::new();
+    let last_seen = scene.hidden_home_goal();
+    scene.hold(120, None);
+    scene.restart_at_centre_scores_home_goal_near(last_seen, 100);
+    // Something else moves off the dot and is followed as the puck to the home net within two
+    // seconds (taken for the drop); then nothing is seen until the puck is put on the centre
+    // dot again for the real draw: still the one after the same goal, no second goal.
+    scene.fly((0.0, 0.0), (-30.0, 5.0), 40.0, None);
+    scene.fly((-30.0, 5.0), (-80.0, 2.0), 60.0, None);
+    scene.hold(10, Some((-80.0, 2.0)));
+    scene.hold(90, None);
+    scene.centre_ice_setup(45);
+    let goals = scene.all(EventType::Goal);
+    assert_eq!(goals.len(), 1, "{goals:?}");
+}
+
+#[test]
 fn a_puck_next_seen_at_rest_on_the_centre_dot_was_not_dropped_at_another_dot() {
     let mut scene = Scene::new();
     let last_seen = scene.hidden_home_goal();
