@@ -900,6 +900,9 @@ fn events_video(
                     },
                 )
                 .with_context(|| format!("replaying {}", game.video.display()))?;
+                if let Some(dump) = dump {
+                    dump.finish()?;
+                }
                 (states, format!("{:.1} frames/s", summary.fps()))
             }
             (_, None) => unreachable!("the network is loaded unless states are read"),
@@ -1021,6 +1024,12 @@ fn tracking(
             },
         )
         .with_context(|| format!("replaying {}", game.video.display()))?;
+        if let Some(dump) = dump {
+            dump.finish()?;
+        }
+        if let Some(mut out) = tracker_dump {
+            std::io::Write::flush(&mut out).context("writing the tracker dump")?;
+        }
         anyhow::ensure!(
             summary.frames == frames.len() as u64,
             "replayed {} frames of {}",

@@ -291,6 +291,12 @@ impl PuckDump {
         Ok(Self { homography, out })
     }
 
+    /// Writes out what is still buffered (an error here is a dump cut short).
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        use anyhow::Context;
+        std::io::Write::flush(&mut self.out).context("writing the puck dump")
+    }
+
     /// Adds one frame.
     pub fn add_frame(
         &mut self,
