@@ -7,7 +7,8 @@
 //! the path. Frames between two candidates of the path are interpolated; past the path's last
 //! candidate the puck coasts briefly, or travels with the player at whose feet it was lost
 //! (possession). Spots that recur in the same place (faceoff dots, marks) are first discounted,
-//! then set aside.
+//! then set aside; a puck that went into a net through its mouth stays there, its sightings
+//! worth their score however often the net's mesh draws peaks about it.
 
 use std::collections::VecDeque;
 
@@ -525,8 +526,8 @@ impl PuckTracker {
     }
 }
 
-/// A sighting this far outside a net (feet) is still of a puck in it: the projection of a
-/// puck at the back of the net, raised off the ice by the mesh, strays by a few inches.
+/// A sighting this far outside a net (feet) is still of a puck in it (the projection of a puck
+/// lying against the mesh strays by a few inches).
 const NET_SIGHTING_FT: f64 = 0.5;
 /// A path whose puck went into a net never steps farther than this outside it (feet).
 const NET_EXIT_FT: f64 = 1.5;
