@@ -67,6 +67,13 @@ pub struct PuckTrackerSettings {
     /// the net must be for the puck to have gone in (feet). A puck in the net stays there until
     /// an official picks it out, however the net's own marks keep drawing peaks about it.
     pub net_entry_ft: f64,
+    /// The least speed (feet a frame) at which a puck is taken to have gone into a net: a shot
+    /// or a deflection. A slower step into the net is more often a puck held on the goal line
+    /// by a goalie, taken for a peak of the mesh a foot behind it, than a puck nudged in. 2 ft a
+    /// frame is 60 ft/s at 30 fps, below the slowest shot (a backhand at about 65 ft/s); the
+    /// speed counts the step in and the path's speed before it, as a puck stopped by the mesh
+    /// between two sightings makes the step in look slower than the shot.
+    pub net_entry_step_ft: f64,
 }
 
 impl Default for PuckTrackerSettings {
@@ -89,6 +96,7 @@ impl Default for PuckTrackerSettings {
             spot_decay: 0.998,
             standout_margin: 0.1,
             net_entry_ft: 0.3,
+            net_entry_step_ft: 2.0,
         }
     }
 }
@@ -284,9 +292,7 @@ impl PuckTracker {
                         if dx.hypot(dy) > s.max_step_ft * g {
                             continue;
                         }
-                        let in_net = p
-                            .in_net
-                            .or_else(|| went_into_net(p.seen.rink, seen.rink, s.net_entry_ft));
+                        let in_net = p.in_net.or_else(|| went_into_net(p, seen.rink, g, &s));
                         // A puck in the net does not come back out, and its sightings there
                         // are worth their score however often the net's marks recur there.
                         let in_net_bonus = match in_net {
@@ -539,12 +545,17 @@ fn outside_net_ft(p: PlanePoint, end: End) -> f64 {
     lengthwise.max(p.y_ft.abs() - NET_HALF_WIDTH_FT)
 }
 
-/// The net a puck seen at `from` and then at `to` went into: `to` at least `entry_ft` inside
-/// it, `from` in front of its goal line and across its mouth (not behind or beside the net,
-/// whose mesh it cannot pass).
-fn went_into_net(from: PlanePoint, to: PlanePoint, entry_ft: f64) -> Option<End> {
+/// The net a puck on the path at `from` and seen `frames` later at `to` went into: `to` at least
+/// `net_entry_ft` inside it, `from` in front of its goal line and across its mouth (not behind or
+/// beside the net, whose mesh it cannot pass), and moving at `net_entry_step_ft` a frame or
+/// faster on its way there or into the net.
+fn went_into_net(from: &Node, to: PlanePoint, frames: f64, s: &PuckTrackerSettings) -> Option<End> {
+    let from_v = from.v_ft.0.hypot(from.v_ft.1);
+    let from = from.seen.rink;
+    let step = (to.x_ft - from.x_ft).hypot(to.y_ft - from.y_ft) / frames;
     [End::Left, End::Right].into_iter().find(|&end| {
-        outside_net_ft(to, end) <= -entry_ft
+        step.max(from_v) >= s.net_entry_step_ft
+            && outside_net_ft(to, end) <= -s.net_entry_ft
             && from.x_ft * end.sign() < GOAL_LINE_X_FT
             && from.y_ft.abs() < NET_HALF_WIDTH_FT + NET_EXIT_FT
     })
@@ -701,6 +712,41 @@ mod tests {
             .filter(|(_, estimate)| estimate.is_some_and(|e| distance_ft(&e, rest) < 1.0))
             .count();
         assert!(in_net >= 55, "{in_net} of 60 frames in the net");
+    }
+
+    #[test]
+    fn a_puck_frozen_at_the_goal_line_is_not_taken_into_the_net_by_a_mark_just_inside_it() {
+        // The mesh draws a peak just past the goal line one frame in three (learnt as a mark).
+        // A puck slides up slowly and is held on the line by the goalie, a foot from the mark,
+        // seen two frames in three and scored as the mark, then played out into the slot.
+        let (held_at, out_at, line) = (300, 420, (-88.4, 1.0));
+        let frames: Vec<Vec<PuckObservation>> = (0..out_at + 90)
+            .map(|frame| {
+                let mut candidates = Vec::new();
+                if frame % 3 == 0 {
+                    candidates.push(at(-89.6, 1.0, 0.3));
+                }
+                if frame >= held_at - 20 && frame % 3 != 0 {
+                    let x = match frame {
+                        f if f < held_at => line.0 + 0.4 * (held_at - f) as f64,
+                        f if f < out_at => line.0,
+                        f => line.0 + (f - out_at) as f64,
+                    };
+                    candidates.push(at(x, line.1, 0.3));
+                }
+                candidates
+            })
+            .collect();
+        let settled = run(&frames);
+        let followed = settled[out_at as usize..out_at as usize + 60]
+            .iter()
+            .enumerate()
+            .filter(|(k, (_, estimate))| {
+                let puck = (line.0 + *k as f64, line.1);
+                estimate.is_some_and(|e| distance_ft(&e, puck) < 1.5)
+            })
+            .count();
+        assert!(followed >= 50, "followed out {followed} of 60 frames");
     }
 
     #[test]
