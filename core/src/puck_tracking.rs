@@ -63,8 +63,9 @@ pub struct PuckTrackerSettings {
     /// faceoff about to be dropped, a puck in the net): kept, undiscounted, and left out of the
     /// spot's counts.
     pub standout_margin: f32,
-    /// How far past the goal line, between the posts, a sighting that follows one in front of
-    /// the net must be for the puck to have gone in (feet). A puck in the net stays there until
+    /// How far past the goal line a sighting inside the net that follows one in front of it
+    /// must be for the puck to have gone in (feet; only past the line: a puck in by the post
+    /// lies a few inches from the side mesh). A puck in the net stays there until
     /// an official picks it out, however the net's own marks keep drawing peaks about it.
     pub net_entry_ft: f64,
     /// The least speed (feet a frame) at which a puck is taken to have gone into a net: a shot
@@ -540,13 +541,18 @@ const NET_EXIT_FT: f64 = 1.5;
 
 /// How far `p` lies outside the footprint of the net at `end` (feet; negative inside it).
 fn outside_net_ft(p: PlanePoint, end: End) -> f64 {
-    let behind_line = p.x_ft * end.sign() - GOAL_LINE_X_FT;
+    let behind_line = past_goal_line_ft(p, end);
     let lengthwise = (-behind_line).max(behind_line - NET_DEPTH_FT);
     lengthwise.max(p.y_ft.abs() - NET_HALF_WIDTH_FT)
 }
 
-/// The net a puck on the path at `from` and seen `frames` later at `to` went into: `to` at least
-/// `net_entry_ft` inside it, `from` in front of its goal line and the step between them crossing
+/// How far `p` lies past the goal line at `end`, into the net's depth (feet).
+fn past_goal_line_ft(p: PlanePoint, end: End) -> f64 {
+    p.x_ft * end.sign() - GOAL_LINE_X_FT
+}
+
+/// The net a puck on the path at `from` and seen `frames` later at `to` went into: `to` inside
+/// it, at least `net_entry_ft` past the goal line, `from` in front of its goal line and the step between them crossing
 /// that line between the posts, give or take `NET_EXIT_FT` (never through the mesh behind or
 /// beside the net; the shot's flight itself is often unseen, blurred, so `from` may be far out),
 /// moving at `net_entry_step_ft` a frame or faster on its way there or into the net.
@@ -556,7 +562,8 @@ fn went_into_net(from: &Node, to: PlanePoint, frames: f64, s: &PuckTrackerSettin
     let step = (to.x_ft - from.x_ft).hypot(to.y_ft - from.y_ft) / frames;
     [End::Left, End::Right].into_iter().find(|&end| {
         step.max(from_v) >= s.net_entry_step_ft
-            && outside_net_ft(to, end) <= -s.net_entry_ft
+            && past_goal_line_ft(to, end) >= s.net_entry_ft
+            && outside_net_ft(to, end) <= 0.0
             && from.x_ft * end.sign() < GOAL_LINE_X_FT
             && {
                 let line_x = GOAL_LINE_X_FT * end.sign();
@@ -683,12 +690,16 @@ mod tests {
     }
 
     /// Frames (of 60 after the shot's arrival) in which the puck is placed in the net: a shot at
-    /// 3 ft a frame from `origin` to a rest in the net, seen until `seen_until` feet before the
+    /// 3 ft a frame from `origin` to `rest` in the net, seen until `seen_until` feet before the
     /// goal line (motion blur hides the rest of its flight), then lying in the net on a mark of
     /// its mesh, seen two frames in three and scored no better than the mark; a skate by the post,
     /// seen as often and scored as high, moves out into the slot.
-    fn frames_in_the_net_after_a_shot(origin: (f64, f64), seen_until: f64) -> usize {
-        let (in_at, rest) = (420, (-90.8, 0.8));
+    fn frames_in_the_net_after_a_shot(
+        origin: (f64, f64),
+        seen_until: f64,
+        rest: (f64, f64),
+    ) -> usize {
+        let in_at = 420;
         let length = (rest.0 - origin.0).hypot(rest.1 - origin.1);
         let flight = (length / 3.0).ceil() as u64;
         let frames: Vec<Vec<PuckObservation>> = (0..in_at + 90)
@@ -726,7 +737,7 @@ mod tests {
 
     #[test]
     fn a_puck_shot_into_the_net_stays_there_while_something_skates_away_from_the_post() {
-        let in_net = frames_in_the_net_after_a_shot((-30.0, 0.8), 2.0);
+        let in_net = frames_in_the_net_after_a_shot((-30.0, 0.8), 2.0, (-90.8, 0.8));
         assert!(in_net >= 55, "{in_net} of 60 frames in the net");
     }
 
@@ -734,7 +745,14 @@ mod tests {
     fn a_shot_from_the_circle_last_seen_far_out_is_in_the_net_too() {
         // Last seen 20 ft out and 8 ft to the side of the post: across the goal line between
         // the posts all the same.
-        let in_net = frames_in_the_net_after_a_shot((-50.0, -22.0), 20.0);
+        let in_net = frames_in_the_net_after_a_shot((-50.0, -22.0), 20.0, (-90.8, 0.8));
+        assert!(in_net >= 55, "{in_net} of 60 frames in the net");
+    }
+
+    #[test]
+    fn a_shot_in_by_the_post_is_in_the_net_too() {
+        // Lying against the side of the net, its sightings a few inches from the mesh.
+        let in_net = frames_in_the_net_after_a_shot((-30.0, 4.0), 2.0, (-91.0, 2.85));
         assert!(in_net >= 55, "{in_net} of 60 frames in the net");
     }
 
