@@ -551,25 +551,29 @@ fn past_goal_line_ft(p: PlanePoint, end: End) -> f64 {
     p.x_ft * end.sign() - GOAL_LINE_X_FT
 }
 
+/// Where (y, feet) the step from `from`, in front of the goal line at `end`, to `to`, past it,
+/// crosses that line.
+fn goal_line_crossing_y(from: PlanePoint, to: PlanePoint, end: End) -> f64 {
+    let (before, after) = (past_goal_line_ft(from, end), past_goal_line_ft(to, end));
+    from.y_ft + (to.y_ft - from.y_ft) * -before / (after - before)
+}
+
 /// The net a puck on the path at `from` and seen `frames` later at `to` went into: `to` inside
-/// it, at least `net_entry_ft` past the goal line, `from` in front of its goal line and the step between them crossing
-/// that line between the posts, give or take `NET_EXIT_FT` (never through the mesh behind or
-/// beside the net; the shot's flight itself is often unseen, blurred, so `from` may be far out),
-/// moving at `net_entry_step_ft` a frame or faster on its way there or into the net.
+/// it, at least `net_entry_ft` past the goal line; `from` in front of that line and the step
+/// crossing it between the posts, give or take `NET_EXIT_FT` (never through the mesh behind or
+/// beside the net; `from` may be far out, as a shot's flight is often unseen, blurred); the
+/// puck moving at `net_entry_step_ft` a frame or faster on its way there or into the net.
 fn went_into_net(from: &Node, to: PlanePoint, frames: f64, s: &PuckTrackerSettings) -> Option<End> {
-    let from_v = from.v_ft.0.hypot(from.v_ft.1);
+    let (v_x, v_y) = from.v_ft;
     let from = from.seen.rink;
     let step = (to.x_ft - from.x_ft).hypot(to.y_ft - from.y_ft) / frames;
+    let speed = step.max(v_x.hypot(v_y));
     [End::Left, End::Right].into_iter().find(|&end| {
-        step.max(from_v) >= s.net_entry_step_ft
+        speed >= s.net_entry_step_ft
             && past_goal_line_ft(to, end) >= s.net_entry_ft
             && outside_net_ft(to, end) <= 0.0
-            && from.x_ft * end.sign() < GOAL_LINE_X_FT
-            && {
-                let line_x = GOAL_LINE_X_FT * end.sign();
-                let share = (line_x - from.x_ft) / (to.x_ft - from.x_ft);
-                (from.y_ft + share * (to.y_ft - from.y_ft)).abs() < NET_HALF_WIDTH_FT + NET_EXIT_FT
-            }
+            && past_goal_line_ft(from, end) < 0.0
+            && goal_line_crossing_y(from, to, end).abs() < NET_HALF_WIDTH_FT + NET_EXIT_FT
     })
 }
 
