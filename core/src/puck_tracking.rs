@@ -566,14 +566,14 @@ fn goal_line_crossing_y(from: PlanePoint, to: PlanePoint, end: End) -> f64 {
 fn went_into_net(from: &Node, to: PlanePoint, frames: f64, s: &PuckTrackerSettings) -> Option<End> {
     let (v_x, v_y) = from.v_ft;
     let from = from.seen.rink;
-    let step = (to.x_ft - from.x_ft).hypot(to.y_ft - from.y_ft) / frames;
-    let speed = step.max(v_x.hypot(v_y));
+    // Where first (cheap, and false for nearly every pair the tracker weighs), speed last.
     [End::Left, End::Right].into_iter().find(|&end| {
-        speed >= s.net_entry_step_ft
-            && past_goal_line_ft(to, end) >= s.net_entry_ft
+        past_goal_line_ft(to, end) >= s.net_entry_ft
             && outside_net_ft(to, end) <= 0.0
             && past_goal_line_ft(from, end) < 0.0
             && goal_line_crossing_y(from, to, end).abs() < NET_HALF_WIDTH_FT + NET_EXIT_FT
+            && ((to.x_ft - from.x_ft).hypot(to.y_ft - from.y_ft) / frames).max(v_x.hypot(v_y))
+                >= s.net_entry_step_ft
     })
 }
 
