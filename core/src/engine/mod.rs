@@ -16,14 +16,16 @@
 //!   the goalie stops it (frozen: still at the goalie; rebound: leaving the crease), a skater of
 //!   the other team stops it in the lane (blocked), it crosses the goal line wide (missed), or it
 //!   comes to rest in the net (goal);
-//! - a puck that appears at rest on a faceoff dot marks a faceoff; its drop is when it moves, its
-//!   winner the first team to control it;
+//! - a puck that appears at rest on a faceoff dot, or the skaters lined up at one, mark a
+//!   faceoff; its drop is when the puck moves off the dot and the skaters seen lined up there
+//!   break from their places (their start dates it), its winner the first team to control it;
 //! - play restarts at centre ice only after a goal or at a period's start: a centre-ice faceoff
 //!   with no goal called since the puck's last visit to a net means it went in there unseen
 //!   (scored then, queued for review; a frozen save or a miss of that shot is retracted or
 //!   amended);
 //! - empty ice ends a period.
 
+mod line_up;
 pub mod net_side;
 pub mod puck;
 
@@ -44,6 +46,7 @@ use crate::rink_state::{RinkState, RinkTrack};
 use crate::vocabulary::{Detail, EventType};
 use crate::wire::{Amendment, RecordChange, Retraction};
 
+use line_up::LineUp;
 use net_side::{NetSide, NetSides};
 use puck::{Approach, Flight, PuckFix, PuckMotion, PuckSample};
 
@@ -451,6 +454,8 @@ pub struct GameEngine {
     resting_on_dot: Option<(FaceoffDot, u64)>,
     /// The skaters seen over the last `LINED_UP_MS` (a frame's time, and where they were).
     recent_skaters: VecDeque<(u64, Vec<Holder>)>,
+    /// The skaters lined up at the dot while a faceoff is set up.
+    line_up: LineUp,
     /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
     puck_area: i8,
     empty_frames: u32,
@@ -522,6 +527,7 @@ impl GameEngine {
             goal_watch: None,
             resting_on_dot: None,
             recent_skaters: VecDeque::new(),
+            line_up: LineUp::default(),
             moving_while_stopped: 0,
             carried_off_dot: 0,
             dot_seen_while_stopped: false,
@@ -617,6 +623,8 @@ impl GameEngine {
                 self.look_for_setup(now, settled, &skaters, &mut out)
             }
             Play::FaceoffSetup { dot, detail } => {
+                let then = self.recent_skaters.front().map(|(_, s)| s.as_slice());
+                self.line_up.observe(now, dot.position(), &skaters, then);
                 self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
             }
             _ => {}
@@ -950,6 +958,7 @@ impl GameEngine {
         };
         self.reset_play();
         self.goal_watch = None;
+        self.line_up.clear();
         self.play = Play::FaceoffSetup { dot, detail };
     }
 
@@ -1067,30 +1076,41 @@ impl GameEngine {
         detail: FaceoffKind,
         skaters: &[Holder],
     ) {
-        let Some(fix) = fix else {
-            return;
-        };
-        let moved = fix.point().distance_ft(dot.position());
+        let broke_ms = self.line_up.broke_ms();
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
-        // needs a clear move — far off the dot, or well off it and moving.
+        // needs a clear move — far off the dot, or well off it and moving — and the skaters seen
+        // lined up at the dot to have broken from it (a puck that seems to leave the dot before
+        // they do is a false sighting or a jittery fix).
         // A still puck far from the dot is something else, or a stale view (the faceoff was set
         // up from the players lined up): only one in play, moving, says the draw was dropped.
-        let dropped = if moved < DROP_SEEN_WITHIN_FT {
-            moved > DROPPED_FT
-                || (moved > DROPPED_MOVING_FT && fix.speed() > DROPPED_MOVING_SPEED_FT_S)
-        } else {
-            fix.speed() > CARRIED_OFF_DOT_FT_S
-        };
-        if !dropped {
+        let by_puck = fix.map(|fix| (fix.point().distance_ft(dot.position()), fix.speed()));
+        let puck_dropped = by_puck.is_some_and(|(moved, speed)| {
+            if moved < DROP_SEEN_WITHIN_FT {
+                self.line_up.allows_drop()
+                    && (moved > DROPPED_FT
+                        || (moved > DROPPED_MOVING_FT && speed > DROPPED_MOVING_SPEED_FT_S))
+            } else {
+                speed > CARRIED_OFF_DOT_FT_S
+            }
+        });
+        if !puck_dropped {
             return;
         }
+        // The skaters' start dates the drop, unless they left well before the puck did (for
+        // something else: a change of lines); failing that, the puck's path back to the dot.
+        let drop_ms = match (broke_ms, by_puck) {
+            (Some(broke_ms), _) if now <= broke_ms + line_up::BREAK_BEFORE_PUCK_MS => {
+                broke_ms.saturating_sub(line_up::BREAK_LAG_MS)
+            }
+            (_, Some((moved, speed))) => {
+                now.saturating_sub(((moved / speed.max(5.0)) * 1000.0).min(1500.0) as u64)
+            }
+            (_, None) => now,
+        };
         let centres: Vec<Holder> = Team::BOTH
             .into_iter()
             .filter_map(|team| nearest_skater(skaters, dot.position(), |s| s.team == team))
             .collect();
-        // Back along its path to when it left the dot.
-        let travelled_ms = ((moved / fix.speed().max(5.0)) * 1000.0).min(1500.0) as u64;
-        let drop_ms = now.saturating_sub(travelled_ms);
         self.centre_drop_ms = (dot == FaceoffDot::Centre).then_some(drop_ms);
         self.faceoff = Some(PendingFaceoff {
             drop_ms,
