@@ -30,6 +30,8 @@ pub(super) struct LineUp {
     stood: Vec<Holder>,
     /// When it was first seen broken since it last stood.
     broke_ms: Option<u64>,
+    /// Skaters around the dot in the last frame.
+    around: usize,
 }
 
 impl LineUp {
@@ -37,12 +39,14 @@ impl LineUp {
     pub(super) fn clear(&mut self) {
         self.stood.clear();
         self.broke_ms = None;
+        self.around = 0;
     }
 
-    /// Whether a puck seen leaving the dot may have been dropped: the skaters were never seen
-    /// standing lined up (too few of them tracked), or they have broken from their places.
+    /// Whether a puck seen leaving the dot may have been dropped: the skaters lined up there
+    /// have broken from their places, or too few are tracked around it to tell (skaters still
+    /// gathering at the dot, not yet standing, say the draw is still to come).
     pub(super) fn allows_drop(&self) -> bool {
-        self.stood.is_empty() || self.broke_ms.is_some()
+        self.broke_ms.is_some() || (self.stood.is_empty() && self.around < STANDING_SKATERS)
     }
 
     /// When the skaters were seen to have broken from where they stood.
@@ -60,6 +64,7 @@ impl LineUp {
         then: Option<&[Holder]>,
     ) {
         let around = |s: &&Holder| s.position.distance_ft(dot) < AROUND_FT;
+        self.around = skaters.iter().filter(around).count();
         if self.broke_ms.is_none()
             && let Some(then) = then
         {
@@ -164,5 +169,22 @@ mod tests {
             line_up.observe(ms, dot, &now, Some(&standing));
         }
         assert!(!line_up.allows_drop());
+    }
+
+    #[test]
+    fn skaters_still_gathering_at_the_dot_hold_the_drop_and_a_few_do_not() {
+        // Eight skaters coming in at 15 ft/s: around the dot, not standing.
+        let mut line_up = LineUp::default();
+        for ms in (0..1000).step_by(33) {
+            let now = frame(|_| 15.0 * (1.0 - ms as f64 / 1000.0));
+            let then = frame(|_| 15.0 * (2.0 - ms as f64 / 1000.0));
+            line_up.observe(ms, RinkPoint::CENTRE, &now, Some(&then));
+        }
+        assert!(!line_up.allows_drop());
+        // Only the two centres tracked: nothing to tell by.
+        let mut line_up = LineUp::default();
+        let centres: Vec<Holder> = frame(|_| 0.0).into_iter().take(2).collect();
+        line_up.observe(0, RinkPoint::CENTRE, &centres, None);
+        assert!(line_up.allows_drop());
     }
 }
