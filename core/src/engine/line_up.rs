@@ -22,6 +22,8 @@ pub(super) const BREAK_LAG_MS: u64 = 700;
 /// The puck is seen off the dot within this long of the skaters' break when they broke at the
 /// drop (it leaves as they start).
 pub(super) const BREAK_BEFORE_PUCK_MS: u64 = 1200;
+/// Skaters this long away from their places (15 ft and more) took the draw.
+pub(super) const DRAW_TAKEN_AFTER_BREAK_MS: u64 = 2000;
 
 /// The line-up at one faceoff dot, as it is watched while the faceoff is set up.
 #[derive(Debug, Clone, Default)]

@@ -18,7 +18,8 @@
 //!   comes to rest in the net (goal);
 //! - a puck that appears at rest on a faceoff dot, or the skaters lined up at one, mark a
 //!   faceoff; its drop is when the puck moves off the dot and the skaters seen lined up there
-//!   break from their places (their start dates it), its winner the first team to control it;
+//!   break from their places (their start dates it; long gone, they took the draw whether or
+//!   not the puck was seen leaving), its winner the first team to control it;
 //! - play restarts at centre ice only after a goal or at a period's start: a centre-ice faceoff
 //!   with no goal called since the puck's last visit to a net means it went in there unseen
 //!   (scored then, queued for review; a frozen save or a miss of that shot is retracted or
@@ -1093,13 +1094,19 @@ impl GameEngine {
                 speed > CARRIED_OFF_DOT_FT_S
             }
         });
-        if !puck_dropped {
+        // Skaters that long away from their places took the draw, puck seen leaving or not (it is
+        // hidden among sticks and skates, or the view of it is of something else).
+        let players_dropped =
+            broke_ms.is_some_and(|broke_ms| now >= broke_ms + line_up::DRAW_TAKEN_AFTER_BREAK_MS);
+        if !(puck_dropped || players_dropped) {
             return;
         }
         // The skaters' start dates the drop, unless they left well before the puck did (for
         // something else: a change of lines); failing that, the puck's path back to the dot.
         let drop_ms = match (broke_ms, by_puck) {
-            (Some(broke_ms), _) if now <= broke_ms + line_up::BREAK_BEFORE_PUCK_MS => {
+            (Some(broke_ms), _)
+                if players_dropped || now <= broke_ms + line_up::BREAK_BEFORE_PUCK_MS =>
+            {
                 broke_ms.saturating_sub(line_up::BREAK_LAG_MS)
             }
             (_, Some((moved, speed))) => {

@@ -151,27 +151,36 @@ impl Scene {
     }
 
     /// A faceoff's drop at `dot`: the puck goes to `to` at `speed` ft/s and stays there, while
-    /// the skaters lined up around the dot break from their places (away from it along the
-    /// boards' length, at 20 ft/s², up to 15 ft), for `frames` frames.
+    /// the skaters lined up around the dot break from their places, for `frames` frames.
     fn drop_puck(&mut self, dot: (f64, f64), to: (f64, f64), speed: f64, frames: u32) {
+        let length = (to.0 - dot.0).hypot(to.1 - dot.1);
+        self.break_line_up(dot, frames, |t| {
+            let f = (speed * t / length).min(1.0);
+            Some((dot.0 + (to.0 - dot.0) * f, dot.1 + (to.1 - dot.1) * f))
+        });
+    }
+
+    /// The skaters within 20 ft of `dot` skate away from it along the boards' length (at
+    /// 20 ft/s², up to 15 ft) for `frames` frames, the puck at `puck(seconds since)`.
+    fn break_line_up(
+        &mut self,
+        dot: (f64, f64),
+        frames: u32,
+        puck: impl Fn(f64) -> Option<(f64, f64)>,
+    ) {
         let lined_up: Vec<(u64, f64, f64)> = self
             .people
             .iter()
             .filter(|p| (p.2 - dot.0).hypot(p.3 - dot.1) < 20.0)
             .map(|p| (p.0, p.2, p.3))
             .collect();
-        let length = (to.0 - dot.0).hypot(to.1 - dot.1);
         for k in 1..=frames {
             let t = f64::from(k) / 30.0;
             for &(id, x, y) in &lined_up {
                 let away = if x < dot.0 { -1.0 } else { 1.0 };
                 self.put(id, x + away * (10.0 * t * t).min(15.0), y);
             }
-            let f = (speed * t / length).min(1.0);
-            self.step(Some((
-                dot.0 + (to.0 - dot.0) * f,
-                dot.1 + (to.1 - dot.1) * f,
-            )));
+            self.step(puck(t));
         }
     }
 
@@ -677,6 +686,18 @@ fn players_lined_up_at_a_dot_set_up_the_faceoff_with_the_puck_unseen_on_it() {
         "{:?}",
         faceoffs[1]
     );
+    assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
+}
+
+#[test]
+fn skaters_breaking_from_a_line_up_took_the_draw_with_the_puck_never_seen() {
+    let mut scene = Scene::new();
+    lined_up_at_the_left_upper_dot_puck_unseen(&mut scene, 60);
+    let dropped = scene.now();
+    scene.break_line_up((-69.0, 22.0), 90, |_| None);
+    scene.hold(30, None);
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
     assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
 }
 
