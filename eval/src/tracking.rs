@@ -366,10 +366,8 @@ impl TrackerFrame {
     }
 }
 
-/// The people tracker with `settings` run again over one game's dumped input, scored as
-/// `tracking` scores it (skaters; no teams or puck).
-/// The people tracker run again over a dumped game's frames, scored as `tracking` scores it;
-/// with `true_boxes`, fed the true boxes of the skaters at least that visible instead of the
+/// The people tracker with `settings` run again over a dumped game's frames, scored as
+/// `tracking` scores it (skaters; no teams or puck); with `true_boxes`, fed the true boxes of the skaters at least that visible instead of the
 /// detections (the association's own ceiling, the detector's mistakes taken away).
 pub fn retrack(
     frames: &[TrackerFrame],

@@ -111,7 +111,11 @@ mod tests {
     fn skater(id: u64, x: f64, y: f64) -> Holder {
         Holder {
             track_id: id,
-            team: if id % 2 == 0 { Team::Home } else { Team::Away },
+            team: if id.is_multiple_of(2) {
+                Team::Home
+            } else {
+                Team::Away
+            },
             position: RinkPoint::new(x, y).unwrap(),
         }
     }
