@@ -367,8 +367,9 @@ impl TrackerFrame {
 }
 
 /// The people tracker with `settings` run again over a dumped game's frames, scored as
-/// `tracking` scores it (skaters; no teams or puck); with `true_boxes`, fed the true boxes of the skaters at least that visible instead of the
-/// detections (the association's own ceiling, the detector's mistakes taken away).
+/// `tracking` scores it (skaters; no teams or puck); with `true_boxes`, fed the true boxes of
+/// the skaters at least that visible instead of the detections (the association's own ceiling,
+/// the detector's mistakes taken away).
 pub fn retrack(
     frames: &[TrackerFrame],
     settings: benchsight_core::tracking::TrackerSettings,

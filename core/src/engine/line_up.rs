@@ -9,7 +9,8 @@ use crate::rink::RinkPoint;
 /// Skaters this near the dot take part in the line-up …
 const AROUND_FT: f64 = 20.0;
 /// … which stands once this many of them have moved less than `STILL_FT` over the engine's
-/// recent-skaters window (a second; a foot of noise on each position fakes two now and then).
+/// recent-skaters window (a second; wide enough that a foot of noise on each position does not
+/// unseat a skater standing still).
 const STANDING_SKATERS: usize = 6;
 const STILL_FT: f64 = 4.0;
 /// A skater this far from where he stood has left it (beyond what the noise fakes); the line-up
@@ -37,7 +38,7 @@ pub(super) struct LineUp {
 }
 
 impl LineUp {
-    /// Forgets the line-up (a new faceoff is set up, or play is live).
+    /// Forgets the line-up (a new faceoff is set up).
     pub(super) fn clear(&mut self) {
         self.stood.clear();
         self.broke_ms = None;
