@@ -3,14 +3,13 @@
 //! between the centres' sticks and skates — is not seen leaving the dot, and tells a puck that
 //! only seemed to move (a false sighting, a jittery fix) from one that was dropped.
 
-use super::Holder;
+use super::{Holder, LINED_UP_AROUND_FT, stayed_within};
 use crate::rink::RinkPoint;
 
-/// Skaters this near the dot take part in the line-up …
-const AROUND_FT: f64 = 20.0;
-/// … which stands once this many of them have moved less than `STILL_FT` over the engine's
-/// recent-skaters window (a second; wide enough that a foot of noise on each position does not
-/// unseat a skater standing still).
+/// The skaters within `LINED_UP_AROUND_FT` of the dot make the line-up, which stands once this
+/// many of them have moved less than `STILL_FT` over the engine's recent-skaters window (a
+/// second; wide enough that a foot of noise on each position does not unseat a skater standing
+/// still).
 const STANDING_SKATERS: usize = 6;
 const STILL_FT: f64 = 4.0;
 /// A skater this far from where he stood has left it (beyond what the noise fakes); the line-up
@@ -66,7 +65,7 @@ impl LineUp {
         skaters: &[Holder],
         then: Option<&[Holder]>,
     ) {
-        let around = |s: &&Holder| s.position.distance_ft(dot) < AROUND_FT;
+        let around = |s: &&Holder| s.position.distance_ft(dot) < LINED_UP_AROUND_FT;
         self.around = skaters.iter().filter(around).count();
         if self.broke_ms.is_none()
             && let Some(then) = then
@@ -76,11 +75,7 @@ impl LineUp {
             let standing: Vec<Holder> = then
                 .iter()
                 .filter(around)
-                .filter(|t| {
-                    skaters.iter().any(|s| {
-                        s.track_id == t.track_id && s.position.distance_ft(t.position) < STILL_FT
-                    })
-                })
+                .filter(|t| stayed_within(skaters, t, STILL_FT))
                 .copied()
                 .collect();
             if standing.len() >= STANDING_SKATERS {

@@ -986,11 +986,7 @@ impl GameEngine {
         if now < then_ms + LINED_UP_MS {
             return None;
         }
-        let stood = |s: &Holder| {
-            then.iter().any(|t| {
-                t.track_id == s.track_id && t.position.distance_ft(s.position) < LINED_UP_STILL_FT
-            })
-        };
+        let stood = |s: &Holder| stayed_within(then, s, LINED_UP_STILL_FT);
         // Each centre at the dot on his own side of it (the side of the end he defends).
         let centre_at = |at: RinkPoint, team: Team| {
             let own_side = -self.ends.attacked_by(team, self.period).sign();
@@ -1103,16 +1099,15 @@ impl GameEngine {
         }
         // The skaters' start dates the drop, unless they left well before the puck did (for
         // something else: a change of lines); failing that, the puck's path back to the dot.
-        let drop_ms = match (broke_ms, by_puck) {
-            (Some(broke_ms), _)
+        let drop_ms = match broke_ms {
+            Some(broke_ms)
                 if players_dropped || now <= broke_ms + line_up::BREAK_BEFORE_PUCK_MS =>
             {
                 broke_ms.saturating_sub(line_up::BREAK_LAG_MS)
             }
-            (_, Some((moved, speed))) => {
+            _ => by_puck.map_or(now, |(moved, speed)| {
                 now.saturating_sub(((moved / speed.max(5.0)) * 1000.0).min(1500.0) as u64)
-            }
-            (_, None) => now,
+            }),
         };
         let centres: Vec<Holder> = Team::BOTH
             .into_iter()
@@ -2849,6 +2844,14 @@ fn in_shooting_range(point: RinkPoint, end: End) -> bool {
 /// The end of the rink on the side of `x_ft`.
 fn end_towards(x_ft: f64) -> End {
     if x_ft > 0.0 { End::Right } else { End::Left }
+}
+
+/// Whether `skater` is, by track, among `other_time` (the skaters at another moment) less than
+/// `max_ft` from where he is: he stood, or glided no farther, in between.
+fn stayed_within(other_time: &[Holder], skater: &Holder, max_ft: f64) -> bool {
+    other_time
+        .iter()
+        .any(|o| o.track_id == skater.track_id && o.position.distance_ft(skater.position) < max_ft)
 }
 
 /// The skater nearest `point` among those `accept` lets through.
