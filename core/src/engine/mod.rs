@@ -29,6 +29,7 @@
 mod line_up;
 pub mod net_side;
 pub mod puck;
+mod whistle;
 
 use std::collections::VecDeque;
 
@@ -50,6 +51,7 @@ use crate::wire::{Amendment, RecordChange, Retraction};
 use line_up::LineUp;
 use net_side::{NetSide, NetSides};
 use puck::{Approach, Flight, PuckFix, PuckMotion, PuckSample};
+use whistle::Whistle;
 
 /// What the engine is told about the game (from the appliance's configuration or commands).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -278,6 +280,10 @@ const VISIT_OUT_FRONT_SIGHTINGS: u32 = 2;
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
 /// The least time from a drop at centre ice to the puck's arrival at a net (89 ft away).
 const CENTRE_TO_NET_MIN_MS: u64 = 3_000;
+/// A stop of play heard no more than this long before the puck's last sighting at a net dates
+/// a goal there that was not seen crossing the line (what was seen there after is something
+/// else: a skate, a stick, the net's mesh).
+const HEARD_BEFORE_VISIT_END_MS: u64 = 6_000;
 
 /// How far back a close shot's flight is looked for, and how fast it must be (a shot leaves the
 /// stick at 65 ft/s or more; a carried puck moves at skating speed).
@@ -395,6 +401,17 @@ const IN_NET_AT_JUDGEMENT_MS: u64 = 100;
 /// carrier skates out from the goal line to the slot and shoots in about that time).
 const LOST_BESIDE_NET_MS: u64 = 600;
 
+/// The first stop of play heard from the skaters since the last drop (`Whistle`).
+#[derive(Debug, Clone, Copy)]
+struct HeardStop {
+    at_ms: u64,
+    /// The end whose zone the puck was last seen in before it, if it was in one.
+    puck_end: Option<End>,
+}
+
+/// The puck's last sighting this long before a stop heard places it (in an end zone or not).
+const STOP_PUCK_SEEN_MS: u64 = 2000;
+
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
 struct GoalWatch {
@@ -457,6 +474,9 @@ pub struct GameEngine {
     recent_skaters: VecDeque<(u64, Vec<Holder>)>,
     /// The skaters lined up at the dot while a faceoff is set up.
     line_up: LineUp,
+    /// The skaters' pace, and the first stop of play it told since the last drop.
+    whistle: Whistle,
+    stop_heard: Option<HeardStop>,
     /// Which third of the ice the puck is in: -1 left zone, 0 neutral, +1 right zone.
     puck_area: i8,
     empty_frames: u32,
@@ -529,6 +549,8 @@ impl GameEngine {
             resting_on_dot: None,
             recent_skaters: VecDeque::new(),
             line_up: LineUp::default(),
+            whistle: Whistle::default(),
+            stop_heard: None,
             moving_while_stopped: 0,
             carried_off_dot: 0,
             dot_seen_while_stopped: false,
@@ -592,6 +614,7 @@ impl GameEngine {
         spare.clear();
         spare.extend_from_slice(&skaters);
         self.recent_skaters.push_back((now, spare));
+        self.listen_for_stop(now, &skaters);
         if self.periods_and_ice(frame.frame, now, &skaters, &mut out) {
             return out;
         }
@@ -756,7 +779,7 @@ impl GameEngine {
         ));
         self.play = if last { Play::Over } else { Play::Intermission };
         self.reset_play();
-        self.forget_net_visits();
+        self.forget_since_drop();
         self.last_closed = None;
         true
     }
@@ -888,11 +911,34 @@ impl GameEngine {
         }
     }
 
-    /// Forgets every visit to a net (play restarted, or the period ended).
-    fn forget_net_visits(&mut self) {
+    /// Forgets every visit to a net and the stop heard (play restarted, or the period ended).
+    fn forget_since_drop(&mut self) {
         self.net_visit = None;
         self.ended_visit = None;
         self.near_net = None;
+        self.stop_heard = None;
+    }
+
+    /// Listens to the skaters' pace for play stopping, and keeps the first stop since the drop
+    /// with where the puck was then.
+    fn listen_for_stop(&mut self, now: u64, skaters: &[Holder]) {
+        let then = self
+            .recent_skaters
+            .iter()
+            .find(|(t, _)| t + whistle::PACE_WINDOW_MS >= now)
+            .map(|(t, s)| (*t, s.as_slice()));
+        let Some(at_ms) = self.whistle.observe(now, skaters, then) else {
+            return;
+        };
+        if self.stop_heard.is_none() {
+            let puck_end = self
+                .puck
+                .between(at_ms.saturating_sub(STOP_PUCK_SEEN_MS), at_ms)
+                .last()
+                .filter(|p| p.x_ft.abs() > BLUE_LINE_X_FT)
+                .map(|p| end_towards(p.x_ft));
+            self.stop_heard = Some(HeardStop { at_ms, puck_end });
+        }
     }
 
     /// Share of frames in `[first, last]` where the puck was seen.
@@ -944,9 +990,12 @@ impl GameEngine {
                 after_goal: true, ..
             } => FaceoffKind::AfterGoal,
             Play::Live => {
-                // The whistle went unnoticed (offside, puck out of play): the officials take a few
-                // seconds to set the faceoff up.
-                let at = now.saturating_sub(3000);
+                // The whistle went unnoticed (offside, puck out of play): it blew when the
+                // skaters stopped playing, if they were seen to; else a few seconds ago (the
+                // officials take that long to set the faceoff up).
+                let at = self
+                    .stop_heard
+                    .map_or(now.saturating_sub(3000), |heard| heard.at_ms);
                 let (frame, _) = self.last_frame.unwrap_or((0, now));
                 let stoppage = self
                     .event(at, (frame, frame), EventType::Stoppage)
@@ -1059,7 +1108,7 @@ impl GameEngine {
             self.moving_while_stopped = 0;
             self.first_faceoff_of_period = false;
             self.goal_since_drop = false;
-            self.forget_net_visits();
+            self.forget_since_drop();
             self.play = Play::Live;
         }
     }
@@ -1123,7 +1172,7 @@ impl GameEngine {
         });
         self.first_faceoff_of_period = false;
         self.goal_since_drop = false;
-        self.forget_net_visits();
+        self.forget_since_drop();
         self.play = Play::Live;
         self.puck_area = area_of(dot.position().x_ft(), 0);
     }
@@ -2330,14 +2379,27 @@ impl GameEngine {
 
     /// A faceoff at centre ice follows a goal: if no goal was called since the puck's last visit
     /// to a net, it went in there unseen (hidden by the goalie, the net or the crowd in front).
-    /// Scored at its crossing of the goal line if that was seen, else at its last sighting there,
-    /// with a confidence that queues it for review. False when the puck made no such visit.
+    /// Scored at its crossing of the goal line if that was seen, else when the skaters stopped
+    /// playing (the puck's last sighting there may be of something else, standing there long
+    /// after), else at its last sighting there. With no visit to a net at all, the stop heard
+    /// still tells: the goal went in at the end whose zone the puck was last seen in before it.
+    /// Each with a confidence that queues it for review. False when nothing tells.
     fn score_unseen_goal(
         &mut self,
         now: u64,
         skaters: &[Holder],
         out: &mut Vec<RecordChange>,
     ) -> bool {
+        // No puck reaches a net that soon after a drop at centre ice: the draw seen dropped was
+        // something else moving off the dot, and the view of the puck since of something else.
+        let after_centre_drop = |ms: u64| {
+            self.centre_drop_ms
+                .is_none_or(|drop| ms >= drop + CENTRE_TO_NET_MIN_MS)
+        };
+        let heard = self
+            .stop_heard
+            .take()
+            .filter(|h| after_centre_drop(h.at_ms));
         // The visit to the mouth; else the one ended by sightings elsewhere, unless the puck
         // was seen near the other net after it; else the last sighting near a net.
         let ended = match (self.ended_visit.take(), self.near_net.take()) {
@@ -2346,33 +2408,42 @@ impl GameEngine {
             }
             (ended, near) => ended.or(near),
         };
-        let Some(visit) = self
+        let visit = self
             .net_visit
             .take()
             .or(ended)
             .filter(|v| now <= v.last_ms + GOAL_TO_CENTRE_FACEOFF_MS)
-            // No puck reaches a net that soon after a drop at centre ice: the draw seen
-            // dropped was something else moving off the dot, and the view of the puck since of
-            // something else again.
-            .filter(|v| {
-                self.centre_drop_ms
-                    .is_none_or(|drop| v.entered_ms >= drop + CENTRE_TO_NET_MIN_MS)
-            })
-        else {
-            return false;
+            .filter(|v| after_centre_drop(v.entered_ms));
+        let (end, entered_ms, at_ms, frame) = match (visit, heard) {
+            (Some(visit), heard) => {
+                let stopped_ms = heard
+                    .filter(|h| h.at_ms + HEARD_BEFORE_VISIT_END_MS >= visit.last_ms)
+                    .map(|h| h.at_ms.min(visit.last_ms));
+                let at_ms = visit.crossed_ms.or(stopped_ms).unwrap_or(visit.last_ms);
+                (visit.end, visit.entered_ms, at_ms, visit.last_frame)
+            }
+            (
+                None,
+                Some(HeardStop {
+                    at_ms,
+                    puck_end: Some(end),
+                }),
+            ) if now <= at_ms + GOAL_TO_CENTRE_FACEOFF_MS => {
+                let frame = self.last_frame.map_or(0, |(frame, _)| frame);
+                (end, at_ms, at_ms, frame)
+            }
+            _ => return false,
         };
-        let at_ms = visit.crossed_ms.unwrap_or(visit.last_ms);
-        let frame = visit.last_frame;
         let reason = "play restarted at centre ice: the puck went in";
         let (shot, logged, at_ms) = match self.reopen_as_goal(
-            visit.end,
-            (visit.entered_ms.saturating_sub(1500), at_ms),
+            end,
+            (entered_ms.saturating_sub(1500), at_ms),
             true,
             reason,
             out,
         ) {
             Some((shot, event)) => (shot, Some(event), at_ms),
-            None => match self.goal_shot(visit.end, at_ms, frame, skaters, out) {
+            None => match self.goal_shot(end, at_ms, frame, skaters, out) {
                 Some((shot, at_ms)) => (shot, None, at_ms),
                 None => return false,
             },

@@ -184,6 +184,39 @@ impl Scene {
         }
     }
 
+    /// Every skater but the goalies skates along the ice's length (home up it, away down it) at
+    /// 20 ft/s for `skating` frames, then glides to a stand at 10 ft/s² as play stops, and
+    /// stands still for `standing` frames; the puck at `puck` throughout (unseen when `None`).
+    /// Returns when they stopped playing.
+    fn skate_then_stand(&mut self, skating: u32, standing: u32, puck: Option<(f64, f64)>) -> u64 {
+        const SPEED_FT_S: f64 = 20.0;
+        let start: Vec<(u64, f64, f64)> = self
+            .people
+            .iter()
+            .filter(|p| p.0 != 6 && p.0 != 16)
+            .map(|p| (p.0, p.2, p.3))
+            .collect();
+        let glide_s = SPEED_FT_S / 10.0;
+        let stopped_frame = self.frame + u64::from(skating);
+        let frames = skating + (glide_s * 30.0) as u32 + standing;
+        for k in 1..=frames {
+            let t = f64::from(k) / 30.0;
+            let skated_s = f64::from(skating) / 30.0;
+            let travelled = if t <= skated_s {
+                SPEED_FT_S * t
+            } else {
+                let g = (t - skated_s).min(glide_s);
+                SPEED_FT_S * skated_s + SPEED_FT_S * g - 5.0 * g * g
+            };
+            for &(id, x, y) in &start {
+                let way = if id < 10 { 1.0 } else { -1.0 };
+                self.put(id, x + way * travelled, y);
+            }
+            self.step(puck);
+        }
+        stopped_frame * FRAME_MS
+    }
+
     /// Game start and the opening faceoff, won by home skater 1 (the puck goes to them).
     fn opening_faceoff(&mut self) {
         self.put(1, -3.0, 0.0);
@@ -579,6 +612,62 @@ fn a_centre_ice_faceoff_without_a_visit_to_a_net_is_no_goal() {
     scene.hold(60, None);
     scene.hold(45, Some((0.0, 0.0)));
     assert!(goals(&scene).is_none(), "{:?}", goals(&scene));
+}
+
+#[test]
+fn a_goal_never_seen_near_the_net_is_scored_at_centre_ice_when_the_skaters_stopped() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // The puck carried into the zone and lost there, 30 ft from the net; the skaters play on
+    // and then all glide to a stand: play stopped, and the restart at centre ice says for a goal.
+    scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
+    let stopped = scene.skate_then_stand(30, 90, None);
+    assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
+    scene.restart_at_centre_scores_home_goal_near(stopped, 500);
+}
+
+#[test]
+fn skaters_stopping_with_the_puck_last_seen_in_the_neutral_zone_give_no_goal_at_centre_ice() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (15.0, 14.0), 20.0);
+    scene.skate_then_stand(30, 90, None);
+    scene.centre_ice_setup(45);
+    scene.assert_none(EventType::Goal);
+}
+
+#[test]
+fn a_hidden_goal_is_dated_when_the_skaters_stopped_not_at_a_later_sighting_near_the_net() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (70.0, -12.0), 20.0);
+    // Shot from the slot, lost at once; the skaters glide to a stand, and perception then
+    // takes a skate standing 18 ft from the net for the puck for three seconds.
+    scene.fly((71.8, -12.0), (73.5, -10.8), 100.0, None);
+    scene.fly((73.5, -10.8), (90.5, 1.0), 100.0, Some(73.6));
+    let stopped = scene.skate_then_stand(15, 0, None);
+    scene.hold(90, Some((75.0, -12.0)));
+    scene.hold(30, None);
+    scene.restart_at_centre_scores_home_goal_near(stopped, 500);
+}
+
+#[test]
+fn a_whistle_the_engine_missed_is_dated_when_the_skaters_stopped() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Play in the zone, the puck lost; the skaters glide to a stand (offside, say), and some
+    // seconds later the puck is seen on an end-zone dot for the faceoff.
+    scene.carry(1, (-8.0, 0.0), (40.0, 10.0), 20.0);
+    let stopped = scene.skate_then_stand(30, 120, None);
+    scene.hold(60, Some((69.0, -22.0)));
+    let stoppage = scene
+        .find(EventType::Stoppage, Some(&Detail::STOPPAGE_PLAY))
+        .expect("the stoppage");
+    assert!(
+        at(&stoppage).abs_diff(stopped) <= 500,
+        "{} vs {stopped}",
+        at(&stoppage)
+    );
 }
 
 #[test]
