@@ -930,7 +930,9 @@ impl GameEngine {
         let Some(at_ms) = self.whistle.observe(now, skaters, then) else {
             return;
         };
-        if self.stop_heard.is_none() {
+        // Skaters standing gathered about a dot wait for a drop: their stand was no whistle (the
+        // one before it was, unless a drop came between that the engine missed).
+        if self.stop_heard.is_none() && gathered_at_dot(skaters).is_none() {
             let puck_end = self
                 .puck
                 .between(at_ms.saturating_sub(STOP_PUCK_SEEN_MS), at_ms)
@@ -1035,7 +1037,17 @@ impl GameEngine {
         if now < then_ms + LINED_UP_MS {
             return None;
         }
-        let stood = |s: &Holder| stayed_within(then, s, LINED_UP_STILL_FT);
+        let dot = self.lined_up_at(skaters)?;
+        let still = skaters
+            .iter()
+            .filter(|s| stayed_within(then, s, LINED_UP_STILL_FT))
+            .count();
+        (still >= LINED_UP_STILL_SKATERS).then_some(dot)
+    }
+
+    /// The dot the skaters stand about as for a faceoff: a centre of each team at it, on his own
+    /// side of it, and at least `LINED_UP_AROUND_SKATERS` skaters around it.
+    fn lined_up_at(&self, skaters: &[Holder]) -> Option<FaceoffDot> {
         // Each centre at the dot on his own side of it (the side of the end he defends).
         let centre_at = |at: RinkPoint, team: Team| {
             let own_side = -self.ends.attacked_by(team, self.period).sign();
@@ -1046,7 +1058,7 @@ impl GameEngine {
             })
         };
         // The centres first: at most dots nobody stands that close.
-        let dot = FaceoffDot::ALL.into_iter().find(|dot| {
+        FaceoffDot::ALL.into_iter().find(|dot| {
             let at = dot.position();
             Team::BOTH.into_iter().all(|team| centre_at(at, team))
                 && skaters
@@ -1054,9 +1066,7 @@ impl GameEngine {
                     .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
                     .count()
                     >= LINED_UP_AROUND_SKATERS
-        })?;
-        let still = skaters.iter().filter(|s| stood(s)).count();
-        (still >= LINED_UP_STILL_SKATERS).then_some(dot)
+        })
     }
 
     /// The dot the puck has rested on long enough for a faceoff, if any.
@@ -2915,6 +2925,19 @@ fn in_shooting_range(point: RinkPoint, end: End) -> bool {
 /// The end of the rink on the side of `x_ft`.
 fn end_towards(x_ft: f64) -> End {
     if x_ft > 0.0 { End::Right } else { End::Left }
+}
+
+/// The dot most of the skaters stand about (`LINED_UP_AROUND_SKATERS` of them, and three in
+/// four of those tracked, within `LINED_UP_AROUND_FT`): a faceoff's line-up, the centres perhaps
+/// still on their way.
+fn gathered_at_dot(skaters: &[Holder]) -> Option<FaceoffDot> {
+    FaceoffDot::ALL.into_iter().find(|dot| {
+        let around = skaters
+            .iter()
+            .filter(|s| s.position.distance_ft(dot.position()) < LINED_UP_AROUND_FT)
+            .count();
+        around >= LINED_UP_AROUND_SKATERS && 4 * around >= 3 * skaters.len()
+    })
 }
 
 /// Whether `skater` is, by track, among `other_time` (the skaters at another moment) less than

@@ -637,6 +637,36 @@ fn skaters_stopping_with_the_puck_last_seen_in_the_neutral_zone_give_no_goal_at_
 }
 
 #[test]
+fn skaters_standing_gathered_at_a_dot_were_not_stopped_by_a_whistle() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // The puck last seen in the zone; the skaters then skate to centre ice and stand about the
+    // dot for the faceoff (after a drop the engine missed): no stop, so no goal at the restart.
+    scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
+    let start: Vec<(u64, f64, f64)> = scene
+        .people
+        .iter()
+        .filter(|p| p.0 != 6 && p.0 != 16)
+        .map(|p| (p.0, p.2, p.3))
+        .collect();
+    for k in 1..=60u32 {
+        let f = f64::from(k) / 60.0;
+        for (n, &(id, x, y)) in start.iter().enumerate() {
+            let side = if id < 10 { -1.0 } else { 1.0 };
+            let (to_x, to_y) = (
+                side * (5.0 + 3.0 * (n % 3) as f64),
+                -12.0 + 6.0 * (n / 2) as f64,
+            );
+            scene.put(id, x + (to_x - x) * f, y + (to_y - y) * f);
+        }
+        scene.step(None);
+    }
+    scene.hold(30, None);
+    scene.centre_ice_setup(45);
+    scene.assert_none(EventType::Goal);
+}
+
+#[test]
 fn a_hidden_goal_is_dated_when_the_skaters_stopped_not_at_a_later_sighting_near_the_net() {
     let mut scene = Scene::new();
     scene.opening_faceoff();

@@ -176,7 +176,11 @@ mod tests {
 
     /// Skating at 15 to 24 ft/s, with half a foot of jitter.
     fn skating(id: u64, ms: u64) -> f64 {
-        let jitter = if (ms / 33 + id).is_multiple_of(2) { 0.25 } else { -0.25 };
+        let jitter = if (ms / 33 + id).is_multiple_of(2) {
+            0.25
+        } else {
+            -0.25
+        };
         (15.0 + id as f64) * ms as f64 / 1000.0 + jitter
     }
 
