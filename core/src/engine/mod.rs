@@ -51,7 +51,7 @@ use crate::wire::{Amendment, RecordChange, Retraction};
 use line_up::LineUp;
 use net_side::{NetSide, NetSides};
 use puck::{Approach, Flight, PuckFix, PuckMotion, PuckSample};
-use whistle::Whistle;
+use whistle::{PaceChange, Whistle};
 
 /// What the engine is told about the game (from the appliance's configuration or commands).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,6 +407,8 @@ struct HeardStop {
     at_ms: u64,
     /// The end whose zone the puck was last seen in before it, if it was in one.
     puck_end: Option<End>,
+    /// Whether the skaters have since stood lined up at a dot.
+    lined_up: bool,
 }
 
 /// The puck's last sighting this long before a stop heard places it (in an end zone or not).
@@ -927,19 +929,33 @@ impl GameEngine {
             .iter()
             .find(|(t, _)| t + whistle::PACE_WINDOW_MS >= now)
             .map(|(t, s)| (*t, s.as_slice()));
-        let Some(at_ms) = self.whistle.observe(now, skaters, then) else {
-            return;
-        };
-        // Skaters standing gathered about a dot wait for a drop: their stand was no whistle (the
-        // one before it was, unless a drop came between that the engine missed).
-        if self.stop_heard.is_none() && gathered_at_dot(skaters).is_none() {
-            let puck_end = self
-                .puck
-                .between(at_ms.saturating_sub(STOP_PUCK_SEEN_MS), at_ms)
-                .last()
-                .filter(|p| p.x_ft.abs() > BLUE_LINE_X_FT)
-                .map(|p| end_towards(p.x_ft));
-            self.stop_heard = Some(HeardStop { at_ms, puck_end });
+        match self.whistle.observe(now, skaters, then) {
+            // Skaters standing gathered about a dot wait for a drop: their stand was no whistle;
+            // the stop heard before it is followed by its faceoff.
+            Some(PaceChange::Stopped { .. }) if gathered_at_dot(skaters).is_some() => {
+                if let Some(heard) = &mut self.stop_heard {
+                    heard.lined_up = true;
+                }
+            }
+            Some(PaceChange::Stopped { at_ms }) if self.stop_heard.is_none() => {
+                let puck_end = self
+                    .puck
+                    .between(at_ms.saturating_sub(STOP_PUCK_SEEN_MS), at_ms)
+                    .last()
+                    .filter(|p| p.x_ft.abs() > BLUE_LINE_X_FT)
+                    .map(|p| end_towards(p.x_ft));
+                self.stop_heard = Some(HeardStop {
+                    at_ms,
+                    puck_end,
+                    lined_up: false,
+                });
+            }
+            // Playing again after lining up: that faceoff was dropped, seen or not, and the stop
+            // heard before it is not the next one.
+            Some(PaceChange::Resumed) if self.stop_heard.is_some_and(|h| h.lined_up) => {
+                self.stop_heard = None;
+            }
+            _ => {}
         }
     }
 
@@ -2437,6 +2453,7 @@ impl GameEngine {
                 Some(HeardStop {
                     at_ms,
                     puck_end: Some(end),
+                    ..
                 }),
             ) if now <= at_ms + GOAL_TO_CENTRE_FACEOFF_MS => {
                 let frame = self.last_frame.map_or(0, |(frame, _)| frame);

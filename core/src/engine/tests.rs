@@ -217,6 +217,27 @@ impl Scene {
         stopped_frame * FRAME_MS
     }
 
+    /// Every skater but the goalies skates over `frames` frames to a place of his own about
+    /// `dot` (within 15 ft of it, his own team's side), the puck unseen.
+    fn gather_about(&mut self, dot: (f64, f64), frames: u32) {
+        let start: Vec<(u64, f64, f64)> = self
+            .people
+            .iter()
+            .filter(|p| p.0 != 6 && p.0 != 16)
+            .map(|p| (p.0, p.2, p.3))
+            .collect();
+        for k in 1..=frames {
+            let f = f64::from(k) / f64::from(frames);
+            for (n, &(id, x, y)) in start.iter().enumerate() {
+                let side = if id < 10 { -1.0 } else { 1.0 };
+                let to_x = dot.0 + side * (5.0 + 3.0 * (n % 3) as f64);
+                let to_y = dot.1 - 12.0 + 6.0 * (n / 2) as f64;
+                self.put(id, x + (to_x - x) * f, y + (to_y - y) * f);
+            }
+            self.step(None);
+        }
+    }
+
     /// Game start and the opening faceoff, won by home skater 1 (the puck goes to them).
     fn opening_faceoff(&mut self) {
         self.put(1, -3.0, 0.0);
@@ -643,25 +664,24 @@ fn skaters_standing_gathered_at_a_dot_were_not_stopped_by_a_whistle() {
     // The puck last seen in the zone; the skaters then skate to centre ice and stand about the
     // dot for the faceoff (after a drop the engine missed): no stop, so no goal at the restart.
     scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
-    let start: Vec<(u64, f64, f64)> = scene
-        .people
-        .iter()
-        .filter(|p| p.0 != 6 && p.0 != 16)
-        .map(|p| (p.0, p.2, p.3))
-        .collect();
-    for k in 1..=60u32 {
-        let f = f64::from(k) / 60.0;
-        for (n, &(id, x, y)) in start.iter().enumerate() {
-            let side = if id < 10 { -1.0 } else { 1.0 };
-            let (to_x, to_y) = (
-                side * (5.0 + 3.0 * (n % 3) as f64),
-                -12.0 + 6.0 * (n / 2) as f64,
-            );
-            scene.put(id, x + (to_x - x) * f, y + (to_y - y) * f);
-        }
-        scene.step(None);
-    }
+    scene.gather_about((0.0, 0.0), 60);
     scene.hold(30, None);
+    scene.centre_ice_setup(45);
+    scene.assert_none(EventType::Goal);
+}
+
+#[test]
+fn a_stop_followed_by_a_line_up_and_play_again_is_not_the_next_stop() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    // Play stops with the puck in the zone (offside, say); the skaters line up at the zone's
+    // dot and play again after a drop the engine missed; then the restart at centre ice comes
+    // with no stop heard since: the puck's zone at the old stop says nothing about a goal.
+    scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
+    scene.skate_then_stand(30, 30, None);
+    scene.gather_about((69.0, -22.0), 60);
+    scene.hold(30, None);
+    scene.skate_then_stand(45, 0, None);
     scene.centre_ice_setup(45);
     scene.assert_none(EventType::Goal);
 }

@@ -30,6 +30,15 @@ const SURGE_FALL_MS: u64 = 300;
 /// How much pace history is kept.
 const KEPT_MS: u64 = GLIDE_MAX_MS + PACE_WINDOW_MS;
 
+/// What the skaters' pace told in a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PaceChange {
+    /// They all stand, having played until `at_ms`.
+    Stopped { at_ms: u64 },
+    /// They play again after standing.
+    Resumed,
+}
+
 /// Listens to the skaters' pace for the moments play stops.
 #[derive(Debug, Clone)]
 pub(super) struct Whistle {
@@ -50,14 +59,14 @@ impl Default for Whistle {
 
 impl Whistle {
     /// Reads a frame's skaters at `now` against those `then` (a frame about `PACE_WINDOW_MS`
-    /// earlier); returns when play stopped, the first frame all the skaters stand after they
-    /// played.
+    /// earlier); tells when they all stand after they played (and since when play stopped), and
+    /// when they play again.
     pub(super) fn observe(
         &mut self,
         now: u64,
         skaters: &[Holder],
         then: Option<(u64, &[Holder])>,
-    ) -> Option<u64> {
+    ) -> Option<PaceChange> {
         let (then_ms, then) = then?;
         let span_ms = now
             .checked_sub(then_ms)
@@ -84,14 +93,16 @@ impl Whistle {
         }
         self.pace.push_back((now, pace));
         if pace >= PLAYING_FT_S {
+            let resumed = !self.playing;
             self.playing = true;
-            return None;
+            return resumed.then_some(PaceChange::Resumed);
         }
         if pace >= STANDING_FT_S || !self.playing {
             return None;
         }
         self.playing = false;
         self.stopped_at(now)
+            .map(|at_ms| PaceChange::Stopped { at_ms })
     }
 
     /// When the skaters who stand at `now` stopped playing: the end of their last surge of pace
@@ -168,7 +179,11 @@ mod tests {
             let now = skaters(|id| x(id, ms));
             let then_ms = ms.saturating_sub(PACE_WINDOW_MS);
             let then = skaters(|id| x(id, then_ms));
-            heard.extend(whistle.observe(ms, &now, Some((then_ms, &then))));
+            if let Some(PaceChange::Stopped { at_ms }) =
+                whistle.observe(ms, &now, Some((then_ms, &then)))
+            {
+                heard.push(at_ms);
+            }
             ms += 33;
         }
         heard
