@@ -407,7 +407,7 @@ struct HeardStop {
     at_ms: u64,
     /// The end whose zone the puck was last seen in before it, if it was in one.
     puck_end: Option<End>,
-    /// Whether the skaters have since stood lined up at a dot.
+    /// Whether the skaters have since stood gathered about a dot (for a faceoff).
     lined_up: bool,
 }
 
@@ -1053,17 +1053,7 @@ impl GameEngine {
         if now < then_ms + LINED_UP_MS {
             return None;
         }
-        let dot = self.lined_up_at(skaters)?;
-        let still = skaters
-            .iter()
-            .filter(|s| stayed_within(then, s, LINED_UP_STILL_FT))
-            .count();
-        (still >= LINED_UP_STILL_SKATERS).then_some(dot)
-    }
-
-    /// The dot the skaters stand about as for a faceoff: a centre of each team at it, on his own
-    /// side of it, and at least `LINED_UP_AROUND_SKATERS` skaters around it.
-    fn lined_up_at(&self, skaters: &[Holder]) -> Option<FaceoffDot> {
+        let stood = |s: &Holder| stayed_within(then, s, LINED_UP_STILL_FT);
         // Each centre at the dot on his own side of it (the side of the end he defends).
         let centre_at = |at: RinkPoint, team: Team| {
             let own_side = -self.ends.attacked_by(team, self.period).sign();
@@ -1074,7 +1064,7 @@ impl GameEngine {
             })
         };
         // The centres first: at most dots nobody stands that close.
-        FaceoffDot::ALL.into_iter().find(|dot| {
+        let dot = FaceoffDot::ALL.into_iter().find(|dot| {
             let at = dot.position();
             Team::BOTH.into_iter().all(|team| centre_at(at, team))
                 && skaters
@@ -1082,7 +1072,9 @@ impl GameEngine {
                     .filter(|s| s.position.distance_ft(at) < LINED_UP_AROUND_FT)
                     .count()
                     >= LINED_UP_AROUND_SKATERS
-        })
+        })?;
+        let still = skaters.iter().filter(|s| stood(s)).count();
+        (still >= LINED_UP_STILL_SKATERS).then_some(dot)
     }
 
     /// The dot the puck has rested on long enough for a faceoff, if any.

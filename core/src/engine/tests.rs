@@ -184,18 +184,22 @@ impl Scene {
         }
     }
 
+    /// The skaters (everyone but the goalies) and where they are.
+    fn skaters(&self) -> Vec<(u64, f64, f64)> {
+        self.people
+            .iter()
+            .filter(|p| p.0 != 6 && p.0 != 16)
+            .map(|p| (p.0, p.2, p.3))
+            .collect()
+    }
+
     /// Every skater but the goalies skates along the ice's length (home up it, away down it) at
     /// 20 ft/s for `skating` frames, then glides to a stand at 10 ft/s² as play stops, and
     /// stands still for `standing` frames; the puck at `puck` throughout (unseen when `None`).
     /// Returns when they stopped playing.
     fn skate_then_stand(&mut self, skating: u32, standing: u32, puck: Option<(f64, f64)>) -> u64 {
         const SPEED_FT_S: f64 = 20.0;
-        let start: Vec<(u64, f64, f64)> = self
-            .people
-            .iter()
-            .filter(|p| p.0 != 6 && p.0 != 16)
-            .map(|p| (p.0, p.2, p.3))
-            .collect();
+        let start = self.skaters();
         let glide_s = SPEED_FT_S / 10.0;
         let stopped_frame = self.frame + u64::from(skating);
         let frames = skating + (glide_s * 30.0) as u32 + standing;
@@ -220,12 +224,7 @@ impl Scene {
     /// Every skater but the goalies skates over `frames` frames to a place of his own about
     /// `dot` (within 15 ft of it, his own team's side), the puck unseen.
     fn gather_about(&mut self, dot: (f64, f64), frames: u32) {
-        let start: Vec<(u64, f64, f64)> = self
-            .people
-            .iter()
-            .filter(|p| p.0 != 6 && p.0 != 16)
-            .map(|p| (p.0, p.2, p.3))
-            .collect();
+        let start = self.skaters();
         for k in 1..=frames {
             let f = f64::from(k) / f64::from(frames);
             for (n, &(id, x, y)) in start.iter().enumerate() {
@@ -287,6 +286,12 @@ impl Scene {
         let goal = self.goal();
         assert_home_goal_near(&goal, expected_ms, tolerance_ms);
         goal
+    }
+
+    /// Play restarts at centre ice (the puck seen on the dot for 1.5 s), and no goal is scored.
+    fn restart_at_centre_scores_no_goal(&mut self) {
+        self.centre_ice_setup(45);
+        self.assert_none(EventType::Goal);
     }
 
     /// Exactly two faceoffs so far, the second the one after a goal.
@@ -653,8 +658,7 @@ fn skaters_stopping_with_the_puck_last_seen_in_the_neutral_zone_give_no_goal_at_
     scene.opening_faceoff();
     scene.carry(1, (-8.0, 0.0), (15.0, 14.0), 20.0);
     scene.skate_then_stand(30, 90, None);
-    scene.centre_ice_setup(45);
-    scene.assert_none(EventType::Goal);
+    scene.restart_at_centre_scores_no_goal();
 }
 
 #[test]
@@ -666,8 +670,7 @@ fn skaters_standing_gathered_at_a_dot_were_not_stopped_by_a_whistle() {
     scene.carry(1, (-8.0, 0.0), (62.0, 14.0), 20.0);
     scene.gather_about((0.0, 0.0), 60);
     scene.hold(30, None);
-    scene.centre_ice_setup(45);
-    scene.assert_none(EventType::Goal);
+    scene.restart_at_centre_scores_no_goal();
 }
 
 #[test]
@@ -682,8 +685,7 @@ fn a_stop_followed_by_a_line_up_and_play_again_is_not_the_next_stop() {
     scene.gather_about((69.0, -22.0), 60);
     scene.hold(30, None);
     scene.skate_then_stand(45, 0, None);
-    scene.centre_ice_setup(45);
-    scene.assert_none(EventType::Goal);
+    scene.restart_at_centre_scores_no_goal();
 }
 
 #[test]
