@@ -20,10 +20,13 @@
 //!   faceoff; its drop is when the puck moves off the dot and the skaters seen lined up there
 //!   break from their places (their start dates it; long gone, they took the draw whether or
 //!   not the puck was seen leaving), its winner the first team to control it;
+//! - play stopped when the skaters all glided to a stand (module `whistle`), which dates a
+//!   stoppage or a goal the puck does not;
 //! - play restarts at centre ice only after a goal or at a period's start: a centre-ice faceoff
 //!   with no goal called since the puck's last visit to a net means it went in there unseen
-//!   (scored then, queued for review; a frozen save or a miss of that shot is retracted or
-//!   amended);
+//!   (scored then — when play stopped, if the skaters told — and queued for review; a frozen
+//!   save or a miss of that shot is retracted or amended); with no visit, the zone the puck was
+//!   in when play stopped names the net;
 //! - empty ice ends a period.
 
 mod line_up;
