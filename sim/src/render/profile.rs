@@ -1,7 +1,9 @@
 //! Named look profiles: which jersey colours teams may wear, how the arena is lit, and where the
 //! camera hangs. Each game draws its exact look from its profile and seed. The held-out profile
 //! differs from every training profile in all three respects, so that a detector trained on the
-//! training profiles is tested on a look it has never seen.
+//! training profiles is tested on a look it has never seen. The validation profile is a second
+//! look the detector never sees, for tuning what follows the detector (trackers, the game-event
+//! engine) on an unseen look while the held-out games stay unread.
 
 use benchsight_core::camera::PinholeCamera;
 use benchsight_core::domain::Rgb;
@@ -95,9 +97,15 @@ const HELD_OUT_COLOURS: &[[u8; 3]] = &[
     [120, 190, 240], // sky blue
     [236, 64, 180],  // pink
 ];
+const VALIDATION_COLOURS: &[[u8; 3]] = &[
+    [140, 198, 63],  // lime
+    [101, 67, 33],   // brown
+    [170, 150, 210], // lavender
+    [250, 128, 114], // coral
+];
 
 impl LookProfile {
-    pub const NAMES: [&'static str; 3] = ["arena", "community", "heldout"];
+    pub const NAMES: [&'static str; 4] = ["arena", "community", "validation", "heldout"];
 
     /// The look profile of that name.
     pub fn named(name: &str) -> Result<LookProfile, UnknownProfile> {
@@ -145,6 +153,28 @@ impl LookProfile {
                 },
                 ice: [214, 222, 226],
                 stands: [60, 70, 90],
+            },
+            "validation" => LookProfile {
+                name: "validation",
+                for_training: false,
+                jersey_colours: VALIDATION_COLOURS,
+                lighting: Lighting {
+                    exposure: 0.95,
+                    tint: [1.0, 0.96, 1.04],
+                    vignette: 0.2,
+                    reflections: 8,
+                    shadow: 0.35,
+                    noise_sigma: 4.0,
+                },
+                camera: CameraPose {
+                    position_ft: [-12.0, -110.0, 29.0],
+                    look_at_ft: [-6.0, 4.0, 0.0],
+                    focal_share: 0.39,
+                    jitter_ft: 3.0,
+                    focal_jitter: 0.03,
+                },
+                ice: [220, 230, 236],
+                stands: [90, 60, 40],
             },
             "heldout" => LookProfile {
                 name: "heldout",
@@ -241,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn the_held_out_profile_differs_from_every_training_profile() {
+    fn the_profiles_never_trained_on_differ_from_every_training_profile() {
         let all = profiles();
         let held_out: Vec<_> = all.iter().filter(|p| !p.for_training).collect();
         let training: Vec<_> = all.iter().filter(|p| p.for_training).collect();
