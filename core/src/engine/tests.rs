@@ -923,6 +923,93 @@ fn a_goal_is_withdrawn_when_the_puck_comes_back_out() {
     );
 }
 
+/// After the opening faceoff, home skater 1 carries the puck up the ice and shoots; it is seen
+/// at rest in the away net (x = 91), and the goal is called.
+fn goal_seen_at_rest_in_the_away_net(scene: &mut Scene) {
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
+    scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
+    scene.hold(40, Some((91.0, 1.0)));
+    assert!(scene.find(EventType::Goal, None).is_some(), "goal called");
+    scene.hold(90, None);
+}
+
+/// A faceoff set up and dropped at the away end's lower dot, (69, -22), won by away skater 12.
+fn faceoff_dropped_at_the_away_end_lower_dot(scene: &mut Scene) {
+    scene.hold(30, Some((69.0, -22.0)));
+    scene.fly((69.0, -22.0), (76.0, -22.0), 15.0, None);
+    scene.put(12, 78.0, -22.0);
+    scene.hold(60, Some((76.0, -22.0)));
+}
+
+#[test]
+fn a_goal_followed_by_a_faceoff_dropped_in_that_end_was_a_frozen_save() {
+    let mut scene = Scene::new();
+    goal_seen_at_rest_in_the_away_net(&mut scene);
+    faceoff_dropped_at_the_away_end_lower_dot(&mut scene);
+    scene.assert_none(EventType::Goal);
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    let stoppage = scene.find(EventType::Stoppage, None).expect("stoppage");
+    assert_eq!(
+        stoppage.detail2,
+        Some(Detail::STOPPAGE_GOALIE_STOPPAGE),
+        "{stoppage:?}"
+    );
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert!(
+        faceoffs[1].has_detail1(&Detail::FACEOFF_AFTER_STOPPAGE),
+        "{faceoffs:?}"
+    );
+}
+
+#[test]
+fn a_goal_withdrawn_for_a_drop_seen_elsewhere_stands_when_play_restarts_at_centre_ice() {
+    let mut scene = Scene::new();
+    goal_seen_at_rest_in_the_away_net(&mut scene);
+    let goal = scene.goal();
+    // Something on the end-zone dot is taken for the puck, set up and dropped there; then the
+    // puck is seen on the centre dot, where the faceoff after the goal is set up.
+    faceoff_dropped_at_the_away_end_lower_dot(&mut scene);
+    scene.assert_none(EventType::Goal);
+    scene.centre_ice_setup(45);
+    let stands = scene.goal();
+    assert_eq!((at(&stands), stands.team), (at(&goal), goal.team));
+    assert_eq!(scene.all(EventType::Goal).len(), 1);
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_GOAL), "{shot:?}");
+    let stoppage = scene.find(EventType::Stoppage, None).expect("stoppage");
+    assert_eq!(
+        stoppage.detail2,
+        Some(Detail::STOPPAGE_GOAL),
+        "{stoppage:?}"
+    );
+}
+
+#[test]
+fn a_centre_ice_faceoff_set_up_again_soon_after_a_drop_seen_there_is_that_same_faceoff() {
+    let mut scene = Scene::new();
+    goal_seen_at_rest_in_the_away_net(&mut scene);
+    // The faceoff after the goal is set up; something is seen leaving the dot (a stick, a skate)
+    // while the skaters still gather, and the puck is seen on the dot again.
+    scene.centre_ice_setup(45);
+    scene.fly((0.0, 0.0), (12.0, 7.0), 40.0, None);
+    scene.hold(20, Some((12.0, 7.0)));
+    scene.hold(30, None);
+    scene.centre_ice_setup(45);
+    let dropped = scene.now();
+    scene.fly((0.0, 0.0), (-6.2, 0.0), 15.0, None);
+    scene.put(1, -8.0, 0.0);
+    scene.hold(100, Some((-6.2, 0.0)));
+    assert_eq!(scene.all(EventType::Goal).len(), 1);
+    scene.assert_second_faceoff_after_goal();
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
+    let stoppages = scene.all(EventType::Stoppage);
+    assert_eq!(stoppages.len(), 1, "only the goal's: {stoppages:?}");
+}
+
 #[test]
 fn the_same_frames_give_the_same_records() {
     let run = || {
