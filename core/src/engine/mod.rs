@@ -26,11 +26,7 @@
 //!   with no goal called since the puck's last visit to a net means it went in there unseen
 //!   (scored then — when play stopped, if the skaters told — and queued for review; a frozen
 //!   save or a miss of that shot is retracted or amended); with no visit, the zone the puck was
-//!   in when play stopped names the net; and a faceoff dropped anywhere else after a goal was
-//!   called withdraws it (the puck seen in the net lay in the goalie's pads), until a restart
-//!   at centre ice soon after says that drop was something else and the goal stands; a
-//!   centre-ice faceoff set up again seconds after one was seen dropped there is that same
-//!   faceoff (the first drop is withdrawn, no goal is scored);
+//!   in when play stopped names the net;
 //! - empty ice ends a period.
 
 mod line_up;
@@ -192,15 +188,6 @@ impl LiveShot {
     }
 }
 
-/// The last faceoff seen dropped at centre ice.
-#[derive(Debug, Clone, Copy)]
-struct CentreDrop {
-    at_ms: u64,
-    detail: FaceoffKind,
-    /// Its Faceoff event, once logged.
-    event_id: Option<EventId>,
-}
-
 #[derive(Debug, Clone)]
 struct PendingFaceoff {
     drop_ms: u64,
@@ -296,10 +283,6 @@ const VISIT_OUT_FRONT_SIGHTINGS: u32 = 2;
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
 /// The least time from a drop at centre ice to the puck's arrival at a net (89 ft away).
 const CENTRE_TO_NET_MIN_MS: u64 = 3_000;
-/// A faceoff set up at centre ice this soon after one was seen dropped there, with no goal
-/// called between, is that same faceoff: no goal is scored and set up again that fast (the
-/// puck has to reach a net, and the officials need seconds to set the next draw up).
-const CENTRE_SET_UP_AGAIN_MS: u64 = 8_000;
 /// A stop of play heard no more than this long before the puck's last sighting at a net dates
 /// a goal there that was not seen crossing the line (what was seen there after is something
 /// else: a skate, a stick, the net's mesh).
@@ -434,8 +417,7 @@ struct HeardStop {
 /// The puck's last sighting this long before a stop heard places it (in an end zone or not).
 const STOP_PUCK_SEEN_MS: u64 = 2000;
 
-/// A goal called, watched until the next faceoff is dropped: for a few seconds (`until_ms`) in
-/// case the puck is back in play, and then for where the faceoff is (only at centre ice).
+/// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
 struct GoalWatch {
     goal: GameEvent,
@@ -464,9 +446,6 @@ pub struct GameEngine {
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
-    /// The last goal withdrawn for a faceoff dropped outside centre ice, as it was called: a
-    /// restart at centre ice soon after says that drop was something else and the goal stands.
-    withdrawn_goal: Option<GoalWatch>,
     /// When the last shot was judged.
     shot_closed_ms: u64,
     /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
@@ -484,8 +463,8 @@ pub struct GameEngine {
     /// Whether a goal stands since the last faceoff was dropped (the next centre-ice faceoff is
     /// explained).
     goal_since_drop: bool,
-    /// The last faceoff dropped, when it was at centre ice.
-    centre_drop: Option<CentreDrop>,
+    /// When the last faceoff dropped was at centre ice.
+    centre_drop_ms: Option<u64>,
     /// Consecutive frames of the puck in play in front of a net just after a goal was called.
     back_in_play: u32,
     /// Consecutive frames of a fast puck while play is believed stopped.
@@ -572,7 +551,6 @@ impl GameEngine {
             shot: None,
             faceoff: None,
             goal_watch: None,
-            withdrawn_goal: None,
             resting_on_dot: None,
             recent_skaters: VecDeque::new(),
             line_up: LineUp::default(),
@@ -589,7 +567,7 @@ impl GameEngine {
             near_net: None,
             net_sides: NetSides::default(),
             goal_since_drop: false,
-            centre_drop: None,
+            centre_drop_ms: None,
             puck_area: 0,
             empty_frames: 0,
             empty_since: None,
@@ -676,7 +654,7 @@ impl GameEngine {
             Play::FaceoffSetup { dot, detail } => {
                 let then = self.recent_skaters.front().map(|(_, s)| s.as_slice());
                 self.line_up.observe(now, dot.position(), &skaters, then);
-                self.look_for_drop(frame.frame, now, steady, (dot, detail), &skaters, &mut out)
+                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
             }
             _ => {}
         }
@@ -1015,35 +993,13 @@ impl GameEngine {
         else {
             return;
         };
-        // Set up at centre ice again this soon, with no goal called: the drop seen there was
-        // something else (the puck seemed to leave the dot while the skaters still gathered),
-        // and this is the same faceoff; the one logged for that drop is withdrawn.
-        let set_up_again = self
-            .centre_drop
-            .filter(|drop| {
-                dot == FaceoffDot::Centre
-                    && !self.goal_since_drop
-                    && now < drop.at_ms + CENTRE_SET_UP_AGAIN_MS
-            })
-            .inspect(|drop| {
-                if let Some(event_id) = drop.event_id {
-                    out.push(RecordChange::Retraction(Retraction {
-                        event_id,
-                        reason: "the faceoff was set up again at centre ice: not dropped then"
-                            .to_owned(),
-                    }));
-                }
-            });
         // Play restarts at centre ice only after a goal (or at a period's start): one the engine
         // did not see go in is scored now, at the puck's last visit to a net.
         let unseen_goal = dot == FaceoffDot::Centre
-            && set_up_again.is_none()
             && !self.first_faceoff_of_period
             && !self.goal_since_drop
-            && (self.reinstate_withdrawn_goal(now, out)
-                || self.score_unseen_goal(now, skaters, out));
+            && self.score_unseen_goal(now, skaters, out);
         let detail = match self.play {
-            _ if let Some(drop) = set_up_again => drop.detail,
             _ if self.first_faceoff_of_period && self.period == Period::FIRST => {
                 FaceoffKind::GameStart
             }
@@ -1072,6 +1028,7 @@ impl GameEngine {
             _ => FaceoffKind::AfterStoppage,
         };
         self.reset_play();
+        self.goal_watch = None;
         self.line_up.clear();
         self.play = Play::FaceoffSetup { dot, detail };
     }
@@ -1182,9 +1139,9 @@ impl GameEngine {
         frame: u64,
         now: u64,
         fix: Option<PuckFix>,
-        (dot, detail): (FaceoffDot, FaceoffKind),
+        dot: FaceoffDot,
+        detail: FaceoffKind,
         skaters: &[Holder],
-        out: &mut Vec<RecordChange>,
     ) {
         let broke_ms = self.line_up.broke_ms();
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
@@ -1226,18 +1183,7 @@ impl GameEngine {
             .into_iter()
             .filter_map(|team| nearest_skater(skaters, dot.position(), |s| s.team == team))
             .collect();
-        let detail = if dot != FaceoffDot::Centre && self.goal_since_drop {
-            self.withdraw_goal_for_faceoff_at(dot, out);
-            FaceoffKind::AfterStoppage
-        } else {
-            detail
-        };
-        self.goal_watch = None;
-        self.centre_drop = (dot == FaceoffDot::Centre).then_some(CentreDrop {
-            at_ms: drop_ms,
-            detail,
-            event_id: None,
-        });
+        self.centre_drop_ms = (dot == FaceoffDot::Centre).then_some(drop_ms);
         self.faceoff = Some(PendingFaceoff {
             drop_ms,
             frame,
@@ -1273,11 +1219,6 @@ impl GameEngine {
             .puck(pending.dot.position())
             .players(players)
             .build(0.9);
-        if let Some(drop) = &mut self.centre_drop
-            && drop.at_ms == pending.drop_ms
-        {
-            drop.event_id = Some(event.event_id);
-        }
         out.push(RecordChange::Event(event));
         if self.release.is_none() {
             self.release = pending
@@ -2473,8 +2414,8 @@ impl GameEngine {
         // No puck reaches a net that soon after a drop at centre ice: the draw seen dropped was
         // something else moving off the dot, and the view of the puck since of something else.
         let after_centre_drop = |ms: u64| {
-            self.centre_drop
-                .is_none_or(|drop| ms >= drop.at_ms + CENTRE_TO_NET_MIN_MS)
+            self.centre_drop_ms
+                .is_none_or(|drop| ms >= drop + CENTRE_TO_NET_MIN_MS)
         };
         let heard = self
             .stop_heard
@@ -2747,8 +2688,8 @@ impl GameEngine {
         let Some(watch) = &self.goal_watch else {
             return;
         };
-        // Once a faceoff is set up, only where it is dropped tells.
-        if now > watch.until_ms || matches!(self.play, Play::FaceoffSetup { .. }) {
+        if now > watch.until_ms {
+            self.goal_watch = None;
             return;
         }
         let Some(fix) = fix else {
@@ -2766,75 +2707,23 @@ impl GameEngine {
         let Some(watch) = self.goal_watch.take() else {
             return;
         };
-        let reason = "the puck came back into play: saved, not scored";
-        out.push(RecordChange::Retraction(Retraction {
-            event_id: watch.stoppage.event_id,
-            reason: reason.to_owned(),
-        }));
-        self.withdraw_goal(watch, reason, out);
-        self.play = Play::Live;
-    }
-
-    /// A goal called that was none, withdrawn: the goal retracted and its shot saved after all
-    /// (its stoppage is the caller's to retract or amend).
-    fn withdraw_goal(&mut self, watch: GoalWatch, reason: &str, out: &mut Vec<RecordChange>) {
+        let reason = "the puck came back into play: saved, not scored".to_owned();
         out.push(RecordChange::Retraction(Retraction {
             event_id: watch.goal.event_id,
-            reason: reason.to_owned(),
+            reason: reason.clone(),
+        }));
+        out.push(RecordChange::Retraction(Retraction {
+            event_id: watch.stoppage.event_id,
+            reason: reason.clone(),
         }));
         let mut shot = watch.shot;
         shot.detail1 = Some(Detail::SHOT_ON_NET_SAVED);
         out.push(RecordChange::Amendment(Amendment {
             event: shot,
-            reason: reason.to_owned(),
+            reason,
         }));
         self.goal_since_drop = false;
-    }
-
-    /// A faceoff dropped at `dot`, not at centre ice, after a goal was called: play restarts
-    /// there after a whistle, never after a goal, so the puck the engine saw in the net was
-    /// not (most often it lay in the goalie's pads: with the faceoff in that end, he froze it).
-    fn withdraw_goal_for_faceoff_at(&mut self, dot: FaceoffDot, out: &mut Vec<RecordChange>) {
-        let Some(watch) = self.goal_watch.take() else {
-            return;
-        };
-        let reason = "play restarted outside centre ice: no goal";
-        self.withdrawn_goal = Some(watch.clone());
-        let end = end_towards(watch.goal.puck.map_or(0.0, |p| p.x_ft()));
-        let mut stoppage = watch.stoppage.clone();
-        stoppage.detail2 = matches!(dot, FaceoffDot::EndZone { end: at, .. } if at == end)
-            .then_some(Detail::STOPPAGE_GOALIE_STOPPAGE);
-        out.push(RecordChange::Amendment(Amendment {
-            event: stoppage,
-            reason: reason.to_owned(),
-        }));
-        self.withdraw_goal(watch, reason, out);
-    }
-
-    /// The goal withdrawn for a faceoff outside centre ice, if it was called no longer ago
-    /// than a centre-ice faceoff follows a goal, called again: that faceoff was something
-    /// else, this restart at centre ice is the one after the goal. Its shot and stoppage are
-    /// amended back, and the goal logged anew (a retraction is final).
-    fn reinstate_withdrawn_goal(&mut self, now: u64, out: &mut Vec<RecordChange>) -> bool {
-        let Some(watch) = self.withdrawn_goal.take().filter(|w| {
-            w.goal
-                .media_time_ms
-                .is_some_and(|at| now <= at.0 + GOAL_TO_CENTRE_FACEOFF_MS)
-        }) else {
-            return false;
-        };
-        let reason = "play restarted at centre ice after all: the goal stands";
-        for event in [watch.shot, watch.stoppage.clone()] {
-            out.push(RecordChange::Amendment(Amendment {
-                event,
-                reason: reason.to_owned(),
-            }));
-        }
-        let mut goal = watch.goal;
-        goal.event_id = self.next_event_id(goal.media_time_ms.map_or(now, |at| at.0));
-        out.push(RecordChange::Event(goal.clone()));
-        self.goal_since_drop = true;
-        true
+        self.play = Play::Live;
     }
 
     /// Zone entries and exits as the puck crosses a blue line.
@@ -2912,10 +2801,9 @@ impl GameEngine {
 
     // ----- records ------------------------------------------------------------------------
 
-    /// A new event id for an event at `at_ms`: the recording's wall-clock time plus bits mixed
-    /// from the caller's seed and a running count (unique within the game, stable across
-    /// replays).
-    fn next_event_id(&mut self, at_ms: u64) -> EventId {
+    fn event(&mut self, at_ms: u64, frames: (u64, u64), event_type: EventType) -> EventDraft {
+        // Ids: the recording's wall-clock time plus bits mixed from the caller's seed and a
+        // running count (unique within the game, stable across replays).
         self.emitted += 1;
         let count = self.emitted;
         let a = splitmix64(self.config.id_seed ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -2923,13 +2811,9 @@ impl GameEngine {
         let mut random = [0u8; 10];
         random[..8].copy_from_slice(&a.to_le_bytes());
         random[8..].copy_from_slice(&b.to_le_bytes()[..2]);
-        EventId::appliance(self.config.recording_start_unix_ms + at_ms, random)
-    }
-
-    fn event(&mut self, at_ms: u64, frames: (u64, u64), event_type: EventType) -> EventDraft {
         EventDraft {
             event: GameEvent {
-                event_id: self.next_event_id(at_ms),
+                event_id: EventId::appliance(self.config.recording_start_unix_ms + at_ms, random),
                 game_id: self.config.game_id.clone(),
                 event_type,
                 detail1: None,
