@@ -37,12 +37,12 @@ cargo build --release --workspace --quiet
 # frame comes with its predecessor (previous/), which the puck network reads.
 if [[ ! -d $WORK/puck-data/previous ]]; then
     "$TARGET/release/benchsight-sim" dataset --seeds "$PUCK_SEEDS" --frames-per-seed "$FRAMES" \
-        --profiles arena,community --val-every 0 --game-seconds 300 --previous-gap 3 \
+        --profiles arena,community --val-every 0 --game-seconds 300 --previous-gap 3 --vary-lighting \
         --out "$WORK/puck-data" 2> "$WORK/puck-data.log" &
 fi
 if [[ ! -d $WORK/train-data/previous ]]; then
     "$TARGET/release/benchsight-sim" dataset --seeds "$TRAIN_SEEDS" --frames-per-seed "$FRAMES" \
-        --profiles arena,community --game-seconds 300 --previous-gap 3 --out "$WORK/train-data"
+        --profiles arena,community --game-seconds 300 --previous-gap 3 --vary-lighting --out "$WORK/train-data"
 fi
 if [[ ! -d $WORK/heldout/previous ]]; then
     "$TARGET/release/benchsight-sim" dataset --seeds "$HELDOUT_SEEDS" --frames-per-seed 10 \
@@ -72,6 +72,7 @@ cat > "$WORK/training.json" <<JSON
  "heldout_seeds": "$HELDOUT_SEEDS", "heldout_profile": "heldout",
  "device": "$("$VENV/bin/python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')",
  "train_minutes": $trained,
+ "lighting": "varied per seed (benchsight-sim dataset --vary-lighting)",
  "puck_seeds": "$TRAIN_SEEDS, $PUCK_SEEDS", "puck_train_minutes": $puck_trained}
 JSON
 (cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" \

@@ -43,6 +43,9 @@ pub struct DatasetJob {
     pub min_visibility: f32,
     /// 0: no previous frames; n: each frame's predecessor, 1 to n frames earlier.
     pub previous_gap: u32,
+    /// Each seed's lighting drawn from a wide range around its profile's
+    /// ([`GameLook::with_varied_lighting`](crate::render::profile::GameLook::with_varied_lighting)).
+    pub vary_lighting: bool,
 }
 
 /// Why a dataset could not be written.
@@ -96,6 +99,7 @@ struct Manifest<'a> {
     game_seconds: u32,
     min_visibility: f32,
     previous_gap: u32,
+    vary_lighting: bool,
     summary: &'a DatasetSummary,
 }
 
@@ -199,6 +203,7 @@ pub fn write_dataset(
         game_seconds: job.game_seconds,
         min_visibility: job.min_visibility,
         previous_gap: job.previous_gap,
+        vary_lighting: job.vary_lighting,
         summary: &summary,
     };
     let manifest_path = out.join("manifest.json");
@@ -233,7 +238,11 @@ fn write_seed(
             previous.entry(frame - gap).or_default().push(frame);
         }
     }
-    let mut renderer = Renderer::new(camera, profile.game_look(seed));
+    let mut look = profile.game_look(seed);
+    if job.vary_lighting {
+        look = look.with_varied_lighting(seed);
+    }
+    let mut renderer = Renderer::new(camera, look);
     let mut sim = GameSim::new(game);
     let mut next = wanted.into_iter().peekable();
     // Rendered predecessors waiting for their frame, by that frame.
@@ -317,6 +326,7 @@ mod tests {
             game_seconds: 20,
             min_visibility: 0.3,
             previous_gap: 3,
+            vary_lighting: false,
         };
         let summary = write_dataset(&job, dir.path(), |_, _| {}).unwrap();
         assert_eq!(summary.train_images + summary.val_images, 12);

@@ -103,6 +103,11 @@ enum Command {
         /// previous/ (0: none).
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=30))]
         previous_gap: u32,
+        /// Draw each seed's lighting from a wide range around its profile's (exposure, tint,
+        /// vignette, reflections, shadows, noise, ice shade): training data for rinks lit
+        /// unlike any profile.
+        #[arg(long)]
+        vary_lighting: bool,
         #[arg(long)]
         out: PathBuf,
     },
@@ -242,6 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             game_seconds,
             min_visibility,
             previous_gap,
+            vary_lighting,
             out,
         } => {
             let job = DatasetJob {
@@ -255,6 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 game_seconds,
                 min_visibility,
                 previous_gap,
+                vary_lighting,
             };
             let started = std::time::Instant::now();
             let summary = write_dataset(&job, &out, |done, total| {

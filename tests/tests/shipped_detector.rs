@@ -41,6 +41,7 @@ fn the_shipped_model_finds_people_in_unseen_games() {
         game_seconds: 120,
         min_visibility: 0.3,
         previous_gap: 1,
+        vary_lighting: false,
     };
     write_dataset(&job, data.path(), |_, _| {}).unwrap();
 
@@ -97,6 +98,7 @@ fn the_shipped_model_finds_people_in_unseen_games() {
         last_seed: 9901,
         frames_per_seed: 1,
         previous_gap: 0,
+        vary_lighting: false,
         ..job
     };
     write_dataset(&job, stills.path(), |_, _| {}).unwrap();

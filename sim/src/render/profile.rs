@@ -253,6 +253,31 @@ impl LookProfile {
     }
 }
 
+impl GameLook {
+    /// The same game under lighting drawn from a wide range around its own (domain
+    /// randomisation for training data): exposure ×0.85–1.2, each channel's tint ×0.92–1.08,
+    /// vignette 0–0.35, 2–12 reflections, shadows 0.15–0.5, noise σ 1.5–6 levels, and the ice
+    /// a shade (±10 levels) lighter or darker. Real rinks differ in all of these, so a network
+    /// trained on a handful of fixed looks learns their lighting along with the objects.
+    pub fn with_varied_lighting(mut self, seed: u64) -> GameLook {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1164_7000);
+        let base = self.lighting;
+        self.lighting = Lighting {
+            exposure: base.exposure * rng.random_range(0.85..1.2),
+            tint: base.tint.map(|gain| gain * rng.random_range(0.92..1.08)),
+            vignette: rng.random_range(0.0..0.35),
+            reflections: rng.random_range(2..=12),
+            shadow: rng.random_range(0.15..0.5),
+            noise_sigma: rng.random_range(1.5..6.0),
+        };
+        let shade: i16 = rng.random_range(-10..=10);
+        self.ice = self
+            .ice
+            .map(|level| (i16::from(level) + shade).clamp(0, 255) as u8);
+        self
+    }
+}
+
 /// The CIE76 colour difference ΔE*ab between two sRGB colours.
 pub fn delta_e(a: [u8; 3], b: [u8; 3]) -> f64 {
     teams::delta_e(teams::srgb_to_lab(a), teams::srgb_to_lab(b))
@@ -333,5 +358,42 @@ mod tests {
             assert_ne!(look.home_colour, look.away_colour);
         }
         assert!(LookProfile::named("moon").is_err());
+    }
+
+    #[test]
+    fn varied_lighting_changes_only_the_light_and_ice_within_its_ranges() {
+        let profile = LookProfile::named("arena").unwrap();
+        let mut exposures = Vec::new();
+        for seed in 0..100 {
+            let look = profile.game_look(seed);
+            let varied = look.clone().with_varied_lighting(seed);
+            assert_eq!(varied, look.clone().with_varied_lighting(seed), "seeded");
+            assert_eq!(
+                (varied.home_colour, varied.away_colour, varied.stands),
+                (look.home_colour, look.away_colour, look.stands)
+            );
+            let (base, light) = (look.lighting, varied.lighting);
+            let gain = light.exposure / base.exposure;
+            assert!((0.85..1.2).contains(&gain), "exposure ×{gain}");
+            for (g, b) in light.tint.iter().zip(base.tint) {
+                assert!((0.92..1.08).contains(&(g / b)));
+            }
+            assert!((2..=12).contains(&light.reflections));
+            assert!((0.15..0.5).contains(&light.shadow));
+            let shade = i16::from(varied.ice[0]) - i16::from(look.ice[0]);
+            assert!(shade.abs() <= 10);
+            assert!(
+                varied
+                    .ice
+                    .iter()
+                    .zip(look.ice)
+                    .all(|(v, l)| i16::from(*v) - i16::from(l) == shade)
+            );
+            exposures.push(gain);
+        }
+        // The range is used, not one corner of it.
+        let low = exposures.iter().filter(|g| **g < 0.95).count();
+        let high = exposures.iter().filter(|g| **g > 1.1).count();
+        assert!(low > 10 && high > 10, "{low} low, {high} high of 100");
     }
 }
