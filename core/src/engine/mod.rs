@@ -167,6 +167,19 @@ struct Release {
     kind: ReleaseKind,
 }
 
+impl Release {
+    /// The puck coming off `by` (a save, a block, the boards) rather than played away.
+    fn rebound(by: Holder, at_ms: u64, frame: u64, from: RinkPoint) -> Release {
+        Release {
+            by,
+            at_ms,
+            frame,
+            from,
+            kind: ReleaseKind::Rebound,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct LiveShot {
     shooter: Holder,
@@ -1863,14 +1876,7 @@ impl GameEngine {
             let played_on = now > reached_ms + AT_GOALIE_MAX_MS && !frozen;
             if out_again || played_on {
                 self.shot = None;
-                self.save(shot, goalie, Detail::SAVE_REBOUND, reached_ms, frame, out);
-                self.release = goalie.map(|g| Release {
-                    by: g,
-                    at_ms: reached_ms,
-                    frame,
-                    from: fix.point(),
-                    kind: ReleaseKind::Rebound,
-                });
+                self.rebound_save(shot, goalie, reached_ms, frame, fix.point(), out);
                 return;
             }
             self.shot = Some(shot);
@@ -1879,13 +1885,7 @@ impl GameEngine {
         if beyond_line > 0.3 && fix.y_ft.abs() >= 4.2 {
             self.shot = None;
             self.close_shot(shot, Detail::SHOT_MISSED, None, frame, out);
-            self.release = Some(Release {
-                by: shot.shooter,
-                at_ms: now,
-                frame,
-                from: fix.point(),
-                kind: ReleaseKind::Rebound,
-            });
+            self.release = Some(Release::rebound(shot.shooter, now, frame, fix.point()));
             return;
         }
         // Turned back right in front of the net: the goalie kicked it out.
@@ -1894,14 +1894,7 @@ impl GameEngine {
             let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
             self.shot = None;
             let at = self.reached_goalie_ms(&shot, now.saturating_sub(100));
-            self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
-            self.release = goalie.map(|g| Release {
-                by: g,
-                at_ms: at,
-                frame,
-                from: fix.point(),
-                kind: ReleaseKind::Rebound,
-            });
+            self.rebound_save(shot, goalie, at, frame, fix.point(), out);
             return;
         }
         // Turned back in the lane next to a defender: blocked.
@@ -1936,14 +1929,7 @@ impl GameEngine {
                 // stopped it while the puck was out of sight.
                 let goalie = self.goalie_of(shot.shooter.team.opponent(), skaters);
                 let at = self.reached_goalie_ms(&shot, now.saturating_sub(200));
-                self.save(shot, goalie, Detail::SAVE_REBOUND, at, frame, out);
-                self.release = goalie.map(|g| Release {
-                    by: g,
-                    at_ms: at,
-                    frame,
-                    from: fix.point(),
-                    kind: ReleaseKind::Rebound,
-                });
+                self.rebound_save(shot, goalie, at, frame, fix.point(), out);
                 return;
             }
             let outcome = if blocker.is_some() {
@@ -1952,13 +1938,12 @@ impl GameEngine {
                 Detail::SHOT_MISSED
             };
             self.close_shot(shot, outcome, blocker, frame, out);
-            self.release = Some(Release {
-                by: blocker.unwrap_or(shot.shooter),
-                at_ms: now,
+            self.release = Some(Release::rebound(
+                blocker.unwrap_or(shot.shooter),
+                now,
                 frame,
-                from: fix.point(),
-                kind: ReleaseKind::Rebound,
-            });
+                fix.point(),
+            ));
             return;
         }
         if now > shot.released_ms + 2500 {
@@ -2575,6 +2560,21 @@ impl GameEngine {
             closed.judged = Judged::Rebound(Box::new(save.clone()));
         }
         save
+    }
+
+    /// The goalie stopped `shot` at `at_ms` and the puck is loose again at `from`: a rebound
+    /// save, the goalie the last to touch it.
+    fn rebound_save(
+        &mut self,
+        shot: LiveShot,
+        goalie: Option<Holder>,
+        at_ms: u64,
+        frame: u64,
+        from: RinkPoint,
+        out: &mut Vec<RecordChange>,
+    ) {
+        self.save(shot, goalie, Detail::SAVE_REBOUND, at_ms, frame, out);
+        self.release = goalie.map(|g| Release::rebound(g, at_ms, frame, from));
     }
 
     /// The goalie holds `shot`'s puck (reached at `reached`): a frozen save and the whistle.
