@@ -7,8 +7,10 @@
 //! the path. Frames between two candidates of the path are interpolated; past the path's last
 //! candidate the puck coasts briefly, or travels with the player at whose feet it was lost
 //! (possession). Spots that recur in the same place (faceoff dots, marks) are first discounted,
-//! then set aside; a puck that went into a net through its mouth stays there, its sightings
-//! worth their score however often the net's mesh draws peaks about it.
+//! then set aside, and a peak standing out on one is the puck lying there only when the path
+//! did not see the puck elsewhere a moment before; a puck that went into a net through its
+//! mouth stays there, its sightings worth their score however often the net's mesh draws
+//! peaks about it.
 
 use std::collections::VecDeque;
 
@@ -75,6 +77,12 @@ pub struct PuckTrackerSettings {
     /// speed counts the step in and the path's speed before it, as a puck stopped by the mesh
     /// between two sightings makes the step in look slower than the shot.
     pub net_entry_step_ft: f64,
+    /// Frames after the path's last sighting during which it may not jump onto a candidate
+    /// standing out at a recurring spot (see `standout_margin`). A puck lying on a mark got
+    /// there in an official's hand, unseen for longer than this; a mark's peak that flares up
+    /// while the puck is briefly hidden elsewhere (a centre-ice dot scoring 0.5 instead of its
+    /// usual 0.35) is not the puck.
+    pub mark_jump_frames: u64,
 }
 
 impl Default for PuckTrackerSettings {
@@ -98,6 +106,7 @@ impl Default for PuckTrackerSettings {
             standout_margin: 0.1,
             net_entry_ft: 0.3,
             net_entry_step_ft: 2.0,
+            mark_jump_frames: 30,
         }
     }
 }
@@ -166,6 +175,8 @@ struct Slot {
     /// The best path with no puck in this frame.
     lost_total: f64,
     lost_back: Back,
+    /// The frame of the last sighting on the best path with no puck in this frame.
+    lost_seen: Option<u64>,
     people: Vec<TrackedObject>,
 }
 
@@ -251,7 +262,7 @@ impl PuckTracker {
         for c in ranked {
             let spot = self.background.around(frame, c.x, c.y);
             if spot.count >= s.recurring_count && c.score >= spot.usual_top() + s.standout_margin {
-                weighed.push((*c, 0.0));
+                weighed.push((*c, 0.0, true));
                 continue;
             }
             if self.background.observe(frame, c.x, c.y, c.score) >= s.background_count {
@@ -260,7 +271,7 @@ impl PuckTracker {
             self.recurring.observe(frame, c.x, c.y, c.score);
             let recurrence =
                 (self.recurring.around(frame, c.x, c.y).count / s.recurring_count).min(1.0);
-            weighed.push((*c, f64::from(recurrence)));
+            weighed.push((*c, f64::from(recurrence), false));
         }
         weighed.truncate(s.max_candidates);
 
@@ -268,14 +279,27 @@ impl PuckTracker {
             .window
             .back()
             .map_or((0.0, Back::Start), Slot::best_end);
+        let prev_seen = match (prev_back, self.window.back()) {
+            (Back::Node { frame, .. }, _) => Some(frame),
+            (Back::Lost { .. }, Some(last)) => last.lost_seen,
+            _ => None,
+        };
         let nodes = weighed
             .iter()
-            .map(|&(seen, recurrence)| {
+            .map(|&(seen, recurrence, standout)| {
                 let reward = s.detection_bias + f64::from(seen.score.max(1e-6)).ln()
                     - s.recurring_penalty * recurrence;
+                // A puck seen in play a moment ago is not lying on a mark across the ice: a
+                // jump onto one is left out (what stands out there is the mark's own flicker).
+                let jumped_here =
+                    if standout && prev_seen.is_some_and(|f| frame <= f + s.mark_jump_frames) {
+                        f64::NEG_INFINITY
+                    } else {
+                        prev_total - s.teleport_cost + reward
+                    };
                 let mut best = Node {
                     seen,
-                    total: prev_total - s.teleport_cost + reward,
+                    total: jumped_here,
                     back: prev_back,
                     v_ft: (0.0, 0.0),
                     v_px: (0.0, 0.0),
@@ -332,6 +356,7 @@ impl PuckTracker {
             nodes,
             lost_total: prev_total - s.miss_cost,
             lost_back: prev_back,
+            lost_seen: prev_seen,
             people: people.to_vec(),
         });
 
@@ -812,6 +837,39 @@ mod tests {
             })
             .count();
         assert!(on_puck >= 290, "{on_puck} of 300 frames on the puck");
+    }
+
+    #[test]
+    fn a_mark_flaring_up_while_the_puck_is_hidden_for_a_moment_is_not_taken_for_it() {
+        // The centre dot draws a 0.35 peak in every frame (a mark by now); while the puck in
+        // play, 70 ft away, is hidden for two thirds of a second, the dot's peak flares up to
+        // 0.5, as high as a puck lying on it would score.
+        let puck = |frame: u64| (-80.0 + (frame % 200) as f64 * 0.8, 30.0);
+        let hidden = 420..440;
+        let frames: Vec<Vec<PuckObservation>> = (0..600u64)
+            .map(|frame| {
+                if hidden.contains(&frame) {
+                    vec![at(0.0, 0.0, 0.5)]
+                } else {
+                    let (x, y) = puck(frame);
+                    vec![at(0.0, 0.0, 0.35), at(x, y, 0.5)]
+                }
+            })
+            .collect();
+        let settled = run(&frames);
+        let on_dot = settled[hidden.start as usize..hidden.end as usize]
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, (0.0, 0.0)) < 2.0))
+            .count();
+        assert_eq!(on_dot, 0, "the hidden puck was taken to be on the dot");
+        let on_puck_after = settled[hidden.end as usize..]
+            .iter()
+            .filter(|(frame, e)| e.is_some_and(|e| distance_ft(&e, puck(*frame)) < 2.0))
+            .count();
+        assert!(
+            on_puck_after >= 155,
+            "{on_puck_after} of 160 frames on the puck after"
+        );
     }
 
     #[test]
