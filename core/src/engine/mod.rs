@@ -430,6 +430,11 @@ struct HeardStop {
 /// The puck's last sighting this long before a stop heard places it (in an end zone or not).
 const STOP_PUCK_SEEN_MS: u64 = 2000;
 
+/// How long a goal just called is watched for the puck back in play, unless it is brought to a
+/// dot first. The puck seen in the net may be a mark there that the tracker followed for a
+/// second or more while the real one flew out, found again out in play seconds later.
+const GOAL_WATCH_MS: u64 = 4_500;
+
 /// A goal just called, watched for a few seconds in case the puck is back in play.
 #[derive(Debug, Clone)]
 struct GoalWatch {
@@ -2673,7 +2678,7 @@ impl GameEngine {
             goal,
             shot: shot_event,
             stoppage,
-            until_ms: at_ms + 3000,
+            until_ms: at_ms + GOAL_WATCH_MS,
         });
         self.play = Play::Stopped {
             after_goal: true,
@@ -2683,7 +2688,8 @@ impl GameEngine {
     }
 
     /// A goal is withdrawn when the puck is back in play in front of the net soon after: the
-    /// goalie had it after all.
+    /// goalie had it after all, or the puck seen in the net was something else (a mark in the
+    /// mesh the tracker took for it while the puck flew out), seen out there seconds later.
     fn watch_goal(&mut self, now: u64, fix: Option<PuckFix>, out: &mut Vec<RecordChange>) {
         let Some(watch) = &self.goal_watch else {
             return;
@@ -2695,6 +2701,11 @@ impl GameEngine {
         let Some(fix) = fix else {
             return;
         };
+        // The puck brought to a dot: the officials are setting the faceoff up.
+        if still_on_dot(fix).is_some() {
+            self.goal_watch = None;
+            return;
+        }
         let end = end_towards(watch.goal.puck.map_or(0.0, |p| p.x_ft()));
         if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 4.0 || fix.speed() < 20.0 {
             self.back_in_play = 0;
