@@ -896,14 +896,20 @@ fn a_puck_shot_in_from_the_neutral_zone_is_a_dump_in_not_a_carry() {
     );
 }
 
-#[test]
-fn a_goal_is_withdrawn_when_the_puck_comes_back_out() {
+/// A home goal scored at the away net, the puck then seen lying in it for a second.
+fn scene_after_home_goal() -> Scene {
     let mut scene = Scene::new();
     scene.opening_faceoff();
     scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
     scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
-    scene.hold(25, Some((91.0, 1.0)));
+    scene.hold(30, Some((91.0, 1.0)));
     assert!(scene.find(EventType::Goal, None).is_some());
+    scene
+}
+
+#[test]
+fn a_goal_is_withdrawn_when_the_puck_comes_back_out() {
+    let mut scene = scene_after_home_goal();
     // Back out into the slot, fast: it never was in.
     scene.fly((91.0, 1.0), (60.0, -10.0), 40.0, None);
     assert!(
@@ -921,17 +927,6 @@ fn a_goal_is_withdrawn_when_the_puck_comes_back_out() {
         shot.has_detail1(&Detail::SHOT_ON_NET_SAVED),
         "amended: {shot:?}"
     );
-}
-
-/// A home goal scored at the away net, the puck then seen lying in it for a second.
-fn scene_after_home_goal() -> Scene {
-    let mut scene = Scene::new();
-    scene.opening_faceoff();
-    scene.carry(1, (-8.0, 0.0), (60.0, 4.0), 20.0);
-    scene.fly((61.8, 4.0), (90.5, 1.0), 100.0, None);
-    scene.hold(30, Some((91.0, 1.0)));
-    assert!(scene.find(EventType::Goal, None).is_some());
-    scene
 }
 
 #[test]
