@@ -284,19 +284,19 @@ impl PuckTracker {
             (Back::Lost { .. }, Some(last)) => last.lost_seen,
             _ => None,
         };
+        // A puck seen in play a moment ago is not lying on a mark across the ice: no jump onto
+        // one now (what stands out there is the mark's own flicker).
+        let mark_jump_barred = prev_seen.is_some_and(|f| frame <= f + s.mark_jump_frames);
         let nodes = weighed
             .iter()
             .map(|&(seen, recurrence, standout)| {
                 let reward = s.detection_bias + f64::from(seen.score.max(1e-6)).ln()
                     - s.recurring_penalty * recurrence;
-                // A puck seen in play a moment ago is not lying on a mark across the ice: a
-                // jump onto one is left out (what stands out there is the mark's own flicker).
-                let jumped_here =
-                    if standout && prev_seen.is_some_and(|f| frame <= f + s.mark_jump_frames) {
-                        f64::NEG_INFINITY
-                    } else {
-                        prev_total - s.teleport_cost + reward
-                    };
+                let jumped_here = if standout && mark_jump_barred {
+                    f64::NEG_INFINITY
+                } else {
+                    prev_total - s.teleport_cost + reward
+                };
                 let mut best = Node {
                     seen,
                     total: jumped_here,
