@@ -257,6 +257,8 @@ struct NetVisit {
     crossed_ms: Option<u64>,
     last_ms: u64,
     last_frame: u64,
+    /// When it was last seen in the mouth moving like a puck in play, if it was.
+    moving_ms: Option<u64>,
     /// Sightings away from this net (and from centre ice) since.
     away: u32,
     /// Sightings in a row clearly out in front of the goal line.
@@ -272,6 +274,7 @@ impl NetVisit {
             crossed_ms: None,
             last_ms: now,
             last_frame: frame,
+            moving_ms: None,
             away: 0,
             out_front: 0,
         }
@@ -291,6 +294,14 @@ const NEAR_NET_FT: f64 = 20.0;
 /// net then: a crossing seen before (the noise of a puck carried round the net) is forgotten.
 const VISIT_OUT_FRONT_FT: f64 = 3.0;
 const VISIT_OUT_FRONT_SIGHTINGS: u32 = 2;
+/// The puck is seen in play at a net when its sightings of the last `VISIT_MOVING_WINDOW_MS`
+/// (`VISIT_MOVING_SIGHTINGS` or more) lie along a line within `VISIT_MOVING_RMS_FT`, travelled
+/// at `VISIT_MOVING_FT_S` or faster: worked about the mouth, not a false sighting standing
+/// there, nor two of them taken in turns (a line through those runs fast but fits neither).
+const VISIT_MOVING_WINDOW_MS: u64 = 270;
+const VISIT_MOVING_SIGHTINGS: usize = 6;
+const VISIT_MOVING_FT_S: f64 = 15.0;
+const VISIT_MOVING_RMS_FT: f64 = 0.7;
 /// A centre-ice faceoff this long after the puck's visit to a net follows a goal there (the
 /// officials need a few seconds to set it up after the celebration).
 const GOAL_TO_CENTRE_FACEOFF_MS: u64 = 15_000;
@@ -425,6 +436,9 @@ struct HeardStop {
     puck_end: Option<End>,
     /// Whether the skaters have since stood gathered about a dot (for a faceoff).
     lined_up: bool,
+    /// The visit to a net the puck was on when they stood, and when it was last seen moving
+    /// there before.
+    visit_moving: Option<(End, u64)>,
 }
 
 /// The puck's last sighting this long before a stop heard places it (in an end zone or not).
@@ -916,8 +930,16 @@ impl GameEngine {
             let crossed_ms = visit
                 .crossed_ms
                 .filter(|_| out_front < VISIT_OUT_FRONT_SIGHTINGS);
+            let moving = self.puck.moving_steadily(
+                now,
+                VISIT_MOVING_WINDOW_MS,
+                VISIT_MOVING_SIGHTINGS,
+                VISIT_MOVING_FT_S,
+                VISIT_MOVING_RMS_FT,
+            );
             self.net_visit = Some(NetVisit {
                 crossed_ms: crossed_ms.or(in_net.then_some(now)),
+                moving_ms: if moving { Some(now) } else { visit.moving_ms },
                 last_ms: now,
                 last_frame: frame,
                 away: 0,
@@ -965,10 +987,14 @@ impl GameEngine {
                     .last()
                     .filter(|p| p.x_ft.abs() > BLUE_LINE_X_FT)
                     .map(|p| end_towards(p.x_ft));
+                let visit_moving = self
+                    .net_visit
+                    .and_then(|v| v.moving_ms.map(|ms| (v.end, ms)));
                 self.stop_heard = Some(HeardStop {
                     at_ms,
                     puck_end,
                     lined_up: false,
+                    visit_moving,
                 });
             }
             // Playing again after lining up: that faceoff was dropped, seen or not, and the stop
@@ -2392,7 +2418,9 @@ impl GameEngine {
     /// to a net, it went in there unseen (hidden by the goalie, the net or the crowd in front).
     /// Scored at its crossing of the goal line if that was seen, else when the skaters stopped
     /// playing (the puck's last sighting there may be of something else, standing there long
-    /// after), else at its last sighting there. With no visit to a net at all, the stop heard
+    /// after) — but not before the puck was last seen in play at that net as they eased off
+    /// (their last surge may come a second or two before the goal) — else at its last sighting
+    /// there. With no visit to a net at all, the stop heard
     /// still tells: the goal went in at the end whose zone the puck was last seen in before it.
     /// Each with a confidence that queues it for review. False when nothing tells.
     fn score_unseen_goal(
@@ -2429,7 +2457,13 @@ impl GameEngine {
             (Some(visit), heard) => {
                 let stopped_ms = heard
                     .filter(|h| h.at_ms + HEARD_BEFORE_VISIT_END_MS >= visit.last_ms)
-                    .map(|h| h.at_ms.min(visit.last_ms));
+                    .map(|h| {
+                        let moving_ms = h
+                            .visit_moving
+                            .filter(|&(end, ms)| end == visit.end && ms >= visit.entered_ms)
+                            .map_or(0, |(_, ms)| ms);
+                        h.at_ms.max(moving_ms).min(visit.last_ms)
+                    });
                 let at_ms = visit.crossed_ms.or(stopped_ms).unwrap_or(visit.last_ms);
                 (visit.end, visit.entered_ms, at_ms, visit.last_frame)
             }

@@ -293,6 +293,28 @@ impl PuckMotion {
         self.samples.clear();
     }
 
+    /// Whether the puck moved steadily over the `window_ms` before `now`: observations (at
+    /// least `min_samples`) that a line fits within `max_rms_ft`, travelled at `min_speed_ft_s`
+    /// or more — a puck in play, not a false sighting here and there.
+    pub fn moving_steadily(
+        &self,
+        now_ms: u64,
+        window_ms: u64,
+        min_samples: usize,
+        min_speed_ft_s: f64,
+        max_rms_ft: f64,
+    ) -> bool {
+        let recent: Vec<&PuckSample> = self
+            .samples
+            .iter()
+            .filter(|s| s.time_ms <= now_ms && now_ms - s.time_ms <= window_ms)
+            .collect();
+        recent.len() >= min_samples.max(2)
+            && line_fit(&recent).is_some_and(|(fix, error)| {
+                fix.speed() >= min_speed_ft_s && (error / recent.len() as f64).sqrt() <= max_rms_ft
+            })
+    }
+
     /// A line fitted to the observations of the `window_ms` before `now` (at least
     /// `min_samples` of them), evaluated at the newest one.
     pub fn fix(&self, now_ms: u64, window_ms: u64, min_samples: usize) -> Option<PuckFix> {
@@ -545,6 +567,30 @@ mod tests {
         let flight = motion.flight(1000, 40.0, 5.0, Approach::Turned).unwrap();
         assert!((26..=28).contains(&flight.start.frame), "{flight:?}");
         assert!((flight.line.speed() - 125.0).abs() < 25.0, "{flight:?}");
+    }
+
+    #[test]
+    fn a_puck_in_play_moves_steadily_and_a_flicker_between_two_spots_does_not() {
+        let steadily = |motion: &PuckMotion| motion.moving_steadily(264, 270, 6, 15.0, 0.7);
+        let mut carried = PuckMotion::default();
+        for k in 0..9 {
+            observe_wobbly(&mut carried, k, 80.0 + 0.7 * k as f64, -4.0);
+        }
+        assert!(steadily(&carried), "carried at 21 ft/s");
+        let mut resting = PuckMotion::default();
+        for k in 0..9 {
+            observe_wobbly(&mut resting, k, 85.0, -2.0);
+        }
+        assert!(!steadily(&resting));
+        // Two false sightings 5 ft apart, taken in turns and then the far one only: a
+        // line through them runs fast, but fits none of them.
+        let mut flicker = PuckMotion::default();
+        for k in 0..9u64 {
+            let far = k == 3 || k >= 5;
+            observe_wobbly(&mut flicker, k, if far { 90.0 } else { 85.0 }, -2.0);
+        }
+        assert!(flicker.fix(264, 270, 6).unwrap().speed() > 15.0);
+        assert!(!steadily(&flicker));
     }
 
     #[test]

@@ -198,6 +198,16 @@ impl Scene {
     /// stands still for `standing` frames; the puck at `puck` throughout (unseen when `None`).
     /// Returns when they stopped playing.
     fn skate_then_stand(&mut self, skating: u32, standing: u32, puck: Option<(f64, f64)>) -> u64 {
+        self.skate_then_stand_with(skating, standing, |_| puck)
+    }
+
+    /// [`Self::skate_then_stand`] with the puck at `puck(frames since the start)`.
+    fn skate_then_stand_with(
+        &mut self,
+        skating: u32,
+        standing: u32,
+        puck: impl Fn(u32) -> Option<(f64, f64)>,
+    ) -> u64 {
         const SPEED_FT_S: f64 = 20.0;
         let start = self.skaters();
         let glide_s = SPEED_FT_S / 10.0;
@@ -216,7 +226,7 @@ impl Scene {
                 let way = if id < 10 { 1.0 } else { -1.0 };
                 self.put(id, x + way * travelled, y);
             }
-            self.step(puck);
+            self.step(puck(k));
         }
         stopped_frame * FRAME_MS
     }
@@ -701,6 +711,25 @@ fn a_hidden_goal_is_dated_when_the_skaters_stopped_not_at_a_later_sighting_near_
     scene.hold(90, Some((75.0, -12.0)));
     scene.hold(30, None);
     scene.restart_at_centre_scores_home_goal_near(stopped, 500);
+}
+
+#[test]
+fn a_hidden_goal_is_dated_no_earlier_than_the_puck_last_seen_in_play_at_the_net() {
+    let mut scene = Scene::new();
+    scene.opening_faceoff();
+    scene.carry(1, (-8.0, 0.0), (70.0, -12.0), 20.0);
+    // The skaters ease off as the puck is worked across the mouth of the net (its last surge
+    // dates the stop early); it is seen moving there, then lost as it goes in.
+    const SKATING: u32 = 15;
+    let moved_from = scene.now() + u64::from(SKATING) * FRAME_MS;
+    scene.skate_then_stand_with(SKATING, 90, |k| {
+        let t = f64::from(k.checked_sub(SKATING)?) / 30.0;
+        (t <= 0.6).then_some((82.0 + 3.0 * t, -6.0 + 20.0 * t))
+    });
+    let last_moving = moved_from + 600;
+    scene.hold(30, None);
+    assert!(scene.find(EventType::Goal, None).is_none(), "not yet");
+    scene.restart_at_centre_scores_home_goal_near(last_moving, 300);
 }
 
 #[test]
