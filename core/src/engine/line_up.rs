@@ -22,6 +22,9 @@ pub(super) const BREAK_LAG_MS: u64 = 700;
 /// The puck is seen off the dot within this long of the skaters' break when they broke at the
 /// drop (it leaves as they start).
 pub(super) const BREAK_BEFORE_PUCK_MS: u64 = 1200;
+/// The skaters breaking this soon after the puck was seen leaving the dot (before they were
+/// seen to break) answered its drop.
+pub(super) const BREAK_AFTER_PUCK_MS: u64 = 1000;
 /// Skaters this long away from their places (15 ft and more) took the draw.
 pub(super) const DRAW_TAKEN_AFTER_BREAK_MS: u64 = 2000;
 

@@ -511,6 +511,9 @@ pub struct GameEngine {
     recent_skaters: VecDeque<(u64, Vec<Holder>)>,
     /// The skaters lined up at the dot while a faceoff is set up.
     line_up: LineUp,
+    /// When the puck was first seen leaving the dot before the skaters were seen to break from
+    /// their line-up, while a faceoff is set up.
+    left_dot_before_break_ms: Option<u64>,
     /// The skaters' pace, and the first stop of play it told since the last drop.
     whistle: Whistle,
     stop_heard: Option<HeardStop>,
@@ -586,6 +589,7 @@ impl GameEngine {
             resting_on_dot: None,
             recent_skaters: VecDeque::new(),
             line_up: LineUp::default(),
+            left_dot_before_break_ms: None,
             whistle: Whistle::default(),
             stop_heard: None,
             moving_while_stopped: 0,
@@ -1074,6 +1078,7 @@ impl GameEngine {
         self.reset_play();
         self.goal_watch = None;
         self.line_up.clear();
+        self.left_dot_before_break_ms = None;
         self.play = Play::FaceoffSetup { dot, detail };
     }
 
@@ -1195,15 +1200,27 @@ impl GameEngine {
         // A still puck far from the dot is something else, or a stale view (the faceoff was set
         // up from the players lined up): only one in play, moving, says the draw was dropped.
         let by_puck = fix.map(|fix| (fix.point().distance_ft(dot.position()), fix.speed()));
-        let puck_dropped = by_puck.is_some_and(|(moved, speed)| {
-            if moved < DROP_SEEN_WITHIN_FT {
-                self.line_up.allows_drop()
-                    && (moved > DROPPED_FT
-                        || (moved > DROPPED_MOVING_FT && speed > DROPPED_MOVING_SPEED_FT_S))
-            } else {
-                speed > CARRIED_OFF_DOT_FT_S
-            }
+        let left_dot = by_puck.is_some_and(|(moved, speed)| {
+            moved < DROP_SEEN_WITHIN_FT
+                && (moved > DROPPED_FT
+                    || (moved > DROPPED_MOVING_FT && speed > DROPPED_MOVING_SPEED_FT_S))
         });
+        if left_dot && broke_ms.is_none() {
+            self.left_dot_before_break_ms.get_or_insert(now);
+        }
+        // The puck seen leaving a moment before the skaters were seen to break (their break
+        // shows ~0.7 s after the drop, the puck's often sooner), then lost among them.
+        let left_as_they_broke = broke_ms
+            .zip(self.left_dot_before_break_ms)
+            .is_some_and(|(broke_ms, left_ms)| broke_ms <= left_ms + line_up::BREAK_AFTER_PUCK_MS);
+        let puck_dropped = left_as_they_broke
+            || by_puck.is_some_and(|(moved, speed)| {
+                if moved < DROP_SEEN_WITHIN_FT {
+                    self.line_up.allows_drop() && left_dot
+                } else {
+                    speed > CARRIED_OFF_DOT_FT_S
+                }
+            });
         // Skaters that long away from their places took the draw, puck seen leaving or not (it is
         // hidden among sticks and skates, or the view of it is of something else).
         let players_dropped =
@@ -2685,6 +2702,8 @@ impl GameEngine {
         // of a puck carried round the net, taken for it in the net) is the release.
         let at_ms = at_ms.max(shot.released_ms);
         let at_frame = frame.saturating_sub(10);
+        // A draw nobody was seen to win before the puck went in: the scorers won it.
+        self.settle_faceoff(shot.shooter.team, out);
         let shot_event = match logged {
             Some(event) => event,
             None => {

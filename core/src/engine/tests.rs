@@ -872,6 +872,34 @@ fn skaters_breaking_from_a_line_up_took_the_draw_with_the_puck_never_seen() {
 }
 
 #[test]
+fn a_puck_seen_leaving_the_dot_just_before_the_skaters_break_was_dropped() {
+    let mut scene = Scene::new();
+    lined_up_at_the_left_upper_dot_puck_unseen(&mut scene, 60);
+    // Won forward and carried at the net: the puck is seen leaving the dot for half a second,
+    // before the skaters are seen to break from their places, then lost among them; it next
+    // shows a moment in the net (an away goal), before the skaters are two seconds off their
+    // marks.
+    let dropped = scene.now();
+    scene.break_line_up((-69.0, 22.0), 36, |t| {
+        (t <= 0.5).then_some((-69.0 - 12.0 * t, 22.0 - 16.0 * t))
+    });
+    let arrived = scene.now();
+    scene.hold(20, Some((-90.5, 0.5)));
+    scene.hold(60, None);
+    let goal = scene.goal();
+    assert_eq!(goal.team, Some(Team::Away), "{goal:?}");
+    assert!(
+        (dropped + 500..=arrived).contains(&at(&goal)),
+        "between its last sighting leaving the dot and the first in the net: {goal:?}"
+    );
+    let faceoffs = scene.all(EventType::Faceoff);
+    assert_eq!(faceoffs.len(), 2, "{faceoffs:?}");
+    assert!(at(&faceoffs[1]).abs_diff(dropped) <= 300, "{faceoffs:?}");
+    // The scorers won the draw nobody was seen to win before the goal.
+    assert_eq!(faceoffs[1].team, Some(Team::Away), "{faceoffs:?}");
+}
+
+#[test]
 fn a_still_puck_far_from_the_dot_of_a_faceoff_set_up_is_no_drop() {
     let mut scene = Scene::new();
     lined_up_at_the_left_upper_dot_puck_unseen(&mut scene, 60);
