@@ -436,8 +436,7 @@ struct HeardStop {
     puck_end: Option<End>,
     /// Whether the skaters have since stood gathered about a dot (for a faceoff).
     lined_up: bool,
-    /// The visit to a net the puck was on when they stood, and when it was last seen moving
-    /// there before.
+    /// The net the puck was visiting when they stood, and when it was last seen in play there.
     visit_moving: Option<(End, u64)>,
 }
 
@@ -1195,8 +1194,8 @@ impl GameEngine {
         let broke_ms = self.line_up.broke_ms();
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
         // needs a clear move — far off the dot, or well off it and moving — and the skaters seen
-        // lined up at the dot to have broken from it (a puck that seems to leave the dot before
-        // they do is a false sighting or a jittery fix).
+        // lined up at the dot to have broken from it, or to break within a second (a puck that
+        // seems to leave the dot while they stand on is a false sighting or a jittery fix).
         // A still puck far from the dot is something else, or a stale view (the faceoff was set
         // up from the players lined up): only one in play, moving, says the draw was dropped.
         let by_puck = fix.map(|fix| (fix.point().distance_ft(dot.position()), fix.speed()));
@@ -2437,9 +2436,9 @@ impl GameEngine {
     /// playing (the puck's last sighting there may be of something else, standing there long
     /// after) — but not before the puck was last seen in play at that net as they eased off
     /// (their last surge may come a second or two before the goal) — else at its last sighting
-    /// there. With no visit to a net at all, the stop heard
-    /// still tells: the goal went in at the end whose zone the puck was last seen in before it.
-    /// Each with a confidence that queues it for review. False when nothing tells.
+    /// there. With no visit to a net at all, the stop heard still tells: the goal went in at
+    /// the end whose zone the puck was last seen in before it. Each with a confidence that
+    /// queues it for review. False when nothing tells.
     fn score_unseen_goal(
         &mut self,
         now: u64,

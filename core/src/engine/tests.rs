@@ -718,8 +718,8 @@ fn a_hidden_goal_is_dated_no_earlier_than_the_puck_last_seen_in_play_at_the_net(
     let mut scene = Scene::new();
     scene.opening_faceoff();
     scene.carry(1, (-8.0, 0.0), (70.0, -12.0), 20.0);
-    // The skaters ease off as the puck is worked across the mouth of the net (its last surge
-    // dates the stop early); it is seen moving there, then lost as it goes in.
+    // The skaters ease off as the puck is worked across the mouth of the net (their last
+    // surge dates the stop early); it is seen moving there, then lost as it goes in.
     const SKATING: u32 = 15;
     let moved_from = scene.now() + u64::from(SKATING) * FRAME_MS;
     scene.skate_then_stand_with(SKATING, 90, |k| {
