@@ -273,11 +273,7 @@ impl PuckMotion {
         window_ms: u64,
         min_speed_ft_s: f64,
     ) -> Option<f64> {
-        let approach: Vec<&PuckSample> = self
-            .samples
-            .iter()
-            .filter(|s| s.time_ms <= until_ms && until_ms - s.time_ms <= window_ms)
-            .collect();
+        let approach = self.window(until_ms, window_ms);
         if approach.len() < 4 {
             return None;
         }
@@ -304,11 +300,7 @@ impl PuckMotion {
         min_speed_ft_s: f64,
         max_rms_ft: f64,
     ) -> bool {
-        let recent: Vec<&PuckSample> = self
-            .samples
-            .iter()
-            .filter(|s| s.time_ms <= now_ms && now_ms - s.time_ms <= window_ms)
-            .collect();
+        let recent = self.window(now_ms, window_ms);
         recent.len() >= min_samples.max(2)
             && line_fit(&recent).is_some_and(|(fix, error)| {
                 fix.speed() >= min_speed_ft_s && (error / recent.len() as f64).sqrt() <= max_rms_ft
@@ -318,15 +310,19 @@ impl PuckMotion {
     /// A line fitted to the observations of the `window_ms` before `now` (at least
     /// `min_samples` of them), evaluated at the newest one.
     pub fn fix(&self, now_ms: u64, window_ms: u64, min_samples: usize) -> Option<PuckFix> {
-        let recent: Vec<&PuckSample> = self
-            .samples
-            .iter()
-            .filter(|s| s.time_ms <= now_ms && now_ms - s.time_ms <= window_ms)
-            .collect();
+        let recent = self.window(now_ms, window_ms);
         if recent.len() < min_samples.max(1) {
             return None;
         }
         line_fit(&recent).map(|(fix, _)| fix)
+    }
+
+    /// The observations of the `window_ms` up to `until_ms`, oldest first.
+    fn window(&self, until_ms: u64, window_ms: u64) -> Vec<&PuckSample> {
+        self.samples
+            .iter()
+            .filter(|s| s.time_ms <= until_ms && until_ms - s.time_ms <= window_ms)
+            .collect()
     }
 }
 
