@@ -54,6 +54,11 @@ impl LineUp {
         self.broke_ms.is_some() || (self.stood.is_empty() && self.around < STANDING_SKATERS)
     }
 
+    /// Whether the skaters were seen standing lined up at the dot.
+    pub(super) fn stood(&self) -> bool {
+        !self.stood.is_empty()
+    }
+
     /// When the skaters were seen to have broken from where they stood.
     pub(super) fn broke_ms(&self) -> Option<u64> {
         self.broke_ms

@@ -480,6 +480,9 @@ pub struct GameEngine {
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
+    /// The last goal called, until the next faceoff is dropped: at centre ice, as after every
+    /// goal, or elsewhere — then no goal went in.
+    goal_before_restart: Option<GoalWatch>,
     /// When the last shot was judged.
     shot_closed_ms: u64,
     /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
@@ -588,6 +591,7 @@ impl GameEngine {
             shot: None,
             faceoff: None,
             goal_watch: None,
+            goal_before_restart: None,
             resting_on_dot: None,
             recent_skaters: VecDeque::new(),
             line_up: LineUp::default(),
@@ -692,7 +696,7 @@ impl GameEngine {
             Play::FaceoffSetup { dot, detail } => {
                 let then = self.recent_skaters.front().map(|(_, s)| s.as_slice());
                 self.line_up.observe(now, dot.position(), &skaters, then);
-                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters)
+                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters, &mut out)
             }
             _ => {}
         }
@@ -1191,8 +1195,9 @@ impl GameEngine {
         now: u64,
         fix: Option<PuckFix>,
         dot: FaceoffDot,
-        detail: FaceoffKind,
+        mut detail: FaceoffKind,
         skaters: &[Holder],
+        out: &mut Vec<RecordChange>,
     ) {
         let broke_ms = self.line_up.broke_ms();
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
@@ -1246,6 +1251,17 @@ impl GameEngine {
             .into_iter()
             .filter_map(|team| nearest_skater(skaters, dot.position(), |s| s.team == team))
             .collect();
+        // After a goal play restarts at centre ice: a draw taken elsewhere, the skaters seen
+        // lined up for it, follows a stoppage — the goal called was the goalie holding the puck
+        // (a glove or pad followed into the net).
+        if let Some(goal) = self.goal_before_restart.take()
+            && dot != FaceoffDot::Centre
+            && self.line_up.stood()
+        {
+            let reason = "play restarted at a faceoff dot away from centre ice: no goal went in";
+            self.withdraw_goal(goal, reason, true, out);
+            detail = FaceoffKind::AfterStoppage;
+        }
         self.centre_drop_ms = (dot == FaceoffDot::Centre).then_some(drop_ms);
         self.faceoff = Some(PendingFaceoff {
             drop_ms,
@@ -2742,12 +2758,14 @@ impl GameEngine {
             .build(confidence);
         out.push(RecordChange::Event(stoppage.clone()));
         self.goal_since_drop = true;
-        self.goal_watch = Some(GoalWatch {
+        let watch = GoalWatch {
             goal,
             shot: shot_event,
             stoppage,
             until_ms: at_ms + GOAL_WATCH_MS,
-        });
+        };
+        self.goal_before_restart = Some(watch.clone());
+        self.goal_watch = Some(watch);
         self.play = Play::Stopped {
             after_goal: true,
             period_start: false,
@@ -2786,23 +2804,45 @@ impl GameEngine {
         let Some(watch) = self.goal_watch.take() else {
             return;
         };
-        let reason = "the puck came back into play: saved, not scored".to_owned();
+        let reason = "the puck came back into play: saved, not scored";
+        self.withdraw_goal(watch, reason, false, out);
+        self.play = Play::Live;
+    }
+
+    /// Takes back `goal`, called a moment ago, for `reason`: its shot was saved. Its stoppage
+    /// goes with it, unless play did stop then (`stopped`: the goalie held the puck).
+    fn withdraw_goal(
+        &mut self,
+        goal: GoalWatch,
+        reason: &str,
+        stopped: bool,
+        out: &mut Vec<RecordChange>,
+    ) {
         out.push(RecordChange::Retraction(Retraction {
-            event_id: watch.goal.event_id,
-            reason: reason.clone(),
+            event_id: goal.goal.event_id,
+            reason: reason.to_owned(),
         }));
-        out.push(RecordChange::Retraction(Retraction {
-            event_id: watch.stoppage.event_id,
-            reason: reason.clone(),
-        }));
-        let mut shot = watch.shot;
+        if stopped {
+            let mut stoppage = goal.stoppage;
+            stoppage.detail2 = None;
+            out.push(RecordChange::Amendment(Amendment {
+                event: stoppage,
+                reason: reason.to_owned(),
+            }));
+        } else {
+            out.push(RecordChange::Retraction(Retraction {
+                event_id: goal.stoppage.event_id,
+                reason: reason.to_owned(),
+            }));
+        }
+        let mut shot = goal.shot;
         shot.detail1 = Some(Detail::SHOT_ON_NET_SAVED);
         out.push(RecordChange::Amendment(Amendment {
             event: shot,
-            reason,
+            reason: reason.to_owned(),
         }));
+        self.goal_before_restart = None;
         self.goal_since_drop = false;
-        self.play = Play::Live;
     }
 
     /// Zone entries and exits as the puck crosses a blue line.

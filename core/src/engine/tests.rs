@@ -1023,6 +1023,55 @@ fn a_goal_withdrawn_for_the_puck_seen_at_an_end_zone_dot_is_not_scored_again_fro
 }
 
 #[test]
+fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_puck() {
+    // What was followed into the net was the goalie's glove. The puck is next seen on the
+    // end-zone dot, where the skaters line up and the draw is taken: play restarts there only
+    // after a stoppage, never after a goal.
+    let mut scene = scene_after_home_goal();
+    scene.hold(30, None);
+    for (id, x, y) in [
+        (2, 66.0, 36.0),
+        (3, 66.0, 8.0),
+        (12, 72.0, 36.0),
+        (13, 72.0, 8.0),
+        (1, 67.5, 22.0),
+        (11, 70.5, 22.0),
+    ] {
+        scene.put(id, x, y);
+    }
+    scene.hold(60, Some((69.0, 22.0)));
+    scene.drop_puck((69.0, 22.0), (60.0, 22.0), 15.0, 40);
+    scene.hold(30, Some((60.0, 22.0)));
+    assert_eq!(scene.all(EventType::Goal), vec![], "goal withdrawn");
+    let shot = scene.find(EventType::Shot, None).expect("shot");
+    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
+    let stoppages = scene.all(EventType::Stoppage);
+    assert_eq!(stoppages.len(), 1, "play did stop: {stoppages:?}");
+    assert_eq!(stoppages[0].detail2, None, "{stoppages:?}");
+    let faceoff = scene.all(EventType::Faceoff).pop().expect("faceoff");
+    assert_eq!(
+        faceoff.puck.map(|p| (p.x_ft(), p.y_ft())),
+        Some((69.0, 22.0))
+    );
+    assert!(
+        faceoff.has_detail1(&Detail::FACEOFF_AFTER_STOPPAGE),
+        "{faceoff:?}"
+    );
+}
+
+#[test]
+fn a_goal_stands_for_a_puck_glimpsed_leaving_an_end_zone_dot_nobody_lined_up_at() {
+    // After the goal the view of the puck is of the end-zone dot's mark a while, then of a
+    // skate leaving it: no skaters lined up there, no draw taken there.
+    let mut scene = scene_after_home_goal();
+    scene.hold(30, None);
+    scene.hold(40, Some((69.0, 22.0)));
+    scene.fly((69.0, 22.0), (50.0, 22.0), 20.0, None);
+    scene.hold(30, None);
+    assert!(scene.find(EventType::Goal, None).is_some(), "goal kept");
+}
+
+#[test]
 fn a_goal_stands_once_the_puck_is_brought_to_a_dot() {
     // Two seconds after the goal the puck is seen on the centre dot for a moment; what is
     // followed skating off fast after that is not the puck coming back out of the net.
