@@ -406,9 +406,6 @@ const REST_MIN_SAMPLES: usize = 8;
 /// Stray observations in a row tolerated while dating the arrival of a puck found at rest by
 /// the robust view.
 const ARRIVAL_STRAYS: usize = 3;
-/// A puck seen this far from where it was found at rest (feet), more than `ARRIVAL_STRAYS`
-/// times in a row since, has left that spot.
-const MOVED_FROM_REST_FT: f64 = 3.0;
 /// … and by the fitted line: a lone stray (another candidate taken for the puck for a frame)
 /// must not cut the run short, or a goal seen going in and then hidden for a while is dated
 /// at the end of its hiding.
@@ -2211,19 +2208,6 @@ impl GameEngine {
         if !(beyond_line(fix.x_ft) > IN_NET_BEYOND_LINE_FT
             && beyond_line(fix.x_ft) < 3.0
             && fix.y_ft.abs() < 3.2)
-        {
-            return;
-        }
-        // Nor one seen somewhere else since, for longer than a few strays (the view of it was
-        // wrong, or the officials took it out to a dot): the rest is over.
-        let recent: Vec<&PuckSample> = self
-            .puck
-            .between(now.saturating_sub(SETTLED_WINDOW_MS), now)
-            .collect();
-        if recent.len() > ARRIVAL_STRAYS
-            && recent[recent.len() - ARRIVAL_STRAYS - 1..]
-                .iter()
-                .all(|p| (p.x_ft - fix.x_ft).hypot(p.y_ft - fix.y_ft) > MOVED_FROM_REST_FT)
         {
             return;
         }

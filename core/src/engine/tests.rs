@@ -1002,27 +1002,6 @@ fn a_goal_is_withdrawn_when_the_puck_is_found_in_play_seconds_later() {
 }
 
 #[test]
-fn a_goal_withdrawn_for_the_puck_seen_at_an_end_zone_dot_is_not_scored_again_from_the_net() {
-    // What was followed in the net was the goalie's glove; the puck he froze is next seen on
-    // its way to the end-zone dot, set there for the faceoff: the goal is withdrawn, and the
-    // sightings in the net before the puck left are no second goal.
-    let mut scene = scene_after_home_goal();
-    scene.hold(10, Some((91.0, 1.0)));
-    scene.fly((91.0, 1.0), (69.0, 22.0), 100.0, None);
-    scene.hold(40, Some((69.0, 22.0)));
-    assert!(
-        scene
-            .records
-            .iter()
-            .any(|r| matches!(r, RecordChange::Retraction(_))),
-        "goal retracted"
-    );
-    assert_eq!(scene.all(EventType::Goal), vec![], "no goal scored again");
-    let shot = scene.find(EventType::Shot, None).expect("shot");
-    assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
-}
-
-#[test]
 fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_puck() {
     // What was followed into the net was the goalie's glove. The puck is next seen on the
     // end-zone dot, where the skaters line up and the draw is taken: play restarts there only
