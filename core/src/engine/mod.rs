@@ -693,7 +693,10 @@ impl GameEngine {
             Play::FaceoffSetup { dot, detail } => {
                 let then = self.recent_skaters.front().map(|(_, s)| s.as_slice());
                 self.line_up.observe(now, dot.position(), &skaters, then);
-                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters, &mut out)
+                self.look_for_drop(frame.frame, now, steady, dot, detail, &skaters);
+                if self.play == Play::Live {
+                    self.judge_goal_by_restart(&mut out);
+                }
             }
             _ => {}
         }
@@ -1177,10 +1180,12 @@ impl GameEngine {
         );
         if self.moving_while_stopped >= 10 || self.carried_off_dot >= 5 {
             self.carried_off_dot = 0;
-            // Play restarted as if the faceoff had been seen dropped.
+            // Play restarted as if the faceoff had been seen dropped (where, nobody saw: the goal
+            // before it stands).
             self.moving_while_stopped = 0;
             self.first_faceoff_of_period = false;
             self.goal_since_drop = false;
+            self.goal_before_restart = None;
             self.forget_since_drop();
             self.play = Play::Live;
         }
@@ -1192,9 +1197,8 @@ impl GameEngine {
         now: u64,
         fix: Option<PuckFix>,
         dot: FaceoffDot,
-        mut detail: FaceoffKind,
+        detail: FaceoffKind,
         skaters: &[Holder],
-        out: &mut Vec<RecordChange>,
     ) {
         let broke_ms = self.line_up.broke_ms();
         // Noise moves a resting puck by a foot or two and fakes a few feet per second: a drop
@@ -1248,17 +1252,6 @@ impl GameEngine {
             .into_iter()
             .filter_map(|team| nearest_skater(skaters, dot.position(), |s| s.team == team))
             .collect();
-        // After a goal play restarts at centre ice: a draw taken elsewhere, the skaters seen
-        // lined up for it, follows a stoppage — the goal called was the goalie holding the puck
-        // (a glove or pad followed into the net).
-        if let Some(goal) = self.goal_before_restart.take()
-            && dot != FaceoffDot::Centre
-            && self.line_up.stood()
-        {
-            let reason = "play restarted at a faceoff dot away from centre ice: no goal went in";
-            self.withdraw_goal(goal, reason, true, out);
-            detail = FaceoffKind::AfterStoppage;
-        }
         self.centre_drop_ms = (dot == FaceoffDot::Centre).then_some(drop_ms);
         self.faceoff = Some(PendingFaceoff {
             drop_ms,
@@ -1272,6 +1265,24 @@ impl GameEngine {
         self.forget_since_drop();
         self.play = Play::Live;
         self.puck_area = area_of(dot.position().x_ft(), 0);
+    }
+
+    /// After a goal play restarts at centre ice: a draw just taken elsewhere, the skaters seen
+    /// lined up for it, follows a stoppage — the goal called was the goalie holding the puck
+    /// (a glove or pad followed into the net), and is withdrawn.
+    fn judge_goal_by_restart(&mut self, out: &mut Vec<RecordChange>) {
+        let Some(goal) = self.goal_before_restart.take() else {
+            return;
+        };
+        let Some(pending) = self.faceoff.as_mut() else {
+            return;
+        };
+        if pending.dot == FaceoffDot::Centre || !self.line_up.stood() {
+            return;
+        }
+        pending.detail = FaceoffKind::AfterStoppage;
+        let reason = "play restarted at a faceoff dot away from centre ice: no goal went in";
+        self.withdraw_goal(goal, reason, true, out);
     }
 
     fn settle_faceoff(&mut self, winner: Team, out: &mut Vec<RecordChange>) {

@@ -1001,13 +1001,9 @@ fn a_goal_is_withdrawn_when_the_puck_is_found_in_play_seconds_later() {
     assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
 }
 
-#[test]
-fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_puck() {
-    // What was followed into the net was the goalie's glove. The puck is next seen on the
-    // end-zone dot, where the skaters line up and the draw is taken: play restarts there only
-    // after a stoppage, never after a goal.
-    let mut scene = scene_after_home_goal();
-    scene.hold(30, None);
+/// The skaters line up at the away end's upper dot, (69, 22), the puck seen on it for two
+/// seconds; then the draw is taken, the puck drawn back 9 ft.
+fn draw_at_the_right_upper_dot(scene: &mut Scene) {
     for (id, x, y) in [
         (2, 66.0, 36.0),
         (3, 66.0, 8.0),
@@ -1021,6 +1017,16 @@ fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_pu
     scene.hold(60, Some((69.0, 22.0)));
     scene.drop_puck((69.0, 22.0), (60.0, 22.0), 15.0, 40);
     scene.hold(30, Some((60.0, 22.0)));
+}
+
+#[test]
+fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_puck() {
+    // What was followed into the net was the goalie's glove. The puck is next seen on the
+    // end-zone dot, where the skaters line up and the draw is taken: play restarts there only
+    // after a stoppage, never after a goal.
+    let mut scene = scene_after_home_goal();
+    scene.hold(30, None);
+    draw_at_the_right_upper_dot(&mut scene);
     assert_eq!(scene.all(EventType::Goal), vec![], "goal withdrawn");
     let shot = scene.find(EventType::Shot, None).expect("shot");
     assert!(shot.has_detail1(&Detail::SHOT_ON_NET_SAVED), "{shot:?}");
@@ -1036,6 +1042,18 @@ fn a_goal_followed_by_a_faceoff_at_an_end_zone_dot_was_the_goalie_holding_the_pu
         faceoff.has_detail1(&Detail::FACEOFF_AFTER_STOPPAGE),
         "{faceoff:?}"
     );
+}
+
+#[test]
+fn a_goal_stands_when_play_resumed_unseen_before_a_later_draw_at_an_end_zone_dot() {
+    // The centre-ice draw after the goal went unseen: the puck is next seen carried up the
+    // ice. The draw taken at an end-zone dot later on follows a stoppage of its own.
+    let mut scene = scene_after_home_goal();
+    scene.hold(150, None);
+    scene.carry(1, (-8.0, 0.0), (40.0, 10.0), 20.0);
+    scene.hold(30, None);
+    draw_at_the_right_upper_dot(&mut scene);
+    assert!(scene.find(EventType::Goal, None).is_some(), "goal kept");
 }
 
 #[test]
