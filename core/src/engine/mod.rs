@@ -448,12 +448,18 @@ const STOP_PUCK_SEEN_MS: u64 = 2000;
 /// second or more while the real one flew out, found again out in play seconds later.
 const GOAL_WATCH_MS: u64 = 4_500;
 
-/// A goal just called, watched for a few seconds in case the puck is back in play.
+/// A goal called: the records its withdrawal takes back or amends.
 #[derive(Debug, Clone)]
-struct GoalWatch {
+struct CalledGoal {
     goal: GameEvent,
     shot: GameEvent,
     stoppage: GameEvent,
+}
+
+/// A goal just called, watched for a few seconds in case the puck is back in play.
+#[derive(Debug, Clone)]
+struct GoalWatch {
+    called: CalledGoal,
     until_ms: u64,
 }
 
@@ -477,9 +483,9 @@ pub struct GameEngine {
     shot: Option<LiveShot>,
     faceoff: Option<PendingFaceoff>,
     goal_watch: Option<GoalWatch>,
-    /// The last goal called, until the next faceoff is dropped: at centre ice, as after every
-    /// goal, or elsewhere — then no goal went in.
-    goal_before_restart: Option<GoalWatch>,
+    /// The last goal called, until play restarts: with a draw at centre ice, as after every
+    /// goal, or at another dot — then no goal went in — or with no draw seen.
+    goal_before_restart: Option<CalledGoal>,
     /// When the last shot was judged.
     shot_closed_ms: u64,
     /// The last shot judged wide, blocked or frozen by the goalie (a goal may still amend it).
@@ -2753,14 +2759,16 @@ impl GameEngine {
             .build(confidence);
         out.push(RecordChange::Event(stoppage.clone()));
         self.goal_since_drop = true;
-        let watch = GoalWatch {
+        let called = CalledGoal {
             goal,
             shot: shot_event,
             stoppage,
-            until_ms: at_ms + GOAL_WATCH_MS,
         };
-        self.goal_before_restart = Some(watch.clone());
-        self.goal_watch = Some(watch);
+        self.goal_before_restart = Some(called.clone());
+        self.goal_watch = Some(GoalWatch {
+            called,
+            until_ms: at_ms + GOAL_WATCH_MS,
+        });
         self.play = Play::Stopped {
             after_goal: true,
             period_start: false,
@@ -2787,7 +2795,7 @@ impl GameEngine {
             self.goal_watch = None;
             return;
         }
-        let end = end_towards(watch.goal.puck.map_or(0.0, |p| p.x_ft()));
+        let end = end_towards(watch.called.goal.puck.map_or(0.0, |p| p.x_ft()));
         if fix.x_ft * end.sign() > GOAL_LINE_X_FT - 4.0 || fix.speed() < 20.0 {
             self.back_in_play = 0;
             return;
@@ -2800,7 +2808,7 @@ impl GameEngine {
             return;
         };
         let reason = "the puck came back into play: saved, not scored";
-        self.withdraw_goal(watch, reason, false, out);
+        self.withdraw_goal(watch.called, reason, false, out);
         self.play = Play::Live;
     }
 
@@ -2808,7 +2816,7 @@ impl GameEngine {
     /// goes with it, unless play did stop then (`stopped`: the goalie held the puck).
     fn withdraw_goal(
         &mut self,
-        goal: GoalWatch,
+        goal: CalledGoal,
         reason: &str,
         stopped: bool,
         out: &mut Vec<RecordChange>,
