@@ -1,7 +1,8 @@
 //! Multi-object tracking of people and nets, ByteTrack-class: a constant-velocity Kalman filter
-//! per track over (centre x, centre y, width, height), optimal IoU assignment in two stages —
+//! per track over (centre x, centre y, width, height), optimal assignment in two stages —
 //! confident detections against every live or recently lost track, then the remaining tracked
-//! tracks against low-score detections (which keeps partly hidden players alive) — tentative
+//! tracks against low-score detections (which keeps partly hidden players alive), each pair
+//! costed by its overlap and by how far apart the two boxes' feet stand in depth — tentative
 //! tracks that must be seen twice, and lost tracks re-activated when their object comes back
 //! (overlapping the predicted box, or failing that near its predicted centre).
 //! Frames are the clock: the tracker is fed one frame's detections at a time.
@@ -28,6 +29,12 @@ pub struct TrackerSettings {
     pub new_track_score: f32,
     /// Least IoU for a match in the first stage.
     pub first_iou: f32,
+    /// Weight, in the cost of a match beside 1 − IoU, of the vertical distance between the
+    /// bottom edges (the feet) of the track's predicted box and the detection, in box heights.
+    /// From an elevated camera a box's bottom edge tells how far from the camera its player
+    /// stands: two skaters crossing in the picture overlap, but the one behind stands higher, so
+    /// a track keeps to the detection at its own depth rather than to the biggest overlap.
+    pub depth_weight: f64,
     /// Least IoU for a match with a low-score detection.
     pub second_iou: f32,
     /// Frames a lost track is kept for re-activation.
@@ -57,7 +64,8 @@ impl Default for TrackerSettings {
             high_score: 0.5,
             low_score: 0.1,
             new_track_score: 0.6,
-            first_iou: 0.2,
+            first_iou: 0.1,
+            depth_weight: 3.0,
             second_iou: 0.4,
             max_lost_frames: 90,
             max_colour_difference: 35.0,
@@ -203,25 +211,28 @@ impl Track {
     }
 }
 
-/// Optimal one-to-one matching of tracks and detections of the same class by IoU, keeping only
-/// pairs at or above `min_iou`. Returns (track index, detection index) pairs.
+/// Optimal one-to-one matching of tracks and detections of the same class, keeping only pairs
+/// overlapping by `min_iou` or more, at the least total cost: 1 − IoU plus the depth term (see
+/// [`TrackerSettings::depth_weight`]). Returns (track index, detection index) pairs.
 fn associate(
     tracks: &[&Track],
     detections: &[Candidate<'_>],
     min_iou: f32,
-    max_colour_difference: f64,
+    settings: &TrackerSettings,
 ) -> Vec<(usize, usize)> {
-    const SCALE: f32 = 1_000_000.0;
+    const SCALE: f64 = 1_000_000.0;
     min_cost_assignment(tracks.len(), detections.len(), |t, d| {
         let (track, Candidate(detection, colour)) = (tracks[t], detections[d]);
-        if track.class != detection.class {
+        if track.class != detection.class
+            || !colours_agree(track.colour, colour, settings.max_colour_difference)
+        {
             return None;
         }
-        if !colours_agree(track.colour, colour, max_colour_difference) {
-            return None;
-        }
-        let iou = track.bbox().iou(&detection.bbox);
-        (iou >= min_iou).then_some(((1.0 - iou) * SCALE) as i64)
+        let predicted = track.bbox();
+        let iou = predicted.iou(&detection.bbox);
+        let depth = f64::from((detection.bbox.y1 - predicted.y1).abs()) / track.state[3].max(1.0);
+        (iou >= min_iou)
+            .then_some(((1.0 - f64::from(iou) + settings.depth_weight * depth) * SCALE) as i64)
     })
 }
 
@@ -309,7 +320,7 @@ impl ByteTracker {
             .filter(|&i| self.tracks[i].phase != Phase::Tentative)
             .collect();
         let pool: Vec<&Track> = established.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &high, s.first_iou, s.max_colour_difference) {
+        for (t, d) in associate(&pool, &high, s.first_iou, &s) {
             track_used[established[t]] = true;
             high_used[d] = true;
             matched.push((established[t], high[d]));
@@ -335,7 +346,7 @@ impl ByteTracker {
             .filter(|&i| !track_used[i] && self.tracks[i].phase == Phase::Tracked)
             .collect();
         let pool: Vec<&Track> = waiting.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &low, s.second_iou, s.max_colour_difference) {
+        for (t, d) in associate(&pool, &low, s.second_iou, &s) {
             track_used[waiting[t]] = true;
             matched.push((waiting[t], low[d]));
         }
@@ -346,7 +357,7 @@ impl ByteTracker {
         let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
         let pool: Vec<&Track> = tentative.iter().map(|&i| &self.tracks[i]).collect();
         let left_dets: Vec<Candidate<'_>> = left.iter().map(|&d| high[d]).collect();
-        for (t, d) in associate(&pool, &left_dets, s.first_iou, s.max_colour_difference) {
+        for (t, d) in associate(&pool, &left_dets, s.first_iou, &s) {
             track_used[tentative[t]] = true;
             high_used[left[d]] = true;
             matched.push((tentative[t], high[left[d]]));
@@ -435,6 +446,53 @@ mod tests {
             assert_eq!(ids(&out), vec![1, 2], "frame {frame}");
             let one = out.iter().find(|o| o.track_id == 1).unwrap();
             assert!((one.bbox.x0 - x).abs() < 2.0, "frame {frame}: {one:?}");
+        }
+    }
+
+    /// Two skaters of one team cross: the one farther from the camera (standing higher in the
+    /// picture) skates on behind the other, hidden by him for 8 frames, while the nearer one
+    /// stops where they meet. Returns, per frame after the back one shows again, whether each
+    /// track is still on its own skater.
+    fn crossing_at_two_depths(settings: TrackerSettings) -> Vec<bool> {
+        let mut tracker = ByteTracker::new(settings);
+        let back = |f: u32| player(f as f32 * 3.0, 0.0, 0.9);
+        let front = |f: u32| player(30.0 - f.min(5) as f32 * 3.0, 6.0, 0.9);
+        let mut kept = Vec::new();
+        for f in 0..30 {
+            let hidden = (3..11).contains(&f);
+            let detections: Vec<Detection> = if hidden {
+                vec![front(f)]
+            } else {
+                vec![back(f), front(f)]
+            };
+            let out = tracker.update(&detections);
+            if f >= 13 {
+                let on = |id: u64, expected: Detection| {
+                    out.iter()
+                        .any(|o| o.track_id == id && (o.bbox.y1 - expected.bbox.y1).abs() < 2.0)
+                };
+                kept.push(on(1, back(f)) && on(2, front(f)));
+            }
+        }
+        kept
+    }
+
+    #[test]
+    fn skaters_crossing_at_different_depths_keep_their_ids() {
+        assert!(
+            crossing_at_two_depths(TrackerSettings::default())
+                .iter()
+                .all(|&k| k)
+        );
+        // By overlap alone the stopped skater's box, which the hidden one's track coasts onto,
+        // goes to that track, and the two ids are swapped from then on.
+        for first_iou in [0.1, 0.2] {
+            let overlap_only = TrackerSettings {
+                depth_weight: 0.0,
+                first_iou,
+                ..TrackerSettings::default()
+            };
+            assert!(!crossing_at_two_depths(overlap_only).iter().all(|&k| k));
         }
     }
 
