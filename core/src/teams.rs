@@ -66,6 +66,51 @@ pub fn torso_colour(rgb: &[u8], width: u32, height: u32, bbox: &PixelBox) -> Opt
     Some(sum.map(|s| (s / count) as u8))
 }
 
+/// The two centres of weighted colours split in two: a few 2-means iterations from `previous`,
+/// or at the start from the two most different colours — `None` while fewer than two colours
+/// are known or all lie within 15 ΔE*ab of one another (one team seen so far: wait for the
+/// other).
+pub fn split_colours(samples: &[(Lab, f64)], previous: Option<[Lab; 2]>) -> Option<[Lab; 2]> {
+    if samples.len() < 2 {
+        return None;
+    }
+    let mut centres = match previous {
+        Some(centres) => centres,
+        None => {
+            let mut best = (samples[0].0, samples[1].0, -1.0);
+            for (i, a) in samples.iter().enumerate() {
+                for b in &samples[i + 1..] {
+                    let d = delta_e(a.0, b.0);
+                    if d > best.2 {
+                        best = (a.0, b.0, d);
+                    }
+                }
+            }
+            if best.2 < 15.0 {
+                return None;
+            }
+            [best.0, best.1]
+        }
+    };
+    for _ in 0..5 {
+        let mut sums = [[0.0; 3]; 2];
+        let mut weights = [0.0; 2];
+        for (lab, weight) in samples {
+            let k = usize::from(delta_e(*lab, centres[1]) < delta_e(*lab, centres[0]));
+            for c in 0..3 {
+                sums[k][c] += lab[c] * weight;
+            }
+            weights[k] += weight;
+        }
+        for k in 0..2 {
+            if weights[k] > 0.0 {
+                centres[k] = sums[k].map(|s| s / weights[k]);
+            }
+        }
+    }
+    Some(centres)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct TrackColour {
     mean: Lab,
@@ -115,8 +160,7 @@ impl TeamClassifier {
         self.tracks.remove(&track_id);
     }
 
-    /// Re-clusters the settled tracks (a few 2-means iterations from the previous centres, or
-    /// from the two most different tracks at the start).
+    /// Re-clusters the settled tracks (see [`split_colours`]).
     pub fn recluster(&mut self) {
         let samples: Vec<(Lab, f64)> = self
             .tracks
@@ -124,45 +168,9 @@ impl TeamClassifier {
             .filter(|t| t.samples >= SETTLED_SAMPLES)
             .map(|t| (t.mean, f64::from(t.samples.min(30))))
             .collect();
-        if samples.len() < 2 {
-            return;
+        if let Some(centres) = split_colours(&samples, self.centres) {
+            self.centres = Some(centres);
         }
-        let mut centres = match self.centres {
-            Some(centres) => centres,
-            None => {
-                let mut best = (samples[0].0, samples[1].0, -1.0);
-                for (i, a) in samples.iter().enumerate() {
-                    for b in &samples[i + 1..] {
-                        let d = delta_e(a.0, b.0);
-                        if d > best.2 {
-                            best = (a.0, b.0, d);
-                        }
-                    }
-                }
-                // Two similar colours are one team so far: wait for the other.
-                if best.2 < 15.0 {
-                    return;
-                }
-                [best.0, best.1]
-            }
-        };
-        for _ in 0..5 {
-            let mut sums = [[0.0; 3]; 2];
-            let mut weights = [0.0; 2];
-            for (lab, weight) in &samples {
-                let k = usize::from(delta_e(*lab, centres[1]) < delta_e(*lab, centres[0]));
-                for c in 0..3 {
-                    sums[k][c] += lab[c] * weight;
-                }
-                weights[k] += weight;
-            }
-            for k in 0..2 {
-                if weights[k] > 0.0 {
-                    centres[k] = sums[k].map(|s| s / weights[k]);
-                }
-            }
-        }
-        self.centres = Some(centres);
     }
 
     /// Which cluster is home: by the configured colours when there are any (the assignment with

@@ -2,7 +2,8 @@
 //! per track over (centre x, centre y, width, height), optimal assignment in two stages —
 //! confident detections against every live or recently lost track, then the remaining tracked
 //! tracks against low-score detections (which keeps partly hidden players alive), each pair
-//! costed by its overlap and by how far apart the two boxes' feet stand in depth — tentative
+//! costed by its overlap, by how far apart the two boxes' feet stand in depth and, once the
+//! skaters' torso colours split into two teams, by a detection of the other team — tentative
 //! tracks that must be seen twice, and lost tracks re-activated when their object comes back
 //! (overlapping the predicted box, or failing that near its predicted centre).
 //! Frames are the clock: the tracker is fed one frame's detections at a time.
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::min_cost_assignment;
 use crate::detection::{Detection, ObjectClass, PixelBox};
-use crate::teams::{Lab, delta_e, srgb_to_lab};
+use crate::teams::{Lab, delta_e, split_colours, srgb_to_lab};
 
 type State = SVector<f64, 8>;
 type Covariance = SMatrix<f64, 8, 8>;
@@ -42,6 +43,13 @@ pub struct TrackerSettings {
     /// A detection whose torso colour differs from a track's by more than this ΔE*ab is not
     /// that track (two players of different teams crossing).
     pub max_colour_difference: f64,
+    /// Once the skater tracks' colours split into two teams, the cost, beside 1 − IoU, of
+    /// continuing a track with a detection of the other team: in full when both colours lie
+    /// 10 ΔE*ab or more nearer their own team's colour than the other's, in proportion below. A cost, not a bar: in a crowd a torso's colour is often partly
+    /// another player's, and teams can differ by less than `max_colour_difference` (a
+    /// torso's colour varies by nearly as much within a team), which only bars what is
+    /// clearly not the track.
+    pub team_weight: f64,
     /// A lost track overlapping no confident detection takes a leftover one whose centre lies
     /// within this many of its box heights of where it is predicted (a player who came out from
     /// behind another, not where the track's last velocity carried it) …
@@ -69,6 +77,7 @@ impl Default for TrackerSettings {
             second_iou: 0.4,
             max_lost_frames: 90,
             max_colour_difference: 35.0,
+            team_weight: 1.0,
             reactivation_gate: 1.0,
             reactivation_gate_growth: 0.1,
             // Detected boxes of players a few pixels tall jitter: trust the motion more than
@@ -109,6 +118,8 @@ struct Track {
     score: f32,
     /// Running mean torso colour (CIE L*a*b*), when the caller supplies colours.
     colour: Option<Lab>,
+    /// Colours blended into `colour`.
+    colour_samples: u32,
 }
 
 /// The per-frame tracker.
@@ -118,7 +129,16 @@ pub struct ByteTracker {
     tracks: Vec<Track>,
     next_id: u64,
     frames: u64,
+    /// The skaters' two team colours, split from the tracks' colours every
+    /// `RECLUSTER_EVERY` frames.
+    team_colours: Option<[Lab; 2]>,
 }
+
+/// Frames between splits of the tracks' colours into the two teams'.
+const RECLUSTER_EVERY: u64 = 15;
+
+/// Colours a track must have blended before its colour helps split the teams.
+const SETTLED_COLOUR: u32 = 3;
 
 fn measurement(bbox: &PixelBox) -> Measurement {
     let (cx, cy) = bbox.centre();
@@ -153,11 +173,13 @@ impl Track {
             lost_frames: 0,
             score: detection.score,
             colour: None,
+            colour_samples: 0,
         }
     }
 
     fn blend_colour(&mut self, colour: Option<Lab>) {
         if let Some(c) = colour {
+            self.colour_samples += 1;
             self.colour = Some(match self.colour {
                 Some(mean) => [0, 1, 2].map(|i| 0.8 * mean[i] + 0.2 * c[i]),
                 None => c,
@@ -219,20 +241,21 @@ fn associate(
     detections: &[Candidate<'_>],
     min_iou: f32,
     settings: &TrackerSettings,
+    colours: &ColourEvidence,
 ) -> Vec<(usize, usize)> {
     const SCALE: f64 = 1_000_000.0;
     min_cost_assignment(tracks.len(), detections.len(), |t, d| {
         let (track, Candidate(detection, colour)) = (tracks[t], detections[d]);
-        if track.class != detection.class
-            || !colours_agree(track.colour, colour, settings.max_colour_difference)
-        {
+        if track.class != detection.class || !colours.admits(track, colour) {
             return None;
         }
         let predicted = track.bbox();
         let iou = predicted.iou(&detection.bbox);
         let depth = f64::from((detection.bbox.y1 - predicted.y1).abs()) / track.state[3].max(1.0);
-        (iou >= min_iou)
-            .then_some(((1.0 - f64::from(iou) + settings.depth_weight * depth) * SCALE) as i64)
+        let teams = settings.team_weight * colours.team_conflict(track, colour);
+        (iou >= min_iou).then_some(
+            ((1.0 - f64::from(iou) + settings.depth_weight * depth + teams) * SCALE) as i64,
+        )
     })
 }
 
@@ -243,13 +266,12 @@ fn reactivate(
     tracks: &[&Track],
     detections: &[Candidate<'_>],
     settings: &TrackerSettings,
+    colours: &ColourEvidence,
 ) -> Vec<(usize, usize)> {
     const SCALE: f64 = 1_000_000.0;
     min_cost_assignment(tracks.len(), detections.len(), |t, d| {
         let (track, Candidate(detection, colour)) = (tracks[t], detections[d]);
-        if track.class != detection.class
-            || !colours_agree(track.colour, colour, settings.max_colour_difference)
-        {
+        if track.class != detection.class || !colours.admits(track, colour) {
             return None;
         }
         let (x, y) = detection.bbox.centre();
@@ -261,12 +283,46 @@ fn reactivate(
     })
 }
 
-/// Whether a track of colour `track` may be continued by a detection of colour `detection`
-/// (either unknown: yes): no more than `max_difference` ΔE*ab apart.
-fn colours_agree(track: Option<Lab>, detection: Option<Lab>, max_difference: f64) -> bool {
-    match (track, detection) {
-        (Some(a), Some(b)) => delta_e(a, b) <= max_difference,
-        _ => true,
+/// What torso colours say of a match: a bar on clearly different colours, and a cost on
+/// colours of different teams once the teams' colours are known.
+#[derive(Debug, Clone, Copy)]
+struct ColourEvidence {
+    max_difference: f64,
+    /// The two teams' colours, once the skaters' tracks split into two.
+    teams: Option<[Lab; 2]>,
+}
+
+/// ΔE*ab nearer the other team's colour at which a colour is that team's beyond doubt.
+const TEAM_CONFLICT_DE: f64 = 10.0;
+
+impl ColourEvidence {
+    /// Whether `track` may be continued by a detection of colour `detection` (either unknown:
+    /// yes): no more than `max_difference` ΔE*ab apart.
+    fn admits(&self, track: &Track, detection: Option<Lab>) -> bool {
+        match (track.colour, detection) {
+            (Some(own), Some(other)) => delta_e(own, other) <= self.max_difference,
+            _ => true,
+        }
+    }
+
+    /// How clearly a skater's track and a detection are of different teams, 0 to 1: 0 when
+    /// either colour is unknown or both are nearer one team's colour, else the lesser of the
+    /// two's leads towards their own team, in [`TEAM_CONFLICT_DE`], at most 1.
+    fn team_conflict(&self, track: &Track, detection: Option<Lab>) -> f64 {
+        let (Some(own), Some(other), Some(teams)) = (track.colour, detection, self.teams) else {
+            return 0.0;
+        };
+        if track.class != ObjectClass::Player {
+            return 0.0;
+        }
+        // Positive nearer the second team's colour, negative nearer the first.
+        let lead = |c: Lab| delta_e(c, teams[0]) - delta_e(c, teams[1]);
+        let (a, b) = (lead(own), lead(other));
+        if a.signum() == b.signum() {
+            0.0
+        } else {
+            (a.abs().min(b.abs()) / TEAM_CONFLICT_DE).min(1.0)
+        }
     }
 }
 
@@ -281,6 +337,21 @@ impl ByteTracker {
             tracks: Vec::new(),
             next_id: 1,
             frames: 0,
+            team_colours: None,
+        }
+    }
+
+    /// Splits the colours of the established skater tracks into the two teams'.
+    fn split_teams(&mut self) {
+        let samples: Vec<(Lab, f64)> = self
+            .tracks
+            .iter()
+            .filter(|t| t.class == ObjectClass::Player && t.phase != Phase::Tentative)
+            .filter(|t| t.colour_samples >= SETTLED_COLOUR)
+            .filter_map(|t| t.colour.map(|c| (c, 1.0)))
+            .collect();
+        if let Some(centres) = split_colours(&samples, self.team_colours) {
+            self.team_colours = Some(centres);
         }
     }
 
@@ -303,6 +374,13 @@ impl ByteTracker {
             track.predict(&self.settings);
         }
         let s = self.settings;
+        if self.frames.is_multiple_of(RECLUSTER_EVERY) {
+            self.split_teams();
+        }
+        let evidence = ColourEvidence {
+            max_difference: s.max_colour_difference,
+            teams: self.team_colours,
+        };
         let usable: Vec<Candidate<'_>> = detections
             .iter()
             .enumerate()
@@ -320,7 +398,7 @@ impl ByteTracker {
             .filter(|&i| self.tracks[i].phase != Phase::Tentative)
             .collect();
         let pool: Vec<&Track> = established.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &high, s.first_iou, &s) {
+        for (t, d) in associate(&pool, &high, s.first_iou, &s, &evidence) {
             track_used[established[t]] = true;
             high_used[d] = true;
             matched.push((established[t], high[d]));
@@ -334,7 +412,7 @@ impl ByteTracker {
         let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
         let pool: Vec<&Track> = lost.iter().map(|&i| &self.tracks[i]).collect();
         let left_dets: Vec<Candidate<'_>> = left.iter().map(|&d| high[d]).collect();
-        for (t, d) in reactivate(&pool, &left_dets, &s) {
+        for (t, d) in reactivate(&pool, &left_dets, &s, &evidence) {
             track_used[lost[t]] = true;
             high_used[left[d]] = true;
             matched.push((lost[t], high[left[d]]));
@@ -346,7 +424,7 @@ impl ByteTracker {
             .filter(|&i| !track_used[i] && self.tracks[i].phase == Phase::Tracked)
             .collect();
         let pool: Vec<&Track> = waiting.iter().map(|&i| &self.tracks[i]).collect();
-        for (t, d) in associate(&pool, &low, s.second_iou, &s) {
+        for (t, d) in associate(&pool, &low, s.second_iou, &s, &evidence) {
             track_used[waiting[t]] = true;
             matched.push((waiting[t], low[d]));
         }
@@ -357,7 +435,7 @@ impl ByteTracker {
         let left: Vec<usize> = (0..high.len()).filter(|&d| !high_used[d]).collect();
         let pool: Vec<&Track> = tentative.iter().map(|&i| &self.tracks[i]).collect();
         let left_dets: Vec<Candidate<'_>> = left.iter().map(|&d| high[d]).collect();
-        for (t, d) in associate(&pool, &left_dets, s.first_iou, &s) {
+        for (t, d) in associate(&pool, &left_dets, s.first_iou, &s, &evidence) {
             track_used[tentative[t]] = true;
             high_used[left[d]] = true;
             matched.push((tentative[t], high[left[d]]));
@@ -575,42 +653,66 @@ mod tests {
         }
     }
 
+    /// Two skaters, one of each colour (none given: `None`), stand 40 px apart for
+    /// `standing_frames`, then skate at each other, meet at x = 20 and both turn back.
+    /// Whether each kept his id from the first frame to the last.
+    fn meet_and_turn_back(
+        settings: TrackerSettings,
+        colours: Option<[[u8; 3]; 2]>,
+        standing_frames: u32,
+    ) -> bool {
+        let mut tracker = ByteTracker::new(settings);
+        let colours: Vec<Option<[u8; 3]>> = colours.map_or(Vec::new(), |c| c.map(Some).to_vec());
+        let (mut start, mut end) = ((0, 0), (0, 0));
+        let last = standing_frames + 20;
+        for f in 0..=last {
+            let step = f.saturating_sub(standing_frames);
+            let t = if step <= 10 { step } else { 20 - step } as f32;
+            let (x_first, x_second) = (2.0 * t, 40.0 - 2.0 * t);
+            let dets = vec![player(x_first, 0.0, 0.9), player(x_second, 0.0, 0.9)];
+            let out = tracker.update_with_colours(&dets, &colours);
+            let id_near = |x: f32| {
+                out.iter()
+                    .min_by(|a, b| (a.bbox.x0 - x).abs().total_cmp(&(b.bbox.x0 - x).abs()))
+                    .map_or(0, |o| o.track_id)
+            };
+            if f == 0 {
+                start = (id_near(0.0), id_near(40.0));
+            }
+            if f == last {
+                end = (id_near(0.0), id_near(40.0));
+            }
+        }
+        start == end
+    }
+
     #[test]
     fn players_of_different_colours_keep_their_ids_when_they_meet() {
-        // Red skates right from x = 0 and blue left from x = 40; they meet at x = 20 and both
-        // turn back. Motion alone hands each track the other player; colour does not.
-        let run = |with_colours: bool| {
-            let mut tracker = ByteTracker::new(TrackerSettings::default());
-            let (red, blue) = (Some([200u8, 16, 46]), Some([0u8, 83, 155]));
-            let mut start = (0, 0);
-            let mut end = (0, 0);
-            for f in 0..21 {
-                let t = if f <= 10 { f } else { 20 - f } as f32;
-                let (xr, xb) = (2.0 * t, 40.0 - 2.0 * t);
-                let dets = vec![player(xr, 0.0, 0.9), player(xb, 0.0, 0.9)];
-                let colours = if with_colours {
-                    vec![red, blue]
-                } else {
-                    vec![]
-                };
-                let out = tracker.update_with_colours(&dets, &colours);
-                let id_near = |x: f32| {
-                    out.iter()
-                        .min_by(|a, b| (a.bbox.x0 - x).abs().total_cmp(&(b.bbox.x0 - x).abs()))
-                        .map_or(0, |o| o.track_id)
-                };
-                if f == 0 {
-                    start = (id_near(0.0), id_near(40.0));
-                }
-                if f == 20 {
-                    end = (id_near(0.0), id_near(40.0));
-                }
-            }
-            (start, end)
+        // Motion alone hands each track the other player; colours this different bar it.
+        let (red, blue) = ([200, 16, 46], [0, 83, 155]);
+        let settings = TrackerSettings::default();
+        assert!(meet_and_turn_back(settings, Some([red, blue]), 0));
+        assert!(
+            !meet_and_turn_back(settings, None, 0),
+            "the scenario does swap on motion alone"
+        );
+    }
+
+    #[test]
+    fn players_of_two_teams_with_close_colours_keep_their_ids_when_they_meet() {
+        // Two teams 30 ΔE*ab apart, within what a torso's colour varies by (the bar lets the
+        // swap through); once the tracks have split into the two teams, the team cost does not.
+        let (reddish, bluish) = ([150, 105, 105], [110, 110, 150]);
+        assert!(delta_e(srgb_to_lab(reddish), srgb_to_lab(bluish)) < 35.0);
+        let settings = TrackerSettings::default();
+        assert!(meet_and_turn_back(settings, Some([reddish, bluish]), 30));
+        let no_team_cost = TrackerSettings {
+            team_weight: 0.0,
+            ..settings
         };
-        let (start, end) = run(true);
-        assert_eq!(start, end, "with colours each keeps its id");
-        let (start, end) = run(false);
-        assert_ne!(start, end, "the scenario does swap on motion alone");
+        assert!(
+            !meet_and_turn_back(no_team_cost, Some([reddish, bluish]), 30),
+            "without the team cost the colours let the tracks swap"
+        );
     }
 }
