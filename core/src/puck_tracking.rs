@@ -53,6 +53,13 @@ pub struct PuckTrackerSettings {
     pub recurring_count: f32,
     /// Count from which a spot is part of the picture and its candidates are set aside.
     pub background_count: f32,
+    /// Count from which a spot's usual scores are known: a candidate there scoring above what
+    /// they seldom reach (their mean plus two deviations) adds to its count, but to its scores
+    /// only as that much. A puck laid on a faceoff dot whose peaks recur, not yet often enough
+    /// to be told from them (see `standout_margin`), would otherwise become the dot's usual
+    /// score within seconds, never stand out, and be set aside with the dot while the path
+    /// follows a skate's glints.
+    pub settled_spot_count: f32,
     /// Per-frame decay of the spots' counts. A spot's memory must outlast a puck at rest: the
     /// puck lies on a faceoff dot for seconds before the drop (in the goalie's glove, too), and
     /// with a memory as short as its rest it becomes a mark of its own and is set aside, so a
@@ -102,6 +109,7 @@ impl Default for PuckTrackerSettings {
             recurring_penalty: 1.0,
             recurring_count: 100.0,
             background_count: 200.0,
+            settled_spot_count: 20.0,
             spot_decay: 0.998,
             standout_margin: 0.1,
             net_entry_ft: 0.3,
@@ -265,7 +273,13 @@ impl PuckTracker {
                 weighed.push((*c, 0.0, true));
                 continue;
             }
-            if self.background.observe(frame, c.x, c.y, c.score) >= s.background_count {
+            // What the spot usually scores is the mark's own, not a puck's lying on it.
+            let usual = if spot.count >= s.settled_spot_count {
+                c.score.min(spot.usual_top())
+            } else {
+                c.score
+            };
+            if self.background.observe(frame, c.x, c.y, usual) >= s.background_count {
                 continue;
             }
             self.recurring.observe(frame, c.x, c.y, c.score);
@@ -637,7 +651,14 @@ mod tests {
     }
 
     fn run(frames: &[Vec<PuckObservation>]) -> Vec<SettledPuck> {
-        let mut tracker = PuckTracker::new(PuckTrackerSettings::default());
+        run_with(PuckTrackerSettings::default(), frames)
+    }
+
+    fn run_with(
+        settings: PuckTrackerSettings,
+        frames: &[Vec<PuckObservation>],
+    ) -> Vec<SettledPuck> {
+        let mut tracker = PuckTracker::new(settings);
         let mut settled = Vec::new();
         for (frame, candidates) in frames.iter().enumerate() {
             settled.extend(tracker.update(frame as u64, candidates, &[]));
@@ -837,6 +858,54 @@ mod tests {
             })
             .count();
         assert!(on_puck >= 290, "{on_puck} of 300 frames on the puck");
+    }
+
+    #[test]
+    fn a_puck_laid_on_a_dot_that_draws_peaks_now_and_then_is_not_taken_for_the_dot() {
+        // For 20 s the end-zone dot draws a 0.15 peak every fifth frame while the puck is played
+        // in the neutral zone; then the puck lies on the dot for 10 s, scoring 0.6, and a skate
+        // glints at 0.35 every other frame as it circles nearby.
+        let dot = (-69.0, 22.0);
+        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
+            .map(|frame| {
+                if frame < 600 {
+                    let mut candidates = vec![at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5)];
+                    if frame % 5 == 0 {
+                        candidates.push(at(dot.0, dot.1, 0.15));
+                    }
+                    candidates
+                } else {
+                    let turn = frame as f64 * 0.02;
+                    let mut candidates = vec![at(dot.0, dot.1, 0.6)];
+                    if frame % 2 == 0 {
+                        candidates.push(at(
+                            -60.0 + 8.0 * turn.cos(),
+                            10.0 + 8.0 * turn.sin(),
+                            0.35,
+                        ));
+                    }
+                    candidates
+                }
+            })
+            .collect();
+        let on_dot = |settled: &[SettledPuck]| {
+            settled[650..]
+                .iter()
+                .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
+                .count()
+        };
+        let settings = PuckTrackerSettings::default();
+        let kept = on_dot(&run_with(settings, &frames));
+        assert!(kept >= 240, "{kept} of 250 frames on the dot");
+        let unguarded = PuckTrackerSettings {
+            settled_spot_count: f32::INFINITY,
+            ..settings
+        };
+        let lost = on_dot(&run_with(unguarded, &frames));
+        assert!(
+            lost < 200,
+            "the scenario loses the puck without the guard: {lost}"
+        );
     }
 
     #[test]
