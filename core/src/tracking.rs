@@ -306,8 +306,8 @@ impl ColourEvidence {
     }
 
     /// How clearly a skater's track and a detection are of different teams, 0 to 1: 0 when
-    /// either colour is unknown or both are nearer one team's colour, else the lesser of the
-    /// two's leads towards their own team, in [`TEAM_CONFLICT_DE`], at most 1.
+    /// either colour is unknown or both are nearer one team's colour, else how much nearer
+    /// its own team's colour the less clear of the two lies, in [`TEAM_CONFLICT_DE`], at most 1.
     fn team_conflict(&self, track: &Track, detection: Option<Lab>) -> f64 {
         let (Some(own), Some(other), Some(teams)) = (track.colour, detection, self.teams) else {
             return 0.0;
@@ -653,7 +653,7 @@ mod tests {
         }
     }
 
-    /// Two skaters, one of each colour (none given: `None`), stand 40 px apart for
+    /// Two skaters, of the two colours given (or of no known colour), stand 40 px apart for
     /// `standing_frames`, then skate at each other, meet at x = 20 and both turn back.
     /// Whether each kept his id from the first frame to the last.
     fn meet_and_turn_back(
