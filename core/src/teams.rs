@@ -127,8 +127,11 @@ pub struct TeamClassifier {
     names: Option<[Lab; 2]>,
 }
 
-/// Samples a track must have before it shapes the clusters.
-const SETTLED_SAMPLES: u32 = 3;
+/// Samples a track's colour must have before it shapes the clusters.
+pub const SETTLED_SAMPLES: u32 = 3;
+
+/// Frames between re-clusterings of the tracks' colours into the two teams'.
+pub const RECLUSTER_EVERY: u64 = 15;
 
 impl TeamClassifier {
     pub fn new(home: Option<Rgb>, away: Option<Rgb>) -> Self {

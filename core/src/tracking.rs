@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::min_cost_assignment;
 use crate::detection::{Detection, ObjectClass, PixelBox};
-use crate::teams::{Lab, delta_e, split_colours, srgb_to_lab};
+use crate::teams::{Lab, RECLUSTER_EVERY, SETTLED_SAMPLES, delta_e, split_colours, srgb_to_lab};
 
 type State = SVector<f64, 8>;
 type Covariance = SMatrix<f64, 8, 8>;
@@ -45,10 +45,10 @@ pub struct TrackerSettings {
     pub max_colour_difference: f64,
     /// Once the skater tracks' colours split into two teams, the cost, beside 1 − IoU, of
     /// continuing a track with a detection of the other team: in full when both colours lie
-    /// 10 ΔE*ab or more nearer their own team's colour than the other's, in proportion below. A cost, not a bar: in a crowd a torso's colour is often partly
-    /// another player's, and teams can differ by less than `max_colour_difference` (a
-    /// torso's colour varies by nearly as much within a team), which only bars what is
-    /// clearly not the track.
+    /// 10 ΔE*ab or more nearer their own team's colour than the other's, in proportion below.
+    /// A cost, not a bar: in a crowd a torso's colour is often partly another player's, and
+    /// teams can differ by less than `max_colour_difference` (a torso's colour varies by
+    /// nearly as much within a team), which only bars what is clearly not the track.
     pub team_weight: f64,
     /// A lost track overlapping no confident detection takes a leftover one whose centre lies
     /// within this many of its box heights of where it is predicted (a player who came out from
@@ -133,12 +133,6 @@ pub struct ByteTracker {
     /// `RECLUSTER_EVERY` frames.
     team_colours: Option<[Lab; 2]>,
 }
-
-/// Frames between splits of the tracks' colours into the two teams'.
-const RECLUSTER_EVERY: u64 = 15;
-
-/// Colours a track must have blended before its colour helps split the teams.
-const SETTLED_COLOUR: u32 = 3;
 
 fn measurement(bbox: &PixelBox) -> Measurement {
     let (cx, cy) = bbox.centre();
@@ -347,7 +341,7 @@ impl ByteTracker {
             .tracks
             .iter()
             .filter(|t| t.class == ObjectClass::Player && t.phase != Phase::Tentative)
-            .filter(|t| t.colour_samples >= SETTLED_COLOUR)
+            .filter(|t| t.colour_samples >= SETTLED_SAMPLES)
             .filter_map(|t| t.colour.map(|c| (c, 1.0)))
             .collect();
         if let Some(centres) = split_colours(&samples, self.team_colours) {

@@ -19,7 +19,7 @@ use benchsight_core::puck_tracking::{
 use benchsight_core::rink::RinkPoint;
 use benchsight_core::rink_state::{RinkState, rink_state};
 use benchsight_core::static_spots::StaticSpots;
-use benchsight_core::teams::{TeamClassifier, torso_colour};
+use benchsight_core::teams::{RECLUSTER_EVERY, TeamClassifier, torso_colour};
 use benchsight_core::tracking::{ByteTracker, TrackedObject, TrackerSettings};
 
 use crate::capture::Frame;
@@ -30,9 +30,6 @@ const TRACKER_FLOOR: f32 = 0.1;
 
 /// The most blob-step candidates the puck tracker weighs per frame.
 const BLOB_CANDIDATES: usize = 8;
-
-/// Frames between re-clusterings of the jersey colours.
-const RECLUSTER_EVERY: u64 = 15;
 
 /// The longest step between frames over which a puck network still compares a frame with the
 /// previous one (trained on predecessors up to 100 ms back); past it, or when media time goes
