@@ -54,11 +54,11 @@ pub struct PuckTrackerSettings {
     /// Count from which a spot is part of the picture and its candidates are set aside.
     pub background_count: f32,
     /// Count from which a spot's usual scores are known: a candidate there scoring above what
-    /// they seldom reach (their mean plus two deviations) adds to its count, but to its scores
-    /// only as that much. A puck laid on a faceoff dot whose peaks recur, not yet often enough
-    /// to be told from them (see `standout_margin`), would otherwise become the dot's usual
-    /// score within seconds, never stand out, and be set aside with the dot while the path
-    /// follows a skate's glints.
+    /// they seldom reach (their mean plus two deviations) adds to its count, not to its scores.
+    /// A puck laid on a faceoff dot whose peaks recur, not yet often enough to be told from
+    /// them (see `standout_margin`), would otherwise become the dot's usual score within
+    /// seconds (or, counted as that much, raise it a little every frame), never stand out, and
+    /// be set aside with the dot while the path follows a skate's glints.
     pub settled_spot_count: f32,
     /// Per-frame decay of the spots' counts. A spot's memory must outlast a puck at rest: the
     /// puck lies on a faceoff dot for seconds before the drop (in the goalie's glove, too), and
@@ -67,6 +67,11 @@ pub struct PuckTrackerSettings {
     /// counts above: a spot found in every frame is fully discounted after ≈ 4 s and set aside
     /// after ≈ 8.5 s, so a puck resting for a faceoff keeps most of its worth for 2 to 3 s.
     pub spot_decay: f32,
+    /// Per-frame decay of the memory of a spot's scores, shorter than that of its count: a
+    /// dot's first sightings are the puck lying on it for the opening faceoff, before the dot is
+    /// known, and they would set its usual score for a long while (the next puck laid there
+    /// would not stand out). 0.995: half-life ≈ 140 frames, 4.5 s.
+    pub spot_score_decay: f32,
     /// A candidate in a recurring spot scoring this much above what the spot's own candidates
     /// seldom reach (their mean score plus two deviations) is the puck lying on the mark (a
     /// faceoff about to be dropped, a puck in the net): kept, undiscounted, and left out of the
@@ -111,6 +116,7 @@ impl Default for PuckTrackerSettings {
             background_count: 200.0,
             settled_spot_count: 20.0,
             spot_decay: 0.998,
+            spot_score_decay: 0.995,
             standout_margin: 0.1,
             net_entry_ft: 0.3,
             net_entry_step_ft: 2.0,
@@ -236,7 +242,7 @@ impl PuckTracker {
         Self {
             settings,
             window: VecDeque::new(),
-            background: StaticSpots::with_decay(settings.spot_decay),
+            background: StaticSpots::with_decays(settings.spot_decay, settings.spot_score_decay),
             recurring: StaticSpots::with_decay(settings.spot_decay),
             next_out: None,
             holder: None,
@@ -274,12 +280,12 @@ impl PuckTracker {
                 continue;
             }
             // What the spot usually scores is the mark's own, not a puck's lying on it.
-            let usual = if spot.count >= s.settled_spot_count {
-                c.score.min(spot.usual_top())
+            let count = if spot.count >= s.settled_spot_count && c.score > spot.usual_top() {
+                self.background.observe_unscored(frame, c.x, c.y)
             } else {
-                c.score
+                self.background.observe(frame, c.x, c.y, c.score)
             };
-            if self.background.observe(frame, c.x, c.y, usual) >= s.background_count {
+            if count >= s.background_count {
                 continue;
             }
             self.recurring.observe(frame, c.x, c.y, c.score);
@@ -905,6 +911,58 @@ mod tests {
         assert!(
             lost < 200,
             "the scenario loses the puck without the guard: {lost}"
+        );
+    }
+
+    #[test]
+    fn a_puck_laid_on_the_dot_it_lay_on_for_the_opening_faceoff_stands_out_again() {
+        // The puck lies on the centre dot for 3 s before the opening drop, before the dot is a
+        // known spot, scoring 0.8; the game is played elsewhere for 25 s while the dot draws a
+        // 0.2 peak every other frame; after a goal the puck, hidden for 2 s, is laid on the dot
+        // again, scoring 0.6, while a skate glints at 0.35 every other frame as it circles.
+        let dot = (0.0, 0.0);
+        let frames: Vec<Vec<PuckObservation>> = (0..1200u64)
+            .map(|frame| match frame {
+                0..90 => vec![at(dot.0, dot.1, 0.8)],
+                90..840 => {
+                    let mut candidates = vec![at(-60.0 + (frame % 150) as f64 * 0.8, -25.0, 0.5)];
+                    if frame % 2 == 0 {
+                        candidates.push(at(dot.0, dot.1, 0.2));
+                    }
+                    candidates
+                }
+                840..900 => vec![],
+                _ => {
+                    let turn = frame as f64 * 0.02;
+                    let mut candidates = vec![at(dot.0, dot.1, 0.6)];
+                    if frame % 2 == 0 {
+                        candidates.push(at(
+                            -30.0 + 8.0 * turn.cos(),
+                            10.0 + 8.0 * turn.sin(),
+                            0.35,
+                        ));
+                    }
+                    candidates
+                }
+            })
+            .collect();
+        let on_dot = |settled: &[SettledPuck]| {
+            settled[950..]
+                .iter()
+                .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
+                .count()
+        };
+        let settings = PuckTrackerSettings::default();
+        let kept = on_dot(&run_with(settings, &frames));
+        assert!(kept >= 240, "{kept} of 250 frames on the dot");
+        let long_memory = PuckTrackerSettings {
+            spot_score_decay: settings.spot_decay,
+            ..settings
+        };
+        let lost = on_dot(&run_with(long_memory, &frames));
+        assert!(
+            lost < 200,
+            "the scenario loses the puck when the opening faceoff is remembered: {lost}"
         );
     }
 

@@ -2,24 +2,29 @@
 //! A puck in play moves; a puck-like spot found in the same place frame after frame is part of
 //! the picture. The image is cut into square cells, each keeping a decaying count of the
 //! candidates found in it (and of their scores), so a spot that stops recurring is forgotten
-//! again, and a puck lying on a mark can be told from the mark by outscoring it.
+//! again, and a puck lying on a mark can be told from the mark by outscoring it. The memory of
+//! the scores may be shorter than that of the count: what a mark scored while a puck lay on
+//! it, before the mark was known, is then forgotten sooner than that the mark is there.
 
 use std::collections::HashMap;
 
 /// Per-cell decaying counts of where puck-like candidates were found.
 #[derive(Debug, Clone)]
 pub struct StaticSpots {
-    cell_px: f32,
     /// Per-frame decay of a cell's count.
     decay: f32,
+    /// Per-frame decay of the memory of a cell's scores.
+    score_decay: f32,
     cells: HashMap<(i32, i32), Cell>,
     pruned_at: u64,
 }
 
-/// One cell's decayed candidate count and score sum, as of frame `last`.
+/// One cell's decayed candidate count, and its decayed count of scored candidates with their
+/// score sums, as of frame `last`.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     count: f32,
+    scored: f32,
     score_sum: f32,
     score_sq_sum: f32,
     last: u64,
@@ -53,50 +58,62 @@ impl Default for StaticSpots {
 }
 
 impl StaticSpots {
-    /// 8 × 8 px cells whose counts decay by `decay` a frame.
+    /// 8 × 8 px cells whose counts and scores decay by `decay` a frame.
     pub fn with_decay(decay: f32) -> Self {
-        Self::new(CELL_PX, decay)
+        Self::with_decays(decay, decay)
     }
 
-    pub fn new(cell_px: f32, decay: f32) -> Self {
+    /// 8 × 8 px cells whose counts decay by `decay` a frame, and the memory of their scores by
+    /// `score_decay`.
+    pub fn with_decays(decay: f32, score_decay: f32) -> Self {
         Self {
-            cell_px,
             decay,
+            score_decay,
             cells: HashMap::new(),
             pruned_at: 0,
         }
     }
 
     fn cell(&self, x: f32, y: f32) -> (i32, i32) {
-        (
-            (x / self.cell_px).floor() as i32,
-            (y / self.cell_px).floor() as i32,
-        )
+        ((x / CELL_PX).floor() as i32, (y / CELL_PX).floor() as i32)
     }
 
-    fn decay_to(&self, cell: Cell, frame: u64) -> f32 {
-        self.decay
-            .powi(frame.saturating_sub(cell.last).min(10_000) as i32)
+    fn decay_to(decay: f32, cell: Cell, frame: u64) -> f32 {
+        decay.powi(frame.saturating_sub(cell.last).min(10_000) as i32)
     }
 
     /// Records a candidate of `score` at (`x`, `y`) in `frame` (frames in order) and returns its
     /// cell's count, this candidate included.
     pub fn observe(&mut self, frame: u64, x: f32, y: f32, score: f32) -> f32 {
+        self.record(frame, x, y, Some(score))
+    }
+
+    /// Records a candidate at (`x`, `y`) in `frame` whose score says nothing of what the spot
+    /// usually scores (a puck lying on the mark): it adds to the count only. Returns the count.
+    pub fn observe_unscored(&mut self, frame: u64, x: f32, y: f32) -> f32 {
+        self.record(frame, x, y, None)
+    }
+
+    fn record(&mut self, frame: u64, x: f32, y: f32, score: Option<f32>) -> f32 {
         let key = self.cell(x, y);
         let cell = self.cells.get(&key).copied().unwrap_or(Cell {
             count: 0.0,
+            scored: 0.0,
             score_sum: 0.0,
             score_sq_sum: 0.0,
             last: frame,
         });
-        let k = self.decay_to(cell, frame);
+        let k = Self::decay_to(self.decay, cell, frame);
+        let ks = Self::decay_to(self.score_decay, cell, frame);
         let count = cell.count * k + 1.0;
+        let (scored, score) = score.map_or((0.0, 0.0), |score| (1.0, score));
         self.cells.insert(
             key,
             Cell {
                 count,
-                score_sum: cell.score_sum * k + score,
-                score_sq_sum: cell.score_sq_sum * k + score * score,
+                scored: cell.scored * ks + scored,
+                score_sum: cell.score_sum * ks + score,
+                score_sq_sum: cell.score_sq_sum * ks + score * score,
                 last: frame,
             },
         );
@@ -119,9 +136,9 @@ impl StaticSpots {
         for dx in -1..=1 {
             for dy in -1..=1 {
                 if let Some(&cell) = self.cells.get(&(cx + dx, cy + dy)) {
-                    let count = cell.count * self.decay_to(cell, frame);
+                    let count = cell.count * Self::decay_to(self.decay, cell, frame);
                     if count > most.count {
-                        let n = cell.count.max(1e-6);
+                        let n = cell.scored.max(1e-6);
                         let mean = cell.score_sum / n;
                         most = Spot {
                             count,
@@ -182,5 +199,44 @@ mod tests {
         assert!((spot.typical_score - 0.4).abs() < 0.01, "{spot:?}");
         assert!((spot.score_spread - 0.1).abs() < 0.01, "{spot:?}");
         assert!((spot.usual_top() - 0.6).abs() < 0.02, "{spot:?}");
+    }
+
+    #[test]
+    fn a_spot_forgets_its_scores_sooner_than_that_it_is_there() {
+        let mut spots = StaticSpots::with_decays(0.998, 0.995);
+        for frame in 0..90 {
+            spots.observe(frame, 40.0, 40.0, 0.8);
+        }
+        for frame in 90..900 {
+            if frame % 2 == 0 {
+                spots.observe(frame, 40.0, 40.0, 0.2);
+            }
+        }
+        let spot = spots.around(900, 40.0, 40.0);
+        assert!(spot.count > 200.0, "{spot:?}");
+        assert!((spot.typical_score - 0.2).abs() < 0.01, "{spot:?}");
+        let mut remembering = StaticSpots::with_decay(0.998);
+        for frame in 0..900 {
+            if frame < 90 || frame % 2 == 0 {
+                remembering.observe(frame, 40.0, 40.0, if frame < 90 { 0.8 } else { 0.2 });
+            }
+        }
+        assert!(remembering.around(900, 40.0, 40.0).typical_score > 0.24);
+    }
+
+    #[test]
+    fn an_unscored_sighting_counts_without_moving_the_usual_score() {
+        let mut spots = StaticSpots::default();
+        for frame in 0..200 {
+            spots.observe(frame, 40.0, 40.0, 0.3);
+        }
+        let before = spots.around(199, 40.0, 40.0);
+        for frame in 200..260 {
+            spots.observe_unscored(frame, 40.0, 40.0);
+        }
+        let after = spots.around(259, 40.0, 40.0);
+        assert!(after.count > before.count, "{before:?} {after:?}");
+        assert!((after.typical_score - 0.3).abs() < 1e-3, "{after:?}");
+        assert!(after.score_spread < 1e-2, "{after:?}");
     }
 }
