@@ -32,7 +32,10 @@ pub struct PuckTrackerSettings {
     pub lag_frames: u64,
     /// Longest run of frames the path may bridge between two of its candidates.
     pub max_gap_frames: u64,
-    /// Spread of a step around the constant-velocity prediction, feet per √frame.
+    /// Spread of a step around the constant-velocity prediction, feet per √frame. 2 ft: a
+    /// puck on a stick strays a few feet a second off its line, and a pass or a shot that
+    /// turns it sharply is a jump or a gap; a looser spread lets the path drift onto a skate's
+    /// glint a few feet from the puck.
     pub motion_sigma_ft: f64,
     /// No puck moves farther than this in a frame (≈ 150 ft/s), feet.
     pub max_step_ft: f64,
@@ -104,7 +107,7 @@ impl Default for PuckTrackerSettings {
             max_candidates: 30,
             lag_frames: 20,
             max_gap_frames: 10,
-            motion_sigma_ft: 3.0,
+            motion_sigma_ft: 2.0,
             max_step_ft: 5.0,
             detection_bias: 1.5,
             miss_cost: 0.5,
