@@ -57,11 +57,13 @@ pub struct PuckTrackerSettings {
     /// Count from which a spot is part of the picture and its candidates are set aside.
     pub background_count: f32,
     /// Count from which a spot's usual scores are known: a candidate there scoring above what
-    /// they seldom reach (their mean plus two deviations) adds to its count, not to its scores.
-    /// A puck laid on a faceoff dot whose peaks recur, not yet often enough to be told from
-    /// them (see `standout_margin`), would otherwise become the dot's usual score within
-    /// seconds (or, counted as that much, raise it a little every frame), never stand out, and
-    /// be set aside with the dot while the path follows a skate's glints.
+    /// they seldom reach (their mean plus two deviations) adds to its count, but to its scores
+    /// only as that much. A puck laid on a faceoff dot whose peaks recur, not yet often enough
+    /// to be told from them (see `standout_margin`), would otherwise become the dot's usual
+    /// score within seconds, never stand out, and be set aside with the dot while the path
+    /// follows a skate's glints. (Leaving such a candidate out of the scores altogether is
+    /// worse: a spot on the boards that flares now and then never learns its flares, and
+    /// they stand out as a puck lying there for minutes.)
     pub settled_spot_count: f32,
     /// Per-frame decay of the spots' counts. A spot's memory must outlast a puck at rest: the
     /// puck lies on a faceoff dot for seconds before the drop (in the goalie's glove, too), and
@@ -283,12 +285,12 @@ impl PuckTracker {
                 continue;
             }
             // What the spot usually scores is the mark's own, not a puck's lying on it.
-            let count = if spot.count >= s.settled_spot_count && c.score > spot.usual_top() {
-                self.background.observe_unscored(frame, c.x, c.y)
+            let usual = if spot.count >= s.settled_spot_count {
+                c.score.min(spot.usual_top())
             } else {
-                self.background.observe(frame, c.x, c.y, c.score)
+                c.score
             };
-            if count >= s.background_count {
+            if self.background.observe(frame, c.x, c.y, usual) >= s.background_count {
                 continue;
             }
             self.recurring.observe(frame, c.x, c.y, c.score);

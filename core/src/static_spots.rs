@@ -19,12 +19,12 @@ pub struct StaticSpots {
     pruned_at: u64,
 }
 
-/// One cell's decayed candidate count, and its decayed count of scored candidates with their
-/// score sums, as of frame `last`.
+/// One cell's decayed candidate count, and its candidates' score sums with the count they are
+/// summed over (decayed as the scores are), as of frame `last`.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     count: f32,
-    scored: f32,
+    weight: f32,
     score_sum: f32,
     score_sq_sum: f32,
     last: u64,
@@ -85,20 +85,10 @@ impl StaticSpots {
     /// Records a candidate of `score` at (`x`, `y`) in `frame` (frames in order) and returns its
     /// cell's count, this candidate included.
     pub fn observe(&mut self, frame: u64, x: f32, y: f32, score: f32) -> f32 {
-        self.record(frame, x, y, Some(score))
-    }
-
-    /// Records a candidate at (`x`, `y`) in `frame` whose score says nothing of what the spot
-    /// usually scores (a puck lying on the mark): it adds to the count only. Returns the count.
-    pub fn observe_unscored(&mut self, frame: u64, x: f32, y: f32) -> f32 {
-        self.record(frame, x, y, None)
-    }
-
-    fn record(&mut self, frame: u64, x: f32, y: f32, score: Option<f32>) -> f32 {
         let key = self.cell(x, y);
         let cell = self.cells.get(&key).copied().unwrap_or(Cell {
             count: 0.0,
-            scored: 0.0,
+            weight: 0.0,
             score_sum: 0.0,
             score_sq_sum: 0.0,
             last: frame,
@@ -106,12 +96,11 @@ impl StaticSpots {
         let k = Self::decay_to(self.decay, cell, frame);
         let ks = Self::decay_to(self.score_decay, cell, frame);
         let count = cell.count * k + 1.0;
-        let (scored, score) = score.map_or((0.0, 0.0), |score| (1.0, score));
         self.cells.insert(
             key,
             Cell {
                 count,
-                scored: cell.scored * ks + scored,
+                weight: cell.weight * ks + 1.0,
                 score_sum: cell.score_sum * ks + score,
                 score_sq_sum: cell.score_sq_sum * ks + score * score,
                 last: frame,
@@ -138,7 +127,7 @@ impl StaticSpots {
                 if let Some(&cell) = self.cells.get(&(cx + dx, cy + dy)) {
                     let count = cell.count * Self::decay_to(self.decay, cell, frame);
                     if count > most.count {
-                        let n = cell.scored.max(1e-6);
+                        let n = cell.weight.max(1e-6);
                         let mean = cell.score_sum / n;
                         most = Spot {
                             count,
@@ -222,21 +211,5 @@ mod tests {
             }
         }
         assert!(remembering.around(900, 40.0, 40.0).typical_score > 0.24);
-    }
-
-    #[test]
-    fn an_unscored_sighting_counts_without_moving_the_usual_score() {
-        let mut spots = StaticSpots::default();
-        for frame in 0..200 {
-            spots.observe(frame, 40.0, 40.0, 0.3);
-        }
-        let before = spots.around(199, 40.0, 40.0);
-        for frame in 200..260 {
-            spots.observe_unscored(frame, 40.0, 40.0);
-        }
-        let after = spots.around(259, 40.0, 40.0);
-        assert!(after.count > before.count, "{before:?} {after:?}");
-        assert!((after.typical_score - 0.3).abs() < 1e-3, "{after:?}");
-        assert!(after.score_spread < 1e-2, "{after:?}");
     }
 }
