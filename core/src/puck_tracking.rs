@@ -683,6 +683,33 @@ mod tests {
         (estimate.x - truth.x).hypot(estimate.y - truth.y) / 5.0
     }
 
+    /// How many settled frames, from the `from`-th on, put the puck within 2 ft of `spot`.
+    fn settled_near(settled: &[SettledPuck], from: usize, spot: (f64, f64)) -> usize {
+        settled[from..]
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, spot) < 2.0))
+            .count()
+    }
+
+    /// A puck lying on `dot`, scoring 0.6, while a skate glints at 0.35 every other frame as
+    /// it circles 8 ft about `centre`.
+    fn laid_on_dot_beside_a_glint(
+        frame: u64,
+        dot: (f64, f64),
+        centre: (f64, f64),
+    ) -> Vec<PuckObservation> {
+        let turn = frame as f64 * 0.02;
+        let mut candidates = vec![at(dot.0, dot.1, 0.6)];
+        if frame.is_multiple_of(2) {
+            candidates.push(at(
+                centre.0 + 8.0 * turn.cos(),
+                centre.1 + 8.0 * turn.sin(),
+                0.35,
+            ));
+        }
+        candidates
+    }
+
     #[test]
     fn every_frame_is_settled_once_in_order_lag_frames_later() {
         let mut tracker = PuckTracker::new(PuckTrackerSettings::default());
@@ -886,25 +913,11 @@ mod tests {
                     }
                     candidates
                 } else {
-                    let turn = frame as f64 * 0.02;
-                    let mut candidates = vec![at(dot.0, dot.1, 0.6)];
-                    if frame % 2 == 0 {
-                        candidates.push(at(
-                            -60.0 + 8.0 * turn.cos(),
-                            10.0 + 8.0 * turn.sin(),
-                            0.35,
-                        ));
-                    }
-                    candidates
+                    laid_on_dot_beside_a_glint(frame, dot, (-60.0, 10.0))
                 }
             })
             .collect();
-        let on_dot = |settled: &[SettledPuck]| {
-            settled[650..]
-                .iter()
-                .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
-                .count()
-        };
+        let on_dot = |settled: &[SettledPuck]| settled_near(settled, 650, dot);
         let settings = PuckTrackerSettings::default();
         let kept = on_dot(&run_with(settings, &frames));
         assert!(kept >= 240, "{kept} of 250 frames on the dot");
@@ -937,26 +950,10 @@ mod tests {
                     candidates
                 }
                 840..900 => vec![],
-                _ => {
-                    let turn = frame as f64 * 0.02;
-                    let mut candidates = vec![at(dot.0, dot.1, 0.6)];
-                    if frame % 2 == 0 {
-                        candidates.push(at(
-                            -30.0 + 8.0 * turn.cos(),
-                            10.0 + 8.0 * turn.sin(),
-                            0.35,
-                        ));
-                    }
-                    candidates
-                }
+                _ => laid_on_dot_beside_a_glint(frame, dot, (-30.0, 10.0)),
             })
             .collect();
-        let on_dot = |settled: &[SettledPuck]| {
-            settled[950..]
-                .iter()
-                .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
-                .count()
-        };
+        let on_dot = |settled: &[SettledPuck]| settled_near(settled, 950, dot);
         let settings = PuckTrackerSettings::default();
         let kept = on_dot(&run_with(settings, &frames));
         assert!(kept >= 240, "{kept} of 250 frames on the dot");
