@@ -683,12 +683,28 @@ mod tests {
         (estimate.x - truth.x).hypot(estimate.y - truth.y) / 5.0
     }
 
-    /// How many settled frames, from the `from`-th on, put the puck within 2 ft of `spot`.
-    fn settled_near(settled: &[SettledPuck], from: usize, spot: (f64, f64)) -> usize {
-        settled[from..]
-            .iter()
-            .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, spot) < 2.0))
-            .count()
+    /// Asserts that the default tracker keeps the puck within 2 ft of `dot` in at least 240 of
+    /// the 250 frames settled from the `from`-th on, and that `without` (the defaults less the
+    /// rule under test) keeps it there in fewer than 200: the scenario needs the rule.
+    fn assert_kept_on_dot_only_by_the_rule(
+        frames: &[Vec<PuckObservation>],
+        from: usize,
+        dot: (f64, f64),
+        without: PuckTrackerSettings,
+    ) {
+        let on_dot = |settled: Vec<SettledPuck>| {
+            settled[from..]
+                .iter()
+                .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
+                .count()
+        };
+        let kept = on_dot(run(frames));
+        assert!(kept >= 240, "{kept} of 250 frames on the dot");
+        let lost = on_dot(run_with(without, frames));
+        assert!(
+            lost < 200,
+            "the scenario loses the puck without the rule: {lost}"
+        );
     }
 
     /// A puck lying on `dot`, scoring 0.6, while a skate glints at 0.35 every other frame as
@@ -917,19 +933,11 @@ mod tests {
                 }
             })
             .collect();
-        let on_dot = |settled: &[SettledPuck]| settled_near(settled, 650, dot);
-        let settings = PuckTrackerSettings::default();
-        let kept = on_dot(&run_with(settings, &frames));
-        assert!(kept >= 240, "{kept} of 250 frames on the dot");
         let unguarded = PuckTrackerSettings {
             settled_spot_count: f32::INFINITY,
-            ..settings
+            ..PuckTrackerSettings::default()
         };
-        let lost = on_dot(&run_with(unguarded, &frames));
-        assert!(
-            lost < 200,
-            "the scenario loses the puck without the guard: {lost}"
-        );
+        assert_kept_on_dot_only_by_the_rule(&frames, 650, dot, unguarded);
     }
 
     #[test]
@@ -953,19 +961,12 @@ mod tests {
                 _ => laid_on_dot_beside_a_glint(frame, dot, (-30.0, 10.0)),
             })
             .collect();
-        let on_dot = |settled: &[SettledPuck]| settled_near(settled, 950, dot);
         let settings = PuckTrackerSettings::default();
-        let kept = on_dot(&run_with(settings, &frames));
-        assert!(kept >= 240, "{kept} of 250 frames on the dot");
         let long_memory = PuckTrackerSettings {
             spot_score_decay: settings.spot_decay,
             ..settings
         };
-        let lost = on_dot(&run_with(long_memory, &frames));
-        assert!(
-            lost < 200,
-            "the scenario loses the puck when the opening faceoff is remembered: {lost}"
-        );
+        assert_kept_on_dot_only_by_the_rule(&frames, 950, dot, long_memory);
     }
 
     #[test]
