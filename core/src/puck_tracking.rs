@@ -7,10 +7,10 @@
 //! the path. Frames between two candidates of the path are interpolated; past the path's last
 //! candidate the puck coasts briefly, or travels with the player at whose feet it was lost
 //! (possession). Spots that recur in the same place (faceoff dots, marks) are first discounted,
-//! then set aside, and a peak standing out on one is the puck lying there only when the path
-//! did not see the puck elsewhere a moment before; a puck that went into a net through its
-//! mouth stays there, its sightings worth their score however often the net's mesh draws
-//! peaks about it.
+//! then set aside, and a peak standing out on one (well above the spot's usual peaks, or above
+//! them sighting after sighting) is the puck lying there only when the path did not see the
+//! puck elsewhere a moment before; a puck that went into a net through its mouth stays there,
+//! its sightings worth their score however often the net's mesh draws peaks about it.
 
 use std::collections::VecDeque;
 
@@ -82,6 +82,14 @@ pub struct PuckTrackerSettings {
     /// faceoff about to be dropped, a puck in the net): kept, undiscounted, and left out of the
     /// spot's counts.
     pub standout_margin: f32,
+    /// A candidate in a recurring spot scoring above what the spot's candidates seldom reach,
+    /// by less than `standout_margin`, stands out too once the spot's candidates have kept
+    /// doing so for this many sightings (see [`StaticSpots::keeps_outscoring`]): a puck laid on
+    /// a dot whose own peaks flare now and then scores a little above them frame after frame
+    /// (an end-zone dot's peaks scoring 0.12 to 0.27 a second on average and flaring to 0.67;
+    /// the puck lying on it for 11 s before the drop 0.29 to 0.61, above their usual top in
+    /// most frames, `standout_margin` above it only now and then).
+    pub standout_persistence: u32,
     /// How far past the goal line a sighting inside the net that follows one in front of it
     /// must be for the puck to have gone in (feet; only past the line: a puck in by the post
     /// lies a few inches from the side mesh). A puck in the net stays there until
@@ -123,6 +131,7 @@ impl Default for PuckTrackerSettings {
             spot_decay: 0.998,
             spot_score_decay: 0.995,
             standout_margin: 0.1,
+            standout_persistence: 10,
             net_entry_ft: 0.3,
             net_entry_step_ft: 2.0,
             mark_jump_frames: 30,
@@ -280,7 +289,16 @@ impl PuckTracker {
         let mut weighed = Vec::new();
         for c in ranked {
             let spot = self.background.around(frame, c.x, c.y);
-            if spot.count >= s.recurring_count && c.score >= spot.usual_top() + s.standout_margin {
+            let recurring = spot.count >= s.recurring_count;
+            let outscores = recurring && c.score > spot.usual_top();
+            let persists = self.background.keeps_outscoring(
+                frame,
+                c.x,
+                c.y,
+                outscores,
+                s.standout_persistence,
+            );
+            if recurring && (c.score >= spot.usual_top() + s.standout_margin || persists) {
                 weighed.push((*c, 0.0, true));
                 continue;
             }
@@ -707,15 +725,15 @@ mod tests {
         );
     }
 
-    /// A puck lying on `dot`, scoring 0.6, while a skate glints at 0.35 every other frame as
-    /// it circles 8 ft about `centre`.
+    /// A puck lying on `dot`, scoring `score`, while a skate glints at 0.35 every other frame
+    /// as it circles 8 ft about `centre`.
     fn laid_on_dot_beside_a_glint(
         frame: u64,
-        dot: (f64, f64),
+        (dot, score): ((f64, f64), f32),
         centre: (f64, f64),
     ) -> Vec<PuckObservation> {
         let turn = frame as f64 * 0.02;
-        let mut candidates = vec![at(dot.0, dot.1, 0.6)];
+        let mut candidates = vec![at(dot.0, dot.1, score)];
         if frame.is_multiple_of(2) {
             candidates.push(at(
                 centre.0 + 8.0 * turn.cos(),
@@ -929,7 +947,7 @@ mod tests {
                     }
                     candidates
                 } else {
-                    laid_on_dot_beside_a_glint(frame, dot, (-60.0, 10.0))
+                    laid_on_dot_beside_a_glint(frame, (dot, 0.6), (-60.0, 10.0))
                 }
             })
             .collect();
@@ -958,7 +976,7 @@ mod tests {
                     candidates
                 }
                 840..900 => vec![],
-                _ => laid_on_dot_beside_a_glint(frame, dot, (-30.0, 10.0)),
+                _ => laid_on_dot_beside_a_glint(frame, (dot, 0.6), (-30.0, 10.0)),
             })
             .collect();
         let settings = PuckTrackerSettings::default();
@@ -967,6 +985,32 @@ mod tests {
             ..settings
         };
         assert_kept_on_dot_only_by_the_rule(&frames, 950, dot, long_memory);
+    }
+
+    #[test]
+    fn a_puck_scoring_a_little_above_a_dots_own_peaks_frame_after_frame_is_kept_on_it() {
+        // For 20 s the end-zone dot draws a peak in every frame, scoring 0.1 to 0.3 in turn,
+        // while the puck is played in the neutral zone; then the puck lies on the dot for 10 s,
+        // scoring 0.4: above what the dot's peaks reach, but by less than `standout_margin`.
+        let dot = (69.0, -22.0);
+        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
+            .map(|frame| {
+                if frame < 600 {
+                    let own = 0.1 + 0.05 * (frame % 5) as f32;
+                    vec![
+                        at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5),
+                        at(dot.0, dot.1, own),
+                    ]
+                } else {
+                    laid_on_dot_beside_a_glint(frame, (dot, 0.4), (60.0, -10.0))
+                }
+            })
+            .collect();
+        let impatient = PuckTrackerSettings {
+            standout_persistence: u32::MAX,
+            ..PuckTrackerSettings::default()
+        };
+        assert_kept_on_dot_only_by_the_rule(&frames, 650, dot, impatient);
     }
 
     #[test]

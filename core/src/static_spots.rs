@@ -4,7 +4,9 @@
 //! candidates found in it (and of their scores), so a spot that stops recurring is forgotten
 //! again, and a puck lying on a mark can be told from the mark by outscoring it. The memory of
 //! the scores may be shorter than that of the count: what a mark scored while a puck lay on
-//! it, before the mark was known, is then forgotten sooner than that the mark is there.
+//! it, before the mark was known, is then forgotten sooner than that the mark is there. A spot
+//! also keeps how its candidates have lately scored against what they seldom reach: a puck laid
+//! on a mark outscores it frame after frame, the mark's own flares only now and then.
 
 use std::collections::HashMap;
 
@@ -20,7 +22,8 @@ pub struct StaticSpots {
 }
 
 /// One cell's decayed candidate count, and its candidates' score sums with the count they are
-/// summed over (decayed as the scores are), as of frame `last`.
+/// summed over (decayed as the scores are), as of frame `last`; and its lead (see
+/// [`StaticSpots::keeps_outscoring`]) as of frame `lead_at`.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     count: f32,
@@ -28,6 +31,8 @@ struct Cell {
     score_sum: f32,
     score_sq_sum: f32,
     last: u64,
+    lead: u32,
+    lead_at: u64,
 }
 
 /// What a spot is, as of a frame: how often candidates recur there and how they usually score.
@@ -49,6 +54,9 @@ impl Spot {
 
 /// The side of a cell, in pixels: about a puck's peak wandering from frame to frame.
 const CELL_PX: f32 = 8.0;
+
+/// Frames without a candidate after which a spot's lead is forgotten (a second).
+const LEAD_MEMORY_FRAMES: u64 = 30;
 
 impl Default for StaticSpots {
     /// 8 × 8 px cells, half-life about 70 frames.
@@ -92,6 +100,8 @@ impl StaticSpots {
             score_sum: 0.0,
             score_sq_sum: 0.0,
             last: frame,
+            lead: 0,
+            lead_at: frame,
         });
         let k = Self::decay_to(self.decay, cell, frame);
         let ks = Self::decay_to(self.score_decay, cell, frame);
@@ -104,6 +114,7 @@ impl StaticSpots {
                 score_sum: cell.score_sum * ks + score,
                 score_sq_sum: cell.score_sq_sum * ks + score * score,
                 last: frame,
+                ..cell
             },
         );
         // Forget cells that have faded, so the map stays small.
@@ -120,20 +131,66 @@ impl StaticSpots {
     /// The spot, as of `frame`, at (`x`, `y`): of the cell holding it and its eight neighbours
     /// (a spot that jitters across a cell border is still one spot), the one seen most.
     pub fn around(&self, frame: u64, x: f32, y: f32) -> Spot {
+        self.most_seen(frame, x, y)
+            .map_or_else(Spot::default, |(key, count)| {
+                let cell = self.cells[&key];
+                let n = cell.weight.max(1e-6);
+                let mean = cell.score_sum / n;
+                Spot {
+                    count,
+                    typical_score: mean,
+                    score_spread: (cell.score_sq_sum / n - mean * mean).max(0.0).sqrt(),
+                }
+            })
+    }
+
+    /// Notes whether a candidate at (`x`, `y`) in `frame` scored above what its spot's
+    /// candidates seldom reach (`outscores`), and returns whether the spot's candidates have
+    /// lately kept doing so: its lead rises by one for each candidate that did and falls by two
+    /// for each that did not, within 0 to `persistence`, and is at `persistence` (it is
+    /// forgotten after a second without candidates). A puck laid on a mark outscores it frame
+    /// after frame, a mark's own flares only now and then. A place that is no spot yet has no
+    /// lead.
+    pub fn keeps_outscoring(
+        &mut self,
+        frame: u64,
+        x: f32,
+        y: f32,
+        outscores: bool,
+        persistence: u32,
+    ) -> bool {
+        let Some((key, _)) = self.most_seen(frame, x, y) else {
+            return false;
+        };
+        let Some(cell) = self.cells.get_mut(&key) else {
+            return false;
+        };
+        let lead = if frame.saturating_sub(cell.lead_at) > LEAD_MEMORY_FRAMES {
+            0
+        } else {
+            cell.lead
+        };
+        cell.lead = if outscores {
+            (lead + 1).min(persistence)
+        } else {
+            lead.saturating_sub(2)
+        };
+        cell.lead_at = frame;
+        outscores && cell.lead >= persistence
+    }
+
+    /// Of the cell holding (`x`, `y`) and its eight neighbours, the one with the highest count
+    /// as of `frame`, and that count.
+    fn most_seen(&self, frame: u64, x: f32, y: f32) -> Option<((i32, i32), f32)> {
         let (cx, cy) = self.cell(x, y);
-        let mut most = Spot::default();
+        let mut most: Option<((i32, i32), f32)> = None;
         for dx in -1..=1 {
             for dy in -1..=1 {
-                if let Some(&cell) = self.cells.get(&(cx + dx, cy + dy)) {
+                let key = (cx + dx, cy + dy);
+                if let Some(&cell) = self.cells.get(&key) {
                     let count = cell.count * Self::decay_to(self.decay, cell, frame);
-                    if count > most.count {
-                        let n = cell.weight.max(1e-6);
-                        let mean = cell.score_sum / n;
-                        most = Spot {
-                            count,
-                            typical_score: mean,
-                            score_spread: (cell.score_sq_sum / n - mean * mean).max(0.0).sqrt(),
-                        };
+                    if most.is_none_or(|(_, c)| count > c) {
+                        most = Some((key, count));
                     }
                 }
             }
@@ -206,5 +263,27 @@ mod tests {
         assert!((spot.typical_score - 0.2).abs() < 0.01, "{spot:?}");
         let remembering = after_27_s(StaticSpots::with_decay(0.998));
         assert!(remembering.typical_score > 0.24, "{remembering:?}");
+    }
+
+    #[test]
+    fn a_spot_keeps_being_outscored_only_after_a_run_of_candidates_above_it() {
+        let mut spots = StaticSpots::default();
+        spots.observe(0, 40.0, 40.0, 0.2);
+        let mut note =
+            |frame: u64, outscores: bool| spots.keeps_outscoring(frame, 42.0, 41.0, outscores, 4);
+        let run: Vec<bool> = (1..=5).map(|frame| note(frame, true)).collect();
+        assert_eq!(run, [false, false, false, true, true]);
+        // One candidate below it costs two above.
+        assert!(!note(6, false));
+        assert!(!note(7, true));
+        assert!(note(8, true));
+        // A candidate not above it is never "kept outscoring".
+        assert!(!note(9, false));
+        assert!(!note(10, true));
+        assert!(note(11, true));
+        // The lead is forgotten after a second without candidates.
+        assert!(!note(42, true));
+        // A place that is no spot has no lead.
+        assert!(!spots.keeps_outscoring(43, 400.0, 40.0, true, 1));
     }
 }
