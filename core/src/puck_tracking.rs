@@ -90,6 +90,15 @@ pub struct PuckTrackerSettings {
     /// the puck lying on it for 11 s before the drop 0.29 to 0.61, above their usual top in
     /// most frames, `standout_margin` above it only now and then).
     pub standout_persistence: u32,
+    /// A candidate in a recurring spot scoring at least the spot's mean stands out too when
+    /// this many people's feet are within `contest_reach` of it, away from the goals: a puck
+    /// about to be dropped between two centres, or fought for on a mark, lies among skates;
+    /// a bare mark seldom has two players standing on it. (By a goal the goalie stands on the
+    /// crease's and the net's marks all game.)
+    pub contest_people: usize,
+    /// How near a candidate a person's feet (the bottom centre of the box) are for
+    /// `contest_people`, in that person's box heights.
+    pub contest_reach: f32,
     /// How far past the goal line a sighting inside the net that follows one in front of it
     /// must be for the puck to have gone in (feet; only past the line: a puck in by the post
     /// lies a few inches from the side mesh). A puck in the net stays there until
@@ -132,6 +141,8 @@ impl Default for PuckTrackerSettings {
             spot_score_decay: 0.995,
             standout_margin: 0.1,
             standout_persistence: 10,
+            contest_people: 2,
+            contest_reach: 0.5,
             net_entry_ft: 0.3,
             net_entry_step_ft: 2.0,
             mark_jump_frames: 30,
@@ -298,7 +309,12 @@ impl PuckTracker {
                 outscores,
                 s.standout_persistence,
             );
-            if recurring && (c.score >= spot.usual_top() + s.standout_margin || persists) {
+            let contested = c.score >= spot.typical_score
+                && !by_a_goal(c.rink)
+                && feet_near(people, c.x, c.y, s.contest_reach) >= s.contest_people;
+            if recurring
+                && (c.score >= spot.usual_top() + s.standout_margin || persists || contested)
+            {
                 weighed.push((*c, 0.0, true));
                 continue;
             }
@@ -645,6 +661,27 @@ fn went_into_net(from: &Node, to: PlanePoint, frames: f64, s: &PuckTrackerSettin
     })
 }
 
+/// Within this of a goal line's centre, feet, the goalie stands about the marks of the net and
+/// crease all game.
+const GOALIE_AREA_FT: f64 = 12.0;
+
+/// Whether a point lies within [`GOALIE_AREA_FT`] of either goal line's centre.
+fn by_a_goal(p: PlanePoint) -> bool {
+    (p.x_ft.abs() - GOAL_LINE_X_FT).hypot(p.y_ft) < GOALIE_AREA_FT
+}
+
+/// How many people have their feet (the bottom centre of the box) within `reach` of their box
+/// heights of (`x`, `y`).
+fn feet_near(people: &[TrackedObject], x: f32, y: f32, reach: f32) -> usize {
+    people
+        .iter()
+        .filter(|p| {
+            let (fx, fy) = p.bbox.bottom_centre();
+            (fx - x).hypot(fy - y) <= reach * p.bbox.height()
+        })
+        .count()
+}
+
 /// The person at whose feet (`x`, `y`) lies, nearest first.
 fn at_feet(people: &[TrackedObject], x: f32, y: f32) -> Option<&TrackedObject> {
     people
@@ -680,20 +717,43 @@ mod tests {
     }
 
     fn run(frames: &[Vec<PuckObservation>]) -> Vec<SettledPuck> {
-        run_with(PuckTrackerSettings::default(), frames)
+        run_with(PuckTrackerSettings::default(), frames, nobody)
     }
 
+    /// The tracker with `settings` over `frames`, the people of frame f being `people(f)`.
     fn run_with(
         settings: PuckTrackerSettings,
         frames: &[Vec<PuckObservation>],
+        people: impl Fn(u64) -> Vec<TrackedObject>,
     ) -> Vec<SettledPuck> {
         let mut tracker = PuckTracker::new(settings);
         let mut settled = Vec::new();
         for (frame, candidates) in frames.iter().enumerate() {
-            settled.extend(tracker.update(frame as u64, candidates, &[]));
+            let frame = frame as u64;
+            settled.extend(tracker.update(frame, candidates, &people(frame)));
         }
         settled.extend(tracker.finish());
         settled
+    }
+
+    fn nobody(_frame: u64) -> Vec<TrackedObject> {
+        Vec::new()
+    }
+
+    /// A skater 26 px tall whose feet stand at rink (`x_ft`, `y_ft`) as [`at`] images it.
+    fn standing_at(track_id: u64, x_ft: f64, y_ft: f64) -> TrackedObject {
+        let feet = at(x_ft, y_ft, 1.0);
+        TrackedObject {
+            track_id,
+            class: ObjectClass::Player,
+            bbox: PixelBox {
+                x0: feet.x - 5.0,
+                y0: feet.y - 26.0,
+                x1: feet.x + 5.0,
+                y1: feet.y,
+            },
+            score: 0.9,
+        }
     }
 
     fn distance_ft(estimate: &PuckEstimate, (x_ft, y_ft): (f64, f64)) -> f32 {
@@ -705,7 +765,10 @@ mod tests {
     /// the 250 frames settled from the `from`-th on, and that `without` (the defaults less the
     /// rule under test) keeps it there in fewer than 200: the scenario needs the rule.
     fn assert_kept_on_dot_only_by_the_rule(
-        frames: &[Vec<PuckObservation>],
+        (frames, people): (
+            &[Vec<PuckObservation>],
+            impl Fn(u64) -> Vec<TrackedObject> + Copy,
+        ),
         from: usize,
         dot: (f64, f64),
         without: PuckTrackerSettings,
@@ -716,9 +779,9 @@ mod tests {
                 .filter(|(_, e)| e.is_some_and(|e| distance_ft(&e, dot) < 2.0))
                 .count()
         };
-        let kept = on_dot(run(frames));
+        let kept = on_dot(run_with(PuckTrackerSettings::default(), frames, people));
         assert!(kept >= 240, "{kept} of 250 frames on the dot");
-        let lost = on_dot(run_with(without, frames));
+        let lost = on_dot(run_with(without, frames, people));
         assert!(
             lost < 200,
             "the scenario loses the puck without the rule: {lost}"
@@ -955,7 +1018,7 @@ mod tests {
             settled_spot_count: f32::INFINITY,
             ..PuckTrackerSettings::default()
         };
-        assert_kept_on_dot_only_by_the_rule(&frames, 650, dot, unguarded);
+        assert_kept_on_dot_only_by_the_rule((&frames, nobody), 650, dot, unguarded);
     }
 
     #[test]
@@ -984,7 +1047,7 @@ mod tests {
             spot_score_decay: settings.spot_decay,
             ..settings
         };
-        assert_kept_on_dot_only_by_the_rule(&frames, 950, dot, long_memory);
+        assert_kept_on_dot_only_by_the_rule((&frames, nobody), 950, dot, long_memory);
     }
 
     #[test]
@@ -1010,7 +1073,43 @@ mod tests {
             standout_persistence: u32::MAX,
             ..PuckTrackerSettings::default()
         };
-        assert_kept_on_dot_only_by_the_rule(&frames, 650, dot, impatient);
+        assert_kept_on_dot_only_by_the_rule((&frames, nobody), 650, dot, impatient);
+    }
+
+    #[test]
+    fn a_puck_laid_between_two_centres_on_a_dot_scoring_as_the_dot_does_is_kept_on_it() {
+        // For 20 s the end-zone dot draws a peak in every frame, scoring 0.25 to 0.35 in turn,
+        // while the puck is played in the neutral zone; then the puck lies on the dot for 10 s
+        // between the two centres, scoring 0.32, no more than the dot's own peaks.
+        let dot = (-69.0, -22.0);
+        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
+            .map(|frame| {
+                if frame < 600 {
+                    let own = 0.25 + 0.05 * (frame % 3) as f32;
+                    vec![
+                        at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5),
+                        at(dot.0, dot.1, own),
+                    ]
+                } else {
+                    laid_on_dot_beside_a_glint(frame, (dot, 0.32), (-60.0, 10.0))
+                }
+            })
+            .collect();
+        let centres = |frame: u64| {
+            if frame < 600 {
+                Vec::new()
+            } else {
+                vec![
+                    standing_at(1, dot.0 - 1.5, dot.1),
+                    standing_at(2, dot.0 + 1.5, dot.1),
+                ]
+            }
+        };
+        let alone = PuckTrackerSettings {
+            contest_people: usize::MAX,
+            ..PuckTrackerSettings::default()
+        };
+        assert_kept_on_dot_only_by_the_rule((&frames, centres), 650, dot, alone);
     }
 
     #[test]
