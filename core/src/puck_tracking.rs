@@ -807,6 +807,28 @@ mod tests {
         candidates
     }
 
+    /// 30 s: for 20 s the puck is played in the neutral zone while `dot` draws a peak scoring
+    /// `dot_peak(frame)` (none where `None`); then the puck lies on `dot` for 10 s, scoring
+    /// `score`, beside a skate's glint circling `glint_centre` (see
+    /// [`laid_on_dot_beside_a_glint`]).
+    fn played_then_laid_on_dot(
+        dot: (f64, f64),
+        dot_peak: impl Fn(u64) -> Option<f32>,
+        (score, glint_centre): (f32, (f64, f64)),
+    ) -> Vec<Vec<PuckObservation>> {
+        (0..900u64)
+            .map(|frame| {
+                if frame < 600 {
+                    let mut candidates = vec![at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5)];
+                    candidates.extend(dot_peak(frame).map(|own| at(dot.0, dot.1, own)));
+                    candidates
+                } else {
+                    laid_on_dot_beside_a_glint(frame, (dot, score), glint_centre)
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn every_frame_is_settled_once_in_order_lag_frames_later() {
         let mut tracker = PuckTracker::new(PuckTrackerSettings::default());
@@ -1001,19 +1023,8 @@ mod tests {
         // in the neutral zone; then the puck lies on the dot for 10 s, scoring 0.6, and a skate
         // glints at 0.35 every other frame as it circles nearby.
         let dot = (-69.0, 22.0);
-        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
-            .map(|frame| {
-                if frame < 600 {
-                    let mut candidates = vec![at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5)];
-                    if frame % 5 == 0 {
-                        candidates.push(at(dot.0, dot.1, 0.15));
-                    }
-                    candidates
-                } else {
-                    laid_on_dot_beside_a_glint(frame, (dot, 0.6), (-60.0, 10.0))
-                }
-            })
-            .collect();
+        let frames =
+            played_then_laid_on_dot(dot, |f| (f % 5 == 0).then_some(0.15), (0.6, (-60.0, 10.0)));
         let unguarded = PuckTrackerSettings {
             settled_spot_count: f32::INFINITY,
             ..PuckTrackerSettings::default()
@@ -1056,19 +1067,8 @@ mod tests {
         // while the puck is played in the neutral zone; then the puck lies on the dot for 10 s,
         // scoring 0.4: above what the dot's peaks reach, but by less than `standout_margin`.
         let dot = (69.0, -22.0);
-        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
-            .map(|frame| {
-                if frame < 600 {
-                    let own = 0.1 + 0.05 * (frame % 5) as f32;
-                    vec![
-                        at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5),
-                        at(dot.0, dot.1, own),
-                    ]
-                } else {
-                    laid_on_dot_beside_a_glint(frame, (dot, 0.4), (60.0, -10.0))
-                }
-            })
-            .collect();
+        let own = |f: u64| Some(0.1 + 0.05 * (f % 5) as f32);
+        let frames = played_then_laid_on_dot(dot, own, (0.4, (60.0, -10.0)));
         let impatient = PuckTrackerSettings {
             standout_persistence: u32::MAX,
             ..PuckTrackerSettings::default()
@@ -1082,19 +1082,8 @@ mod tests {
         // while the puck is played in the neutral zone; then the puck lies on the dot for 10 s
         // between the two centres, scoring 0.32, no more than the dot's own peaks.
         let dot = (-69.0, -22.0);
-        let frames: Vec<Vec<PuckObservation>> = (0..900u64)
-            .map(|frame| {
-                if frame < 600 {
-                    let own = 0.25 + 0.05 * (frame % 3) as f32;
-                    vec![
-                        at(-20.0 + (frame % 100) as f64 * 0.4, 0.0, 0.5),
-                        at(dot.0, dot.1, own),
-                    ]
-                } else {
-                    laid_on_dot_beside_a_glint(frame, (dot, 0.32), (-60.0, 10.0))
-                }
-            })
-            .collect();
+        let own = |f: u64| Some(0.25 + 0.05 * (f % 3) as f32);
+        let frames = played_then_laid_on_dot(dot, own, (0.32, (-60.0, 10.0)));
         let centres = |frame: u64| {
             if frame < 600 {
                 Vec::new()
