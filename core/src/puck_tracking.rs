@@ -309,11 +309,14 @@ impl PuckTracker {
                 outscores,
                 s.standout_persistence,
             );
-            let contested = c.score >= spot.typical_score
-                && !by_a_goal(c.rink)
-                && feet_near(people, c.x, c.y, s.contest_reach) >= s.contest_people;
+            // Counting feet only for a recurring spot's candidate that needs it.
+            let contested = || {
+                c.score >= spot.typical_score
+                    && !by_a_goal(c.rink)
+                    && feet_near(people, c.x, c.y, s.contest_reach) >= s.contest_people
+            };
             if recurring
-                && (c.score >= spot.usual_top() + s.standout_margin || persists || contested)
+                && (c.score >= spot.usual_top() + s.standout_margin || persists || contested())
             {
                 weighed.push((*c, 0.0, true));
                 continue;

@@ -132,8 +132,7 @@ impl StaticSpots {
     /// (a spot that jitters across a cell border is still one spot), the one seen most.
     pub fn around(&self, frame: u64, x: f32, y: f32) -> Spot {
         self.most_seen(frame, x, y)
-            .map_or_else(Spot::default, |(key, count)| {
-                let cell = self.cells[&key];
+            .map_or_else(Spot::default, |(_, cell, count)| {
                 let n = cell.weight.max(1e-6);
                 let mean = cell.score_sum / n;
                 Spot {
@@ -159,7 +158,7 @@ impl StaticSpots {
         outscores: bool,
         persistence: u32,
     ) -> bool {
-        let Some((key, _)) = self.most_seen(frame, x, y) else {
+        let Some((key, _, _)) = self.most_seen(frame, x, y) else {
             return false;
         };
         let Some(cell) = self.cells.get_mut(&key) else {
@@ -180,17 +179,17 @@ impl StaticSpots {
     }
 
     /// Of the cell holding (`x`, `y`) and its eight neighbours, the one with the highest count
-    /// as of `frame`, and that count.
-    fn most_seen(&self, frame: u64, x: f32, y: f32) -> Option<((i32, i32), f32)> {
+    /// as of `frame`: its key, the cell and that count.
+    fn most_seen(&self, frame: u64, x: f32, y: f32) -> Option<((i32, i32), Cell, f32)> {
         let (cx, cy) = self.cell(x, y);
-        let mut most: Option<((i32, i32), f32)> = None;
+        let mut most: Option<((i32, i32), Cell, f32)> = None;
         for dx in -1..=1 {
             for dy in -1..=1 {
                 let key = (cx + dx, cy + dy);
                 if let Some(&cell) = self.cells.get(&key) {
                     let count = cell.count * Self::decay_to(self.decay, cell, frame);
-                    if most.is_none_or(|(_, c)| count > c) {
-                        most = Some((key, count));
+                    if most.is_none_or(|(_, _, c)| count > c) {
+                        most = Some((key, cell, count));
                     }
                 }
             }
