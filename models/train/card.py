@@ -36,6 +36,7 @@ def main():
     parser.add_argument("--metrics", type=Path, default=None)
     parser.add_argument("--training", type=Path, default=None)
     parser.add_argument("--score", type=float, default=0.3)
+    parser.add_argument("--nms-iou", type=float, default=0.5, help="class-wise NMS overlap")
     parser.add_argument("--puck-onnx", type=Path, default=None, help="the dedicated puck network (puck.py)")
     parser.add_argument("--puck-score", type=float, default=0.5)
     parser.add_argument("--puck-frames", type=int, choices=(1, 2), default=2, help="2: the puck network reads the previous frame")
@@ -77,7 +78,7 @@ def main():
         "",
         "[thresholds]",
         f"score = {args.score}",
-        "nms_iou = 0.5",
+        f"nms_iou = {args.nms_iou}",
     ]
     if puck_sha:
         lines += [

@@ -4,7 +4,9 @@
 #
 # Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (65), TRAIN_SEEDS (1..150),
 # FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (25),
-# PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS). Wall time on
+# PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS); the detector:
+# DETECTOR_STRIDE (4; 2 for bs-det-3's stride-2 heads), DETECTOR_SEEDS (none; more frames for the
+# detector alone, rendered beside the rest, e.g. 151..300 for bs-det-3). Wall time on
 # the 2-core development machine: about 15 min of data (rendered in parallel), TRAIN_MINUTES of
 # detector training, 5 min loading the puck data, PUCK_MINUTES of puck training, 2 min of evaluation.
 set -euo pipefail
@@ -17,6 +19,10 @@ FRAMES=${FRAMES_PER_SEED:-16}
 HELDOUT_SEEDS=${HELDOUT_SEEDS:-9001..9030}
 PUCK_MINUTES=${PUCK_MINUTES:-25}
 PUCK_SEEDS=${PUCK_SEEDS:-151..400}
+DETECTOR_STRIDE=${DETECTOR_STRIDE:-4}
+DETECTOR_SEEDS=${DETECTOR_SEEDS:-}
+# Class-wise NMS overlap: at stride 2 the detector separates skaters overlapping more than that.
+NMS_IOU=${NMS_IOU:-$([[ $DETECTOR_STRIDE == 2 ]] && echo 0.65 || echo 0.5)}
 WORK="$ROOT/.work/model"
 VENV="$ROOT/.venv-train"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -40,6 +46,15 @@ if [[ ! -d $WORK/puck-data/previous ]]; then
         --profiles arena,community --val-every 0 --game-seconds 300 --previous-gap 3 --vary-lighting \
         --out "$WORK/puck-data" 2> "$WORK/puck-data.log" &
 fi
+DETECTOR_DATA=(--data "$WORK/train-data")
+if [[ -n $DETECTOR_SEEDS ]]; then
+    DETECTOR_DATA+=(--data "$WORK/detector-data-$DETECTOR_SEEDS")
+    if [[ ! -d $WORK/detector-data-$DETECTOR_SEEDS/images ]]; then
+        "$TARGET/release/benchsight-sim" dataset --seeds "$DETECTOR_SEEDS" --frames-per-seed "$FRAMES" \
+            --profiles arena,community --game-seconds 300 --vary-lighting \
+            --out "$WORK/detector-data-$DETECTOR_SEEDS" 2> "$WORK/detector-data.log" &
+    fi
+fi
 if [[ ! -d $WORK/train-data/previous ]]; then
     "$TARGET/release/benchsight-sim" dataset --seeds "$TRAIN_SEEDS" --frames-per-seed "$FRAMES" \
         --profiles arena,community --game-seconds 300 --previous-gap 3 --vary-lighting --out "$WORK/train-data"
@@ -55,7 +70,8 @@ wait_all() {
 wait_all
 
 started=$(date +%s)
-(cd models/train && "$VENV/bin/python" train.py --data "$WORK/train-data" --out "$WORK/$NAME.onnx" --minutes "$MINUTES")
+(cd models/train && "$VENV/bin/python" train.py "${DETECTOR_DATA[@]}" --out "$WORK/$NAME.onnx" --minutes "$MINUTES" \
+    --stride "$DETECTOR_STRIDE")
 trained=$(( ($(date +%s) - started) / 60 ))
 started=$(date +%s)
 # The puck network's operating score comes from the training data's validation split.
@@ -72,13 +88,15 @@ cat > "$WORK/training.json" <<JSON
  "heldout_seeds": "$HELDOUT_SEEDS", "heldout_profile": "heldout",
  "device": "$("$VENV/bin/python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')",
  "train_minutes": $trained,
+ "detector_stride": $DETECTOR_STRIDE, "detector_extra_seeds": "$DETECTOR_SEEDS",
  "lighting": "varied per seed (benchsight-sim dataset --vary-lighting)",
  "puck_seeds": "$TRAIN_SEEDS, $PUCK_SEEDS", "puck_train_minutes": $puck_trained}
 JSON
 (cd models/train && "$VENV/bin/python" card.py --onnx "$WORK/$NAME.onnx" --out "$ROOT/models/$NAME" \
-    --puck-onnx "$WORK/$NAME-puck.onnx" --puck-score "$PUCK_SCORE" --puck-frames "$PUCK_FRAMES" --training "$WORK/training.json")
+    --puck-onnx "$WORK/$NAME-puck.onnx" --puck-score "$PUCK_SCORE" --puck-frames "$PUCK_FRAMES" --training "$WORK/training.json" \
+    --nms-iou "$NMS_IOU")
 "$TARGET/release/benchsight-edge" eval-detector --model "models/$NAME" --dataset "$WORK/heldout" --json "$WORK/eval.json"
 (cd models/train && "$VENV/bin/python" card.py --onnx "$ROOT/models/$NAME/model.onnx" --out "$ROOT/models/$NAME" \
     --puck-onnx "$ROOT/models/$NAME/puck.onnx" --puck-score "$PUCK_SCORE" --puck-frames "$PUCK_FRAMES" \
-    --training "$WORK/training.json" --metrics "$WORK/eval.json")
+    --training "$WORK/training.json" --metrics "$WORK/eval.json" --nms-iou "$NMS_IOU")
 echo "model: models/$NAME (held-out figures in models/$NAME/model.toml)"

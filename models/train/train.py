@@ -1,6 +1,6 @@
 """Train BenchSight's detector on a simulator dataset and export it to ONNX.
 
-    python train.py --data DATASET --out models/bs-det-2/model.onnx --minutes 70
+    python train.py --data DATASET [--data MORE ...] --out models/bs-det-2/model.onnx --minutes 70 [--stride 2]
 
 DATASET is the output of `benchsight-sim dataset` (YOLO layout plus cameras.json with each seed's
 rink region). Each image is cropped to its rink region and letterboxed into the model's fixed
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, STRIDE, Detector, Exported, export_onnx
+from detector import CLASSES, INPUT_HEIGHT, INPUT_WIDTH, STRIDES, Detector, Exported, export_onnx
 
 PAD = 114
 
@@ -83,9 +83,11 @@ def grey(rgb):
     return np.round(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
 
 
-def heat_targets(boxes, flip):
-    """Gaussian centre heat maps, sizes, offsets and their mask at stride 4."""
-    rows, cols = INPUT_HEIGHT // STRIDE, INPUT_WIDTH // STRIDE
+def heat_targets(boxes, flip, stride):
+    """Gaussian centre heat maps, sizes, offsets and their mask at `stride` (the same spread in
+    pixels at either stride)."""
+    rows, cols = INPUT_HEIGHT // stride, INPUT_WIDTH // stride
+    reach = 32 // stride
     heat = np.zeros((len(CLASSES), rows, cols), np.float32)
     size = np.zeros((2, rows, cols), np.float32)
     offset = np.zeros((2, rows, cols), np.float32)
@@ -94,16 +96,16 @@ def heat_targets(boxes, flip):
     for c, cx, cy, w, h in boxes:
         if flip:
             cx = INPUT_WIDTH - cx
-        gx, gy = cx / STRIDE, cy / STRIDE
+        gx, gy = cx / stride, cy / stride
         ix, iy = int(gx), int(gy)
         if not (0 <= ix < cols and 0 <= iy < rows):
             continue
-        sx = max(0.6, w / STRIDE / 6)
-        sy = max(0.6, h / STRIDE / 6)
-        window = (slice(max(0, iy - 8), iy + 9), slice(max(0, ix - 8), ix + 9))
+        sx = max(0.6, w / stride / 6)
+        sy = max(0.6, h / stride / 6)
+        window = (slice(max(0, iy - reach), iy + reach + 1), slice(max(0, ix - reach), ix + reach + 1))
         g = np.exp(-((xs[window] - ix) ** 2 / (2 * sx * sx) + (ys[window] - iy) ** 2 / (2 * sy * sy)))
         heat[int(c)][window] = np.maximum(heat[int(c)][window], g)
-        size[:, iy, ix] = (math.log(max(w, 1.0) / STRIDE), math.log(max(h, 1.0) / STRIDE))
+        size[:, iy, ix] = (math.log(max(w, 1.0) / stride), math.log(max(h, 1.0) / stride))
         offset[:, iy, ix] = (gx - ix, gy - iy)
         mask[iy, ix] = 1.0
     return heat, size, offset, mask
@@ -142,7 +144,7 @@ def rescale(array, boxes, rng):
     return canvas, moved[inside]
 
 
-def batch(images, targets, indices, rng, train):
+def batch(images, targets, indices, rng, train, stride):
     xs, heats, sizes, offsets, masks = [], [], [], [], []
     for i in indices:
         flip = train and rng.random() < 0.5
@@ -153,7 +155,7 @@ def batch(images, targets, indices, rng, train):
         if flip:
             image = image[:, ::-1]
         xs.append(np.ascontiguousarray(image.transpose(2, 0, 1)) / 255.0)
-        heat, size, offset, mask = heat_targets(boxes, flip)
+        heat, size, offset, mask = heat_targets(boxes, flip, stride)
         heats.append(heat)
         sizes.append(size)
         offsets.append(offset)
@@ -185,7 +187,7 @@ def loss_fn(outputs, heat_t, size_t, offset_t, mask):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, action="append", required=True, help="dataset folder (repeatable)")
     parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
     parser.add_argument("--minutes", type=float, default=80.0, help="training time budget")
     parser.add_argument("--batch", type=int, default=8)
@@ -194,6 +196,9 @@ def main():
     parser.add_argument("--limit", type=int, default=None, help="use only this many images (smoke tests)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", type=Path, default=None, help="start from these weights (.pt) to fine-tune")
+    parser.add_argument(
+        "--stride", type=int, choices=STRIDES, default=4, help="the heads' stride (2: overlapping skaters apart)"
+    )
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -201,10 +206,13 @@ def main():
     rng = np.random.default_rng(args.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     started = time.time()
-    images, targets = load_split(args.data, "train", args.limit)
+    loaded = [load_split(folder, "train", args.limit) for folder in args.data]
+    images = np.concatenate([images for images, _ in loaded])
+    targets = [target for _, folder_targets in loaded for target in folder_targets]
+    del loaded
     print(f"{len(images)} training images loaded in {time.time() - started:.0f} s on {device}", flush=True)
 
-    model = Detector()
+    model = Detector(stride=args.stride)
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu"))
         print(f"starting from {args.init}", flush=True)
@@ -226,7 +234,8 @@ def main():
             lr = args.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * progress))
             for group in optimiser.param_groups:
                 group["lr"] = lr
-            x, heat, size, offset, mask = (t.to(device) for t in batch(images, targets, order[first:first + args.batch], rng, True))
+            chosen = order[first:first + args.batch]
+            x, heat, size, offset, mask = (t.to(device) for t in batch(images, targets, chosen, rng, True, args.stride))
             model.train()
             loss, parts = loss_fn(model(x), heat, size, offset, mask)
             optimiser.zero_grad()
