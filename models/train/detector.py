@@ -1,8 +1,8 @@
 """BenchSight's own detector: a small anchor-free, CenterNet-style network in plain PyTorch.
 
 It looks at the rink region of a frame (letterboxed into a fixed 1280 x 288 input), predicts
-at stride 4 (or 2) a centre heat map per class, the box size and the sub-cell offset, and exports to
-ONNX with the decoding built in, as the raw YOLOv8 layout ``[1, 4 + nc, N]`` (centre x, centre
+at stride 4 (or 2) a centre heat map per class, the box size and the sub-cell offset, and
+exports to ONNX with the decoding built in, as the raw YOLOv8 layout ``[1, 4 + nc, N]`` (centre x, centre
 y, width, height in input pixels, then per-class scores), so the appliance decodes it with the
 same code as an Ultralytics export. Non-peak cells are zeroed in the graph (3 x 3 max-pool), so
 class-wise NMS only has to settle the rare near-duplicates.

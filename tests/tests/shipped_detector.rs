@@ -19,7 +19,7 @@ fn repo() -> PathBuf {
 }
 
 #[test]
-fn the_shipped_model_finds_people_in_unseen_games() {
+fn the_shipped_models_find_people_in_unseen_games() {
     // make test exports ORT_DYLIB_PATH; scripts/bootstrap puts the library in .cache/.
     let library = std::env::var_os("ORT_DYLIB_PATH")
         .map(PathBuf::from)
