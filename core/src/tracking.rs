@@ -349,6 +349,14 @@ impl ByteTracker {
         }
     }
 
+    /// The tracks lost and kept for re-activation: id, predicted box and frames since seen.
+    pub fn lost_tracks(&self) -> impl Iterator<Item = (u64, PixelBox, u32)> + '_ {
+        self.tracks
+            .iter()
+            .filter(|t| t.phase == Phase::Lost)
+            .map(|t| (t.id, t.bbox(), t.lost_frames))
+    }
+
     /// Feeds one frame's detections (pucks are ignored: the puck has its own tracker) and
     /// returns the objects tracked in this frame.
     pub fn update(&mut self, detections: &[Detection]) -> Vec<TrackedObject> {
@@ -505,6 +513,25 @@ mod tests {
         let mut ids: Vec<u64> = objects.iter().map(|o| o.track_id).collect();
         ids.sort_unstable();
         ids
+    }
+
+    #[test]
+    fn a_player_no_longer_detected_is_reported_lost_until_dropped() {
+        let settings = TrackerSettings {
+            max_lost_frames: 3,
+            ..TrackerSettings::default()
+        };
+        let mut tracker = ByteTracker::new(settings);
+        tracker.update(&[player(0.0, 0.0, 0.9), player(100.0, 0.0, 0.9)]);
+        assert_eq!(tracker.lost_tracks().count(), 0);
+        for lost in 1..=3 {
+            tracker.update(&[player(100.0, 0.0, 0.9)]);
+            let reported: Vec<(u64, u32)> =
+                tracker.lost_tracks().map(|(id, _, n)| (id, n)).collect();
+            assert_eq!(reported, vec![(1, lost)]);
+        }
+        tracker.update(&[player(100.0, 0.0, 0.9)]);
+        assert_eq!(tracker.lost_tracks().count(), 0);
     }
 
     #[test]

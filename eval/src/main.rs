@@ -12,7 +12,7 @@ use benchsight_edge::perception::Perception;
 use benchsight_edge::replay::replay_file;
 use benchsight_eval::bench::{first_frame, raw_inference, run_pipeline};
 use benchsight_eval::games::{GameSet, RenderedGame};
-use benchsight_eval::tracking::{ScoringRules, TrackingReport, TrackingScorer};
+use benchsight_eval::tracking::{ScoringRules, Substitutes, TrackingReport, TrackingScorer};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -118,6 +118,15 @@ enum Command {
         /// of the detections: what the association alone gets right.
         #[arg(long, value_name = "MIN_VISIBILITY")]
         true_boxes: Option<f32>,
+        /// Replace each skater's torso colour by one standing for its true team (the team of
+        /// the true skater a detection overlaps most): what perfect team evidence would give.
+        #[arg(long)]
+        true_teams: bool,
+        /// Also count the changes of a visible skater's track by what its old track was doing
+        /// and where the new one came from, how long the skater went unmatched and how far a
+        /// lost old track was predicted from it.
+        #[arg(long)]
+        explain: bool,
     },
     /// Run the puck tracker again over the frames written by `tracking --dump-puck` and score the
     /// puck on the rink (within 2 ft where visible) as `tracking` does, beside the dumped run's
@@ -297,7 +306,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dumps,
             settings,
             true_boxes,
-        } => retrack(&dumps, settings.as_deref(), true_boxes),
+            true_teams,
+            explain,
+        } => retrack(
+            &dumps,
+            settings.as_deref(),
+            Substitutes {
+                true_boxes,
+                true_teams,
+            },
+            explain,
+        ),
         Command::Repuck { dumps, settings } => repuck(&dumps, settings.as_deref()),
         Command::EventsVideo {
             games,
@@ -1072,9 +1091,10 @@ fn dump_file(stem: &Path, seed: u64) -> anyhow::Result<std::io::BufWriter<std::f
 fn retrack(
     dumps: &[PathBuf],
     settings: Option<&str>,
-    true_boxes: Option<f32>,
+    substitutes: Substitutes,
+    explain: bool,
 ) -> anyhow::Result<()> {
-    if let Some(v) = true_boxes {
+    if let Some(v) = substitutes.true_boxes {
         anyhow::ensure!(
             (0.0..=1.0).contains(&v),
             "--true-boxes: a visibility between 0 and 1, not {v}"
@@ -1097,6 +1117,7 @@ fn retrack(
     };
     let settings: TrackerSettings = settings_with(settings)?;
     let mut summaries = Vec::new();
+    let mut changes = benchsight_eval::tracking::IdentityChanges::default();
     for path in dumps {
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -1107,12 +1128,34 @@ fn retrack(
                 .with_context(|| format!("{} line {}", path.display(), number + 1))?;
             frames.push(frame);
         }
-        let summary = benchsight_eval::tracking::retrack(&frames, settings, true_boxes);
+        let summary = benchsight_eval::tracking::retrack(&frames, settings, substitutes);
         row(&path.display().to_string(), &summary);
         summaries.push(summary);
+        if explain {
+            changes.add(&benchsight_eval::tracking::explain_identity_changes(
+                &frames,
+                settings,
+                substitutes,
+            ));
+        }
     }
     row("overall", &MotSummary::merge(&summaries));
+    if explain {
+        print_identity_changes(&changes);
+    }
     Ok(())
+}
+
+fn print_identity_changes(changes: &benchsight_eval::tracking::IdentityChanges) {
+    let total: u64 = changes.kinds.values().sum();
+    println!("\n{total} changes of a visible skater's track:");
+    for ((old, new), n) in &changes.kinds {
+        println!("  {n:>6}  {old:<24} {new}");
+    }
+    let gaps = changes.gaps.map(|n| n.to_string()).join(" / ");
+    println!("  frames the skater went unmatched before (1, 5, 15, 45, 90, more): {gaps}");
+    let heights = changes.lost_distance.map(|n| n.to_string()).join(" / ");
+    println!("  a lost old track predicted within (1, 2, 4, more box heights): {heights}");
 }
 
 /// The default settings, overridden field by field by `--settings` JSON.

@@ -366,33 +366,220 @@ impl TrackerFrame {
     }
 }
 
+/// Perfect parts `retrack` may put in place of a dumped frame's own tracker input, to measure
+/// how far each would take the tracker.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Substitutes {
+    /// The true boxes of the skaters at least this visible instead of the detections (the
+    /// association's own ceiling, the detector's mistakes taken away).
+    pub true_boxes: Option<f32>,
+    /// Each skater's colour replaced by one standing for its true team (for a detection: the
+    /// team of the true skater it overlaps most, at IoU 0.3 or more; otherwise its own colour
+    /// is kept): what perfect team evidence would give.
+    pub true_teams: bool,
+}
+
+/// Colours standing for the home and the away team under [`Substitutes::true_teams`]: far
+/// beyond the tracker's colour bar apart, so never confused.
+const TRUE_TEAM_COLOURS: [[u8; 3]; 2] = [[200, 30, 30], [30, 30, 200]];
+
+fn true_team_colour(skater: &ObjectLabel) -> Option<[u8; 3]> {
+    skater.team.map(|team| match team {
+        benchsight_core::domain::Team::Home => TRUE_TEAM_COLOURS[0],
+        benchsight_core::domain::Team::Away => TRUE_TEAM_COLOURS[1],
+    })
+}
+
+/// What the people tracker is fed for a dumped frame: its dumped input, with `substitutes`.
+fn tracker_input(
+    frame: &TrackerFrame,
+    substitutes: Substitutes,
+) -> (Vec<Detection>, Vec<Option<[u8; 3]>>) {
+    if let Some(min_visibility) = substitutes.true_boxes {
+        let skaters: Vec<&ObjectLabel> = frame
+            .truth
+            .objects
+            .iter()
+            .filter(|o| o.visibility >= min_visibility)
+            .collect();
+        let detections = skaters
+            .iter()
+            .map(|o| Detection {
+                class: o.class,
+                score: 1.0,
+                bbox: o.bbox,
+            })
+            .collect();
+        let colours = if substitutes.true_teams {
+            skaters.iter().map(|o| true_team_colour(o)).collect()
+        } else {
+            Vec::new()
+        };
+        return (detections, colours);
+    }
+    let detections = frame.input.detections.clone();
+    let mut colours = frame.input.colours.clone();
+    if substitutes.true_teams {
+        colours.resize(detections.len(), None);
+        for (detection, colour) in detections.iter().zip(&mut colours) {
+            let nearest = frame
+                .truth
+                .objects
+                .iter()
+                .map(|o| (o.bbox.iou(&detection.bbox), o))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((iou, skater)) = nearest
+                && iou >= 0.3
+            {
+                *colour = true_team_colour(skater).or(*colour);
+            }
+        }
+    }
+    (detections, colours)
+}
+
+/// The people tracker with `settings` run over a dumped game's frames (with `substitutes`):
+/// `each` sees every frame, the tracker's objects and the tracker after it.
+fn run_tracker(
+    frames: &[TrackerFrame],
+    settings: benchsight_core::tracking::TrackerSettings,
+    substitutes: Substitutes,
+    mut each: impl FnMut(&TrackerFrame, &[TrackedObject], &benchsight_core::tracking::ByteTracker),
+) {
+    let mut tracker = benchsight_core::tracking::ByteTracker::new(settings);
+    for frame in frames {
+        let (detections, colours) = tracker_input(frame, substitutes);
+        let tracks = tracker.update_with_colours(&detections, &colours);
+        each(frame, &tracks, &tracker);
+    }
+}
+
 /// The people tracker with `settings` run again over a dumped game's frames, scored as
-/// `tracking` scores it (skaters; no teams or puck); with `true_boxes`, fed the true boxes of
-/// the skaters at least that visible instead of the detections (the association's own ceiling,
-/// the detector's mistakes taken away).
+/// `tracking` scores it (skaters; no teams or puck).
 pub fn retrack(
     frames: &[TrackerFrame],
     settings: benchsight_core::tracking::TrackerSettings,
-    true_boxes: Option<f32>,
+    substitutes: Substitutes,
 ) -> MotSummary {
     use benchsight_core::domain::MediaTimeMs;
-    use benchsight_core::tracking::ByteTracker;
-    let mut tracker = ByteTracker::new(settings);
     let mut scorer = TrackingScorer::new(ScoringRules::default());
-    for frame in frames {
-        let tracks = match true_boxes {
-            Some(min_visibility) => tracker.update(&true_boxes_of(&frame.truth, min_visibility)),
-            None => tracker.update_with_colours(&frame.input.detections, &frame.input.colours),
-        };
+    run_tracker(frames, settings, substitutes, |frame, tracks, _| {
         let rink = RinkState {
             frame: frame.truth.frame,
             media_time_ms: MediaTimeMs(frame.truth.media_time_ms),
             tracks: Vec::new(),
             puck: None,
         };
-        scorer.add_frame(&frame.truth, &tracks, &rink);
-    }
+        scorer.add_frame(&frame.truth, tracks, &rink);
+    });
     scorer.report().skaters
+}
+
+/// Why visible skaters changed track over one or more games: each change counted by what the
+/// skater's old track was doing (on another skater, shown on none, lost, ended) and where the
+/// new one came from (a new track, another skater of the same or the other team, nothing);
+/// how many frames the skater had gone unmatched; and, where the old track was lost, how far
+/// its predicted centre stood from the skater, in box heights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentityChanges {
+    pub kinds: std::collections::BTreeMap<(&'static str, &'static str), u64>,
+    /// Frames unmatched before the change: ≤ 1, ≤ 5, ≤ 15, ≤ 45, ≤ 90, more.
+    pub gaps: [u64; 6],
+    /// Distance of a lost old track from the skater: < 1, < 2, < 4, more box heights.
+    pub lost_distance: [u64; 4],
+}
+
+impl IdentityChanges {
+    pub fn add(&mut self, other: &IdentityChanges) {
+        for (kind, n) in &other.kinds {
+            *self.kinds.entry(*kind).or_default() += n;
+        }
+        for (a, b) in self.gaps.iter_mut().zip(other.gaps) {
+            *a += b;
+        }
+        for (a, b) in self.lost_distance.iter_mut().zip(other.lost_distance) {
+            *a += b;
+        }
+    }
+}
+
+/// The tracker run as [`retrack`] runs it, each change of a visible skater's track (IoU 0.5,
+/// as scored) explained.
+pub fn explain_identity_changes(
+    frames: &[TrackerFrame],
+    settings: benchsight_core::tracking::TrackerSettings,
+    substitutes: Substitutes,
+) -> IdentityChanges {
+    use std::collections::HashMap;
+    let rules = ScoringRules::default();
+    let mut changes = IdentityChanges::default();
+    // Per true skater: its track and the frame it was last on it; per track: the frame it was
+    // first shown and the skater it was last on; per skater: its team.
+    let mut followed: HashMap<u32, (u64, u64)> = HashMap::new();
+    let mut first_shown: HashMap<u64, u64> = HashMap::new();
+    let mut last_skater: HashMap<u64, u32> = HashMap::new();
+    let mut teams = HashMap::new();
+    run_tracker(frames, settings, substitutes, |frame, tracks, tracker| {
+        let f = frame.truth.frame;
+        let tracks: Vec<&TrackedObject> = tracks
+            .iter()
+            .filter(|t| t.class == ObjectClass::Player)
+            .collect();
+        for t in &tracks {
+            first_shown.entry(t.track_id).or_insert(f);
+        }
+        let skaters: Vec<&ObjectLabel> = frame
+            .truth
+            .objects
+            .iter()
+            .filter(|o| o.class == ObjectClass::Player && o.visibility >= rules.min_visibility)
+            .collect();
+        for o in &skaters {
+            teams.insert(o.track_id, o.team);
+        }
+        let pairs = min_cost_assignment(skaters.len(), tracks.len(), |s, h| {
+            let iou = skaters[s].bbox.iou(&tracks[h].bbox);
+            (iou >= rules.min_iou).then_some(((1.0 - iou) * 1e6) as i64)
+        });
+        let on_a_skater: std::collections::HashSet<u64> =
+            pairs.iter().map(|&(_, h)| tracks[h].track_id).collect();
+        for &(s, h) in &pairs {
+            let (skater, track) = (skaters[s], tracks[h].track_id);
+            if let Some(&(previous, last_frame)) = followed.get(&skater.track_id)
+                && previous != track
+            {
+                let gap = f - last_frame;
+                let bucket = [1, 5, 15, 45, 90].iter().position(|&b| gap <= b);
+                changes.gaps[bucket.unwrap_or(5)] += 1;
+                let old = if on_a_skater.contains(&previous) {
+                    "old on another skater"
+                } else if tracks.iter().any(|t| t.track_id == previous) {
+                    "old shown on no skater"
+                } else if let Some((_, predicted, _)) =
+                    tracker.lost_tracks().find(|(id, _, _)| *id == previous)
+                {
+                    let ((px, py), (sx, sy)) = (predicted.centre(), skater.bbox.centre());
+                    let heights = (px - sx).hypot(py - sy) / skater.bbox.height();
+                    let bucket = [1.0, 2.0, 4.0].iter().position(|&b| heights < b);
+                    changes.lost_distance[bucket.unwrap_or(3)] += 1;
+                    "old lost"
+                } else {
+                    "old ended"
+                };
+                let new = match last_skater.get(&track) {
+                    _ if first_shown[&track] > last_frame => "new track",
+                    Some(other) if *other == skater.track_id => "its own earlier track",
+                    Some(other) if teams.get(other) == Some(&skater.team) => "from a team-mate",
+                    Some(_) => "from an opponent",
+                    None => "from no skater",
+                };
+                *changes.kinds.entry((old, new)).or_default() += 1;
+            }
+            followed.insert(skater.track_id, (track, f));
+            last_skater.insert(track, skater.track_id);
+        }
+    });
+    changes
 }
 
 /// The puck of a frame's truth: rink feet and visibility.
@@ -494,20 +681,6 @@ pub fn repuck(
         pipeline.add(&rules, f.truth, estimate.as_ref());
     }
     (replayed, pipeline)
-}
-
-/// The true skaters of a frame at least `min_visibility` visible, as confident detections.
-fn true_boxes_of(truth: &FrameTruth, min_visibility: f32) -> Vec<Detection> {
-    truth
-        .objects
-        .iter()
-        .filter(|o| o.visibility >= min_visibility)
-        .map(|o| Detection {
-            class: o.class,
-            score: 1.0,
-            bbox: o.bbox,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -617,6 +790,97 @@ mod tests {
         let merged = TrackingReport::merge(&[report, report]);
         assert_eq!(merged.skaters.truth_objects, 4);
         assert!((merged.team_accuracy - 0.5).abs() < 1e-12);
+    }
+
+    /// A dumped frame: true skaters `(id, x, team)`, detections at `detected` x positions.
+    fn dumped(frame: u64, skaters: &[(u32, f32, Team)], detected: &[f32]) -> TrackerFrame {
+        TrackerFrame {
+            truth: FrameTruth {
+                frame,
+                media_time_ms: frame * 33,
+                period: 1,
+                clock_ms: 0,
+                play_on: true,
+                objects: skaters
+                    .iter()
+                    .map(|&(id, x, team)| label(ObjectClass::Player, id, x, 1.0, Some(team)))
+                    .collect(),
+            },
+            input: benchsight_edge::perception::TrackerInput {
+                detections: detected
+                    .iter()
+                    .map(|&x| Detection {
+                        class: ObjectClass::Player,
+                        score: 0.9,
+                        bbox: boxed(x),
+                    })
+                    .collect(),
+                colours: vec![Some([90, 90, 90]); detected.len()],
+            },
+        }
+    }
+
+    #[test]
+    fn a_skater_unseen_for_longer_than_a_track_is_kept_comes_back_on_a_new_track() {
+        let skaters = [(1, 0.0, Team::Home), (2, 200.0, Team::Away)];
+        // Skater 1 goes undetected from frame 5 to 109: its track ends after 90 frames lost.
+        let frames: Vec<TrackerFrame> = (0..200)
+            .map(|f| {
+                let seen: &[f32] = if (5..110).contains(&f) {
+                    &[200.0]
+                } else {
+                    &[0.0, 200.0]
+                };
+                dumped(f, &skaters, seen)
+            })
+            .collect();
+        let settings = benchsight_core::tracking::TrackerSettings::default();
+        let changes = explain_identity_changes(&frames, settings, Substitutes::default());
+        assert_eq!(
+            changes.kinds.into_iter().collect::<Vec<_>>(),
+            vec![(("old ended", "new track"), 1)]
+        );
+        assert_eq!(changes.gaps, [0, 0, 0, 0, 0, 1]);
+        let summary = retrack(&frames, settings, Substitutes::default());
+        assert_eq!((summary.unique_truth, summary.unique_hypotheses), (2, 3));
+    }
+
+    #[test]
+    fn true_teams_recolour_the_detections_on_a_skater_and_keep_the_others() {
+        let frame = dumped(
+            0,
+            &[(1, 0.0, Team::Home), (2, 200.0, Team::Away)],
+            &[2.0, 198.0, 400.0],
+        );
+        let substitutes = Substitutes {
+            true_boxes: None,
+            true_teams: true,
+        };
+        let (detections, colours) = tracker_input(&frame, substitutes);
+        assert_eq!(detections.len(), 3);
+        assert_eq!(
+            colours,
+            vec![
+                Some(TRUE_TEAM_COLOURS[0]),
+                Some(TRUE_TEAM_COLOURS[1]),
+                Some([90, 90, 90])
+            ]
+        );
+        let (boxes, colours) = tracker_input(
+            &frame,
+            Substitutes {
+                true_boxes: Some(0.5),
+                true_teams: true,
+            },
+        );
+        assert_eq!(
+            boxes.iter().map(|d| d.bbox).collect::<Vec<_>>(),
+            vec![boxed(0.0), boxed(200.0)]
+        );
+        assert_eq!(
+            colours,
+            vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
+        );
     }
 
     #[test]
