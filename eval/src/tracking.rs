@@ -477,11 +477,13 @@ pub fn retrack(
 
 /// Why visible skaters changed track over one or more games: each change counted by what the
 /// skater's old track was doing (on another skater, shown on none, lost, ended) and where the
-/// new one came from (a new track, another skater of the same or the other team, nothing);
+/// new one came from (a new track, another skater of the same or the other team, the skater's
+/// own earlier track, nothing);
 /// how many frames the skater had gone unmatched; and, where the old track was lost, how far
 /// its predicted centre stood from the skater, in box heights.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdentityChanges {
+    /// Changes by (what the old track was doing, where the new one came from).
     pub kinds: std::collections::BTreeMap<(&'static str, &'static str), u64>,
     /// Frames unmatched before the change: ≤ 1, ≤ 5, ≤ 15, ≤ 45, ≤ 90, more.
     pub gaps: [u64; 6],
