@@ -122,6 +122,14 @@ enum Command {
         /// the true skater a detection overlaps most): what perfect team evidence would give.
         #[arg(long)]
         true_teams: bool,
+        /// Add to the detections the true box of every skater at least this visible (0..1) that
+        /// no detection covers (IoU 0.3, one to one): what the detector's misses cost.
+        #[arg(long, value_name = "MIN_VISIBILITY")]
+        add_missed: Option<f32>,
+        /// Leave out the skater detections that cover no true skater, however hidden (IoU 0.3,
+        /// one to one): what the detector's strays cost.
+        #[arg(long)]
+        drop_strays: bool,
         /// Also count the changes of a visible skater's track by what its old track was doing
         /// and where the new one came from, how long the skater went unmatched and how far a
         /// lost old track was predicted from it.
@@ -307,6 +315,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             settings,
             true_boxes,
             true_teams,
+            add_missed,
+            drop_strays,
             explain,
         } => retrack(
             &dumps,
@@ -314,6 +324,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Substitutes {
                 true_boxes,
                 true_teams,
+                add_missed,
+                drop_strays,
             },
             explain,
         ),
@@ -1094,12 +1106,22 @@ fn retrack(
     substitutes: Substitutes,
     explain: bool,
 ) -> anyhow::Result<()> {
-    if let Some(v) = substitutes.true_boxes {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&v),
-            "--true-boxes: a visibility between 0 and 1, not {v}"
-        );
+    for (option, value) in [
+        ("--true-boxes", substitutes.true_boxes),
+        ("--add-missed", substitutes.add_missed),
+    ] {
+        if let Some(v) = value {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&v),
+                "{option}: a visibility between 0 and 1, not {v}"
+            );
+        }
     }
+    anyhow::ensure!(
+        substitutes.true_boxes.is_none()
+            || (substitutes.add_missed.is_none() && !substitutes.drop_strays),
+        "--true-boxes replaces the detections: --add-missed and --drop-strays change them"
+    );
     use benchsight_core::mot::MotSummary;
     use benchsight_core::tracking::TrackerSettings;
     use benchsight_eval::tracking::TrackerFrame;

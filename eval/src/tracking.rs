@@ -377,6 +377,44 @@ pub struct Substitutes {
     /// team of the true skater it overlaps most, at IoU 0.3 or more; otherwise its own colour
     /// is kept): what perfect team evidence would give.
     pub true_teams: bool,
+    /// The true boxes of the skaters at least this visible that no detection covers (see
+    /// [`covered_skaters`], among those skaters) added to the detections, after any strays are
+    /// left out: what the detector's misses cost (nearly all of them a skater partly behind
+    /// another).
+    pub add_missed: Option<f32>,
+    /// Skater detections that cover no true skater, however hidden, left out: what the
+    /// detector's strays cost.
+    pub drop_strays: bool,
+}
+
+/// Overlap at which a detection covers a true skater.
+const COVER_IOU: f32 = 0.3;
+
+/// The true skater each detection covers, if any: one detection per skater and one skater per
+/// detection, at IoU [`COVER_IOU`] or more, the biggest overlaps first.
+fn covered_skaters(detections: &[Detection], skaters: &[ObjectLabel]) -> Vec<Option<usize>> {
+    let mut pairs: Vec<(f32, usize, usize)> = detections
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.class == ObjectClass::Player)
+        .flat_map(|(d, detection)| {
+            skaters
+                .iter()
+                .enumerate()
+                .map(move |(s, skater)| (skater.bbox.iou(&detection.bbox), d, s))
+        })
+        .filter(|&(iou, _, _)| iou >= COVER_IOU)
+        .collect();
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut covers = vec![None; detections.len()];
+    let mut taken = vec![false; skaters.len()];
+    for (_, d, s) in pairs {
+        if covers[d].is_none() && !taken[s] {
+            covers[d] = Some(s);
+            taken[s] = true;
+        }
+    }
+    covers
 }
 
 /// Colours standing for the home and the away team under [`Substitutes::true_teams`]: far
@@ -417,10 +455,38 @@ fn tracker_input(
         };
         return (detections, colours);
     }
-    let detections = frame.input.detections.clone();
+    let mut detections = frame.input.detections.clone();
     let mut colours = frame.input.colours.clone();
+    colours.resize(detections.len(), None);
+    if substitutes.drop_strays {
+        let covers = covered_skaters(&detections, &frame.truth.objects);
+        let stray = |d: usize| detections[d].class == ObjectClass::Player && covers[d].is_none();
+        let kept: Vec<usize> = (0..detections.len()).filter(|&d| !stray(d)).collect();
+        detections = kept.iter().map(|&d| detections[d]).collect();
+        colours = kept.iter().map(|&d| colours[d]).collect();
+    }
+    if let Some(min_visibility) = substitutes.add_missed {
+        let required: Vec<ObjectLabel> = frame
+            .truth
+            .objects
+            .iter()
+            .filter(|o| o.visibility >= min_visibility)
+            .cloned()
+            .collect();
+        let mut covered = vec![false; required.len()];
+        for &s in covered_skaters(&detections, &required).iter().flatten() {
+            covered[s] = true;
+        }
+        for (skater, _) in required.iter().zip(covered).filter(|(_, covered)| !covered) {
+            detections.push(Detection {
+                class: skater.class,
+                score: 1.0,
+                bbox: skater.bbox,
+            });
+            colours.push(None);
+        }
+    }
     if substitutes.true_teams {
-        colours.resize(detections.len(), None);
         for (detection, colour) in detections.iter().zip(&mut colours) {
             let nearest = frame
                 .truth
@@ -855,8 +921,8 @@ mod tests {
             &[2.0, 198.0, 400.0],
         );
         let substitutes = Substitutes {
-            true_boxes: None,
             true_teams: true,
+            ..Substitutes::default()
         };
         let (detections, colours) = tracker_input(&frame, substitutes);
         assert_eq!(detections.len(), 3);
@@ -873,6 +939,7 @@ mod tests {
             Substitutes {
                 true_boxes: Some(0.5),
                 true_teams: true,
+                ..Substitutes::default()
             },
         );
         assert_eq!(
@@ -883,6 +950,52 @@ mod tests {
             colours,
             vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
         );
+    }
+
+    #[test]
+    fn missed_skaters_at_least_so_visible_are_added_and_strays_left_out() {
+        let mut frame = dumped(
+            0,
+            &[
+                (1, 0.0, Team::Home),
+                (2, 200.0, Team::Away),
+                (3, 400.0, Team::Away),
+            ],
+            &[2.0, 600.0],
+        );
+        // Skater 3 is mostly hidden: not required, so not added.
+        frame.truth.objects[2].visibility = 0.2;
+        let (detections, colours) = tracker_input(
+            &frame,
+            Substitutes {
+                add_missed: Some(0.5),
+                drop_strays: true,
+                true_teams: true,
+                ..Substitutes::default()
+            },
+        );
+        assert_eq!(
+            detections.iter().map(|d| d.bbox).collect::<Vec<_>>(),
+            vec![boxed(2.0), boxed(200.0)]
+        );
+        assert_eq!(
+            colours,
+            vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
+        );
+        // Alone, each changes only its own part; a detection on a hidden skater is no stray.
+        let on_hidden = dumped(0, &[(1, 0.0, Team::Home)], &[1.0, 600.0]);
+        let mut hidden = on_hidden.clone();
+        hidden.truth.objects[0].visibility = 0.2;
+        let strays_only = Substitutes {
+            drop_strays: true,
+            ..Substitutes::default()
+        };
+        assert_eq!(tracker_input(&hidden, strays_only).0.len(), 1);
+        let missed_only = Substitutes {
+            add_missed: Some(0.5),
+            ..Substitutes::default()
+        };
+        assert_eq!(tracker_input(&frame, missed_only).0.len(), 3);
     }
 
     #[test]
