@@ -1140,6 +1140,8 @@ fn retrack(
     let settings: TrackerSettings = settings_with(settings)?;
     let mut summaries = Vec::new();
     let mut changes = benchsight_eval::tracking::IdentityChanges::default();
+    let mut misses = benchsight_eval::tracking::DetectorMisses::default();
+    let min_visibility = benchsight_eval::tracking::ScoringRules::default().min_visibility;
     for path in dumps {
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -1150,6 +1152,11 @@ fn retrack(
                 .with_context(|| format!("{} line {}", path.display(), number + 1))?;
             frames.push(frame);
         }
+        misses.add(benchsight_eval::tracking::DetectorMisses::count(
+            &frames,
+            min_visibility,
+            settings.high_score,
+        ));
         let summary = benchsight_eval::tracking::retrack(&frames, settings, substitutes);
         row(&path.display().to_string(), &summary);
         summaries.push(summary);
@@ -1162,6 +1169,15 @@ fn retrack(
         }
     }
     row("overall", &MotSummary::merge(&summaries));
+    println!(
+        "detector, as dumped: {} skater-frames at least {min_visibility} visible missed ({} with \
+         another skater within {} px), {} skater detections scoring {} or more covering no skater",
+        misses.missed,
+        misses.missed_close,
+        benchsight_eval::tracking::CLOSE_PX,
+        misses.strays,
+        settings.high_score
+    );
     if explain {
         print_identity_changes(&changes);
     }

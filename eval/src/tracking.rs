@@ -428,6 +428,89 @@ fn true_team_colour(skater: &ObjectLabel) -> Option<[u8; 3]> {
     })
 }
 
+/// Distance in pixels between two skaters' box centres within which they stand close.
+pub const CLOSE_PX: f32 = 8.0;
+
+/// The detector's mistakes over dumped frames, as the people tracker meets them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectorMisses {
+    /// Skater-frames at least `min_visibility` visible that no detection covers (see
+    /// [`covered_skaters`], among those skaters) …
+    pub missed: u64,
+    /// … of which with another skater's box centre, however hidden, within [`CLOSE_PX`].
+    pub missed_close: u64,
+    /// Confident skater detections (at least the given score) covering no true skater, however
+    /// hidden.
+    pub strays: u64,
+}
+
+impl DetectorMisses {
+    /// Counts the detector's misses and its strays scoring at least `min_score` over `frames`.
+    pub fn count(frames: &[TrackerFrame], min_visibility: f32, min_score: f32) -> Self {
+        let mut misses = Self::default();
+        for frame in frames {
+            let skaters = &frame.truth.objects;
+            let detections = &frame.input.detections;
+            misses.strays += strays(detections, skaters)
+                .zip(detections)
+                .filter(|&(stray, d)| stray && d.score >= min_score)
+                .count() as u64;
+            for skater in missed_skaters(frame, detections, min_visibility) {
+                misses.missed += 1;
+                let (x, y) = skater.bbox.centre();
+                let close = skaters.iter().any(|other| {
+                    let (ox, oy) = other.bbox.centre();
+                    other.track_id != skater.track_id && (x - ox).hypot(y - oy) < CLOSE_PX
+                });
+                misses.missed_close += u64::from(close);
+            }
+        }
+        misses
+    }
+
+    pub fn add(&mut self, other: Self) {
+        self.missed += other.missed;
+        self.missed_close += other.missed_close;
+        self.strays += other.strays;
+    }
+}
+
+/// Per detection, whether it is a skater detection covering no true skater of `skaters`.
+fn strays<'a>(
+    detections: &'a [Detection],
+    skaters: &[ObjectLabel],
+) -> impl Iterator<Item = bool> + 'a {
+    covered_skaters(detections, skaters)
+        .into_iter()
+        .zip(detections)
+        .map(|(cover, d)| cover.is_none() && d.class == ObjectClass::Player)
+}
+
+/// The skaters at least `min_visibility` visible that no detection covers, in `frame`.
+fn missed_skaters(
+    frame: &TrackerFrame,
+    detections: &[Detection],
+    min_visibility: f32,
+) -> Vec<ObjectLabel> {
+    let required: Vec<ObjectLabel> = frame
+        .truth
+        .objects
+        .iter()
+        .filter(|o| o.visibility >= min_visibility)
+        .cloned()
+        .collect();
+    let mut covered = vec![false; required.len()];
+    for &s in covered_skaters(detections, &required).iter().flatten() {
+        covered[s] = true;
+    }
+    required
+        .into_iter()
+        .zip(covered)
+        .filter(|(_, covered)| !covered)
+        .map(|(skater, _)| skater)
+        .collect()
+}
+
 /// What the people tracker is fed for a dumped frame: its dumped input, with `substitutes`.
 fn tracker_input(
     frame: &TrackerFrame,
@@ -459,25 +542,16 @@ fn tracker_input(
     let mut colours = frame.input.colours.clone();
     colours.resize(detections.len(), None);
     if substitutes.drop_strays {
-        let covers = covered_skaters(&detections, &frame.truth.objects);
-        let stray = |d: usize| detections[d].class == ObjectClass::Player && covers[d].is_none();
-        let kept: Vec<usize> = (0..detections.len()).filter(|&d| !stray(d)).collect();
+        let kept: Vec<usize> = strays(&detections, &frame.truth.objects)
+            .enumerate()
+            .filter(|&(_, stray)| !stray)
+            .map(|(d, _)| d)
+            .collect();
         detections = kept.iter().map(|&d| detections[d]).collect();
         colours = kept.iter().map(|&d| colours[d]).collect();
     }
     if let Some(min_visibility) = substitutes.add_missed {
-        let required: Vec<ObjectLabel> = frame
-            .truth
-            .objects
-            .iter()
-            .filter(|o| o.visibility >= min_visibility)
-            .cloned()
-            .collect();
-        let mut covered = vec![false; required.len()];
-        for &s in covered_skaters(&detections, &required).iter().flatten() {
-            covered[s] = true;
-        }
-        for (skater, _) in required.iter().zip(covered).filter(|(_, covered)| !covered) {
+        for skater in missed_skaters(frame, &detections, min_visibility) {
             detections.push(Detection {
                 class: skater.class,
                 score: 1.0,
@@ -996,6 +1070,33 @@ mod tests {
             ..Substitutes::default()
         };
         assert_eq!(tracker_input(&frame, missed_only).0.len(), 3);
+    }
+
+    #[test]
+    fn the_detectors_misses_are_counted_with_those_beside_another_skater_and_its_strays() {
+        let mut frame = dumped(
+            0,
+            &[
+                (1, 0.0, Team::Home),
+                (2, 200.0, Team::Away),
+                (3, 400.0, Team::Away),
+                (4, 205.0, Team::Home),
+            ],
+            &[2.0, 600.0],
+        );
+        frame.truth.objects[2].visibility = 0.2;
+        let frames = [frame.clone(), frame];
+        let misses = DetectorMisses::count(&frames, 0.5, 0.5);
+        assert_eq!(
+            (misses.missed, misses.missed_close, misses.strays),
+            (4, 4, 2)
+        );
+        // Skater 3, hidden, is not required; a stray scoring below the bar is not counted.
+        let misses = DetectorMisses::count(&frames, 0.1, 0.95);
+        assert_eq!(
+            (misses.missed, misses.missed_close, misses.strays),
+            (6, 4, 0)
+        );
     }
 
     #[test]
