@@ -1008,7 +1008,7 @@ mod tests {
                 Some([90, 90, 90])
             ]
         );
-        let (boxes, colours) = tracker_input(
+        let input = tracker_input(
             &frame,
             Substitutes {
                 true_boxes: Some(0.5),
@@ -1016,30 +1016,44 @@ mod tests {
                 ..Substitutes::default()
             },
         );
+        assert_home_then_away_in_true_colours(&input, [0.0, 200.0]);
+    }
+
+    /// Asserts that the tracker is fed two boxes, at `xs`, in the home and the away team's
+    /// true colours.
+    fn assert_home_then_away_in_true_colours(
+        (detections, colours): &(Vec<Detection>, Vec<Option<[u8; 3]>>),
+        xs: [f32; 2],
+    ) {
         assert_eq!(
-            boxes.iter().map(|d| d.bbox).collect::<Vec<_>>(),
-            vec![boxed(0.0), boxed(200.0)]
+            detections.iter().map(|d| d.bbox).collect::<Vec<_>>(),
+            xs.map(boxed).to_vec()
         );
         assert_eq!(
             colours,
-            vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
+            &vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
         );
+    }
+
+    /// Skaters 1 (home, x 0), 2 (away, x 200), 3 (away, x 400, mostly hidden) and `more`,
+    /// detected on skater 1 and on nobody at x 600.
+    fn one_found_one_missed_one_hidden(more: &[(u32, f32, Team)]) -> TrackerFrame {
+        let mut skaters = vec![
+            (1, 0.0, Team::Home),
+            (2, 200.0, Team::Away),
+            (3, 400.0, Team::Away),
+        ];
+        skaters.extend_from_slice(more);
+        let mut frame = dumped(0, &skaters, &[2.0, 600.0]);
+        frame.truth.objects[2].visibility = 0.2;
+        frame
     }
 
     #[test]
     fn missed_skaters_at_least_so_visible_are_added_and_strays_left_out() {
-        let mut frame = dumped(
-            0,
-            &[
-                (1, 0.0, Team::Home),
-                (2, 200.0, Team::Away),
-                (3, 400.0, Team::Away),
-            ],
-            &[2.0, 600.0],
-        );
         // Skater 3 is mostly hidden: not required, so not added.
-        frame.truth.objects[2].visibility = 0.2;
-        let (detections, colours) = tracker_input(
+        let frame = one_found_one_missed_one_hidden(&[]);
+        let input = tracker_input(
             &frame,
             Substitutes {
                 add_missed: Some(0.5),
@@ -1048,17 +1062,9 @@ mod tests {
                 ..Substitutes::default()
             },
         );
-        assert_eq!(
-            detections.iter().map(|d| d.bbox).collect::<Vec<_>>(),
-            vec![boxed(2.0), boxed(200.0)]
-        );
-        assert_eq!(
-            colours,
-            vec![Some(TRUE_TEAM_COLOURS[0]), Some(TRUE_TEAM_COLOURS[1])]
-        );
+        assert_home_then_away_in_true_colours(&input, [2.0, 200.0]);
         // Alone, each changes only its own part; a detection on a hidden skater is no stray.
-        let on_hidden = dumped(0, &[(1, 0.0, Team::Home)], &[1.0, 600.0]);
-        let mut hidden = on_hidden.clone();
+        let mut hidden = dumped(0, &[(1, 0.0, Team::Home)], &[1.0, 600.0]);
         hidden.truth.objects[0].visibility = 0.2;
         let strays_only = Substitutes {
             drop_strays: true,
@@ -1074,17 +1080,8 @@ mod tests {
 
     #[test]
     fn the_detectors_misses_are_counted_with_those_beside_another_skater_and_its_strays() {
-        let mut frame = dumped(
-            0,
-            &[
-                (1, 0.0, Team::Home),
-                (2, 200.0, Team::Away),
-                (3, 400.0, Team::Away),
-                (4, 205.0, Team::Home),
-            ],
-            &[2.0, 600.0],
-        );
-        frame.truth.objects[2].visibility = 0.2;
+        // Skater 4, missed too, stands 5 px from skater 2.
+        let frame = one_found_one_missed_one_hidden(&[(4, 205.0, Team::Home)]);
         let frames = [frame.clone(), frame];
         let misses = DetectorMisses::count(&frames, 0.5, 0.5);
         assert_eq!(
