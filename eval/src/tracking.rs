@@ -468,6 +468,7 @@ impl DetectorMisses {
         misses
     }
 
+    /// Adds another game's counts.
     pub fn add(&mut self, other: Self) {
         self.missed += other.missed;
         self.missed_close += other.missed_close;
@@ -1088,7 +1089,8 @@ mod tests {
             (misses.missed, misses.missed_close, misses.strays),
             (4, 4, 2)
         );
-        // Skater 3, hidden, is not required; a stray scoring below the bar is not counted.
+        // At visibility 0.1 skater 3 is required too (missed, alone); a stray scoring below
+        // the bar is not counted.
         let misses = DetectorMisses::count(&frames, 0.1, 0.95);
         assert_eq!(
             (misses.missed, misses.missed_close, misses.strays),
