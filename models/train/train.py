@@ -101,7 +101,7 @@ def crowd_spread_limits(boxes, stride):
         return limits
     classes = boxes[:, 0]
     centres = boxes[:, 1:3] / stride
-    distance = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+    distance = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
     distance[classes[:, None] != classes[None, :]] = np.inf
     np.fill_diagonal(distance, np.inf)
     nearest = distance.min(axis=1)
