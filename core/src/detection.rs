@@ -42,6 +42,14 @@ impl ObjectClass {
         Self::ALL.get(id).copied()
     }
 
+    /// Whether the class is a person (a skater, goalie or referee: someone wearing a jersey).
+    pub fn is_person(self) -> bool {
+        matches!(
+            self,
+            ObjectClass::Player | ObjectClass::Goalie | ObjectClass::Referee
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectClass::Player => "player",

@@ -1,6 +1,6 @@
 //! Telling the two teams apart by jersey colour. Each tracked skater's torso colour is sampled
-//! frame after frame (in CIE L*a*b*, where distances match what people see) and averaged per
-//! track; the tracks' colours are split online into two clusters; the configured team colours
+//! frame after frame where no one in front hides it (in CIE L*a*b*, where distances match what
+//! people see) and averaged per track; the tracks' colours are split online into two clusters; the configured team colours
 //! only *name* the clusters (home / away), they never define them, so lighting that shifts every
 //! colour does not break the assignment. Referees are told apart by the detector, not here.
 
@@ -42,9 +42,22 @@ pub fn delta_e(a: Lab, b: Lab) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
+/// Least share of a torso's pixels that must be in sight for its colour to count: a torso mostly
+/// behind someone else says more of that someone than of its own jersey.
+pub const MIN_TORSO_IN_SIGHT: f64 = 0.25;
+
 /// The mean colour of a person's torso (the middle of the box's upper half, where the jersey
-/// is) in an RGB frame, or `None` if the box is too small or outside the frame.
-pub fn torso_colour(rgb: &[u8], width: u32, height: u32, bbox: &PixelBox) -> Option<[u8; 3]> {
+/// is) in an RGB frame, over the pixels that no one in front hides: of `others` (the other
+/// people's boxes in the frame), those whose bottom edge — their feet — lies lower in the
+/// picture stand nearer the elevated camera. `None` if the box is too small or outside the
+/// frame, or if less than [`MIN_TORSO_IN_SIGHT`] of the torso is in sight.
+pub fn torso_colour(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+    bbox: &PixelBox,
+    others: &[PixelBox],
+) -> Option<[u8; 3]> {
     let x0 = (bbox.x0 + bbox.width() * 0.3).max(0.0) as usize;
     let x1 = ((bbox.x0 + bbox.width() * 0.7) as usize).min(width as usize);
     let y0 = (bbox.y0 + bbox.height() * 0.3).max(0.0) as usize;
@@ -52,16 +65,31 @@ pub fn torso_colour(rgb: &[u8], width: u32, height: u32, bbox: &PixelBox) -> Opt
     if x1 <= x0 || y1 <= y0 || rgb.len() < width as usize * height as usize * 3 {
         return None;
     }
+    let in_front: Vec<&PixelBox> = others
+        .iter()
+        .filter(|o| o.y1 > bbox.y1)
+        .filter(|o| o.x1 > x0 as f32 && o.x0 < x1 as f32 && o.y1 > y0 as f32 && o.y0 < y1 as f32)
+        .collect();
+    let hidden = |x: usize, y: usize| {
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        in_front
+            .iter()
+            .any(|o| px >= o.x0 && px < o.x1 && py >= o.y0 && py < o.y1)
+    };
     let mut sum = [0u64; 3];
     let mut count = 0u64;
     for y in y0..y1 {
-        for x in x0..x1 {
+        for x in (x0..x1).filter(|&x| !hidden(x, y)) {
             let i = (y * width as usize + x) * 3;
             for c in 0..3 {
                 sum[c] += u64::from(rgb[i + c]);
             }
             count += 1;
         }
+    }
+    let torso = ((x1 - x0) * (y1 - y0)) as f64;
+    if count == 0 || (count as f64) < MIN_TORSO_IN_SIGHT * torso {
+        return None;
     }
     Some(sum.map(|s| (s / count) as u8))
 }
@@ -222,8 +250,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_torso_is_sampled_from_the_upper_middle_of_the_box() {
+    fn boxed(x0: f32, y0: f32, x1: f32, y1: f32) -> PixelBox {
+        PixelBox { x0, y0, x1, y1 }
+    }
+
+    /// A 10 × 20 frame, black but for a red torso where a box over the whole frame has it.
+    fn red_torso_frame() -> (Vec<u8>, u32, u32) {
         let (w, h) = (10u32, 20u32);
         let mut rgb = vec![0u8; (w * h * 3) as usize];
         for y in 6..11 {
@@ -232,27 +264,45 @@ mod tests {
                 rgb[i..i + 3].copy_from_slice(&[200, 20, 40]);
             }
         }
-        let bbox = PixelBox {
-            x0: 0.0,
-            y0: 0.0,
-            x1: 10.0,
-            y1: 20.0,
-        };
-        assert_eq!(torso_colour(&rgb, w, h, &bbox), Some([200, 20, 40]));
+        (rgb, w, h)
+    }
+
+    #[test]
+    fn the_torso_is_sampled_from_the_upper_middle_of_the_box() {
+        let (rgb, w, h) = red_torso_frame();
+        let bbox = boxed(0.0, 0.0, 10.0, 20.0);
+        assert_eq!(torso_colour(&rgb, w, h, &bbox, &[]), Some([200, 20, 40]));
         assert_eq!(
-            torso_colour(
-                &rgb,
-                w,
-                h,
-                &PixelBox {
-                    x0: 50.0,
-                    y0: 0.0,
-                    x1: 60.0,
-                    y1: 20.0
-                }
-            ),
+            torso_colour(&rgb, w, h, &boxed(50.0, 0.0, 60.0, 20.0), &[]),
             None
         );
+    }
+
+    #[test]
+    fn only_the_torso_in_sight_is_sampled() {
+        let (mut rgb, w, h) = red_torso_frame();
+        // A blue skater in front (feet lower) covers the torso's left half.
+        for y in 6..11 {
+            for x in 3..5 {
+                let i = ((y * w + x) * 3) as usize;
+                rgb[i..i + 3].copy_from_slice(&[20, 40, 200]);
+            }
+        }
+        let bbox = boxed(0.0, 0.0, 10.0, 20.0);
+        let in_front = boxed(-6.0, 4.0, 5.0, 21.0);
+        assert_eq!(
+            torso_colour(&rgb, w, h, &bbox, &[in_front]),
+            Some([200, 20, 40])
+        );
+        // The same box standing behind (feet higher) hides nothing: the colours mix.
+        let behind = boxed(-6.0, 4.0, 5.0, 19.0);
+        assert_eq!(
+            torso_colour(&rgb, w, h, &bbox, &[behind]),
+            Some([110, 30, 120])
+        );
+        // All but its top row hidden: its colour is not known.
+        let covering = boxed(-6.0, 6.6, 7.5, 21.0);
+        assert_eq!(torso_colour(&rgb, w, h, &bbox, &[covering]), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use benchsight_core::detection::{Detection, ObjectClass};
+use benchsight_core::detection::{Detection, ObjectClass, PixelBox};
 use benchsight_core::detector::{InputGeometry, rink_region};
 use benchsight_core::domain::{MediaTimeMs, Rgb};
 use benchsight_core::homography::{Homography, ImagePoint};
@@ -153,21 +153,38 @@ impl Perception {
             .detector
             .detect_ranked(view, &geometry, TRACKER_FLOOR)?;
         let package = self.detector.package();
+        // A torso's colour is sampled where no one in front hides it: among the detections,
+        // those the model is sure of stand in front; among the tracks, every other person.
+        let people: Vec<(usize, PixelBox)> = ranked
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.class.is_person() && d.score >= package.threshold(d.class))
+            .map(|(i, d)| (i, d.bbox))
+            .collect();
         let colours: Vec<Option<[u8; 3]>> = ranked
             .iter()
-            .map(|d| match d.class {
-                ObjectClass::Player | ObjectClass::Goalie | ObjectClass::Referee => {
-                    torso_colour(&frame.rgb, frame.width, frame.height, &d.bbox)
-                }
-                _ => None,
+            .enumerate()
+            .map(|(i, d)| {
+                let others = d.class.is_person().then(|| others_than(&people, i))?;
+                torso_colour(&frame.rgb, frame.width, frame.height, &d.bbox, &others)
             })
             .collect();
         let tracks = self.tracker.update_with_colours(&ranked, &colours);
-        for track in tracks
+        let tracked_people: Vec<(usize, PixelBox)> = tracks
             .iter()
-            .filter(|t| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
+            .enumerate()
+            .filter(|(_, t)| t.class.is_person())
+            .map(|(i, t)| (i, t.bbox))
+            .collect();
+        for (i, track) in tracks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
         {
-            if let Some(colour) = torso_colour(&frame.rgb, frame.width, frame.height, &track.bbox) {
+            let others = others_than(&tracked_people, i);
+            if let Some(colour) =
+                torso_colour(&frame.rgb, frame.width, frame.height, &track.bbox, &others)
+            {
                 self.teams.observe(track.track_id, colour);
             }
         }
@@ -270,4 +287,13 @@ fn observation(homography: &Homography, x: f32, y: f32, score: f32) -> Option<Pu
         .ok()
         .filter(|p| p.is_on_ice())
         .map(|_| PuckObservation { x, y, rink, score })
+}
+
+/// The boxes of `people` (index, box) other than the one at `index`.
+fn others_than(people: &[(usize, PixelBox)], index: usize) -> Vec<PixelBox> {
+    people
+        .iter()
+        .filter(|&&(i, _)| i != index)
+        .map(|&(_, b)| b)
+        .collect()
 }
