@@ -1,8 +1,8 @@
 //! Telling the two teams apart by jersey colour. Each tracked skater's torso colour is sampled
 //! frame after frame where no one in front hides it (in CIE L*a*b*, where distances match what
-//! people see) and averaged per track; the tracks' colours are split online into two clusters; the configured team colours
-//! only *name* the clusters (home / away), they never define them, so lighting that shifts every
-//! colour does not break the assignment. Referees are told apart by the detector, not here.
+//! people see) and averaged per track; the tracks' colours are split online into two clusters;
+//! the configured team colours only *name* the clusters (home / away), they never define them,
+//! so lighting that shifts every colour does not break the assignment. Referees are told apart by the detector, not here.
 
 use std::collections::BTreeMap;
 
@@ -47,16 +47,16 @@ pub fn delta_e(a: Lab, b: Lab) -> f64 {
 pub const MIN_TORSO_IN_SIGHT: f64 = 0.25;
 
 /// The mean colour of a person's torso (the middle of the box's upper half, where the jersey
-/// is) in an RGB frame, over the pixels that no one in front hides: of `others` (the other
-/// people's boxes in the frame), those whose bottom edge — their feet — lies lower in the
-/// picture stand nearer the elevated camera. `None` if the box is too small or outside the
+/// is) in an RGB frame, over the pixels that no one in front hides: of `people` (the people's
+/// boxes in the frame, this one's among them or not), those whose bottom edge — their feet —
+/// lies lower in the picture than this box's stand nearer the elevated camera. `None` if the box is too small or outside the
 /// frame, or if less than [`MIN_TORSO_IN_SIGHT`] of the torso is in sight.
 pub fn torso_colour(
     rgb: &[u8],
     width: u32,
     height: u32,
     bbox: &PixelBox,
-    others: &[PixelBox],
+    people: &[PixelBox],
 ) -> Option<[u8; 3]> {
     let x0 = (bbox.x0 + bbox.width() * 0.3).max(0.0) as usize;
     let x1 = ((bbox.x0 + bbox.width() * 0.7) as usize).min(width as usize);
@@ -65,7 +65,7 @@ pub fn torso_colour(
     if x1 <= x0 || y1 <= y0 || rgb.len() < width as usize * height as usize * 3 {
         return None;
     }
-    let in_front: Vec<&PixelBox> = others
+    let in_front: Vec<&PixelBox> = people
         .iter()
         .filter(|o| o.y1 > bbox.y1)
         .filter(|o| o.x1 > x0 as f32 && o.x0 < x1 as f32 && o.y1 > y0 as f32 && o.y0 < y1 as f32)

@@ -154,37 +154,39 @@ impl Perception {
             .detect_ranked(view, &geometry, TRACKER_FLOOR)?;
         let package = self.detector.package();
         // A torso's colour is sampled where no one in front hides it: among the detections,
-        // those the model is sure of stand in front; among the tracks, every other person.
-        let people: Vec<(usize, PixelBox)> = ranked
+        // those the model is sure of; among the tracks, every person (a box with its own feet
+        // never stands in front of itself, so each list serves all its members).
+        let people: Vec<PixelBox> = ranked
             .iter()
-            .enumerate()
-            .filter(|(_, d)| d.class.is_person() && d.score >= package.threshold(d.class))
-            .map(|(i, d)| (i, d.bbox))
+            .filter(|d| d.class.is_person() && d.score >= package.threshold(d.class))
+            .map(|d| d.bbox)
             .collect();
         let colours: Vec<Option<[u8; 3]>> = ranked
             .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let others = d.class.is_person().then(|| others_than(&people, i))?;
-                torso_colour(&frame.rgb, frame.width, frame.height, &d.bbox, &others)
+            .map(|d| {
+                if !d.class.is_person() {
+                    return None;
+                }
+                torso_colour(&frame.rgb, frame.width, frame.height, &d.bbox, &people)
             })
             .collect();
         let tracks = self.tracker.update_with_colours(&ranked, &colours);
-        let tracked_people: Vec<(usize, PixelBox)> = tracks
+        let tracked_people: Vec<PixelBox> = tracks
             .iter()
-            .enumerate()
-            .filter(|(_, t)| t.class.is_person())
-            .map(|(i, t)| (i, t.bbox))
+            .filter(|t| t.class.is_person())
+            .map(|t| t.bbox)
             .collect();
-        for (i, track) in tracks
+        for track in tracks
             .iter()
-            .enumerate()
-            .filter(|(_, t)| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
+            .filter(|t| matches!(t.class, ObjectClass::Player | ObjectClass::Goalie))
         {
-            let others = others_than(&tracked_people, i);
-            if let Some(colour) =
-                torso_colour(&frame.rgb, frame.width, frame.height, &track.bbox, &others)
-            {
+            if let Some(colour) = torso_colour(
+                &frame.rgb,
+                frame.width,
+                frame.height,
+                &track.bbox,
+                &tracked_people,
+            ) {
                 self.teams.observe(track.track_id, colour);
             }
         }
@@ -287,13 +289,4 @@ fn observation(homography: &Homography, x: f32, y: f32, score: f32) -> Option<Pu
         .ok()
         .filter(|p| p.is_on_ice())
         .map(|_| PuckObservation { x, y, rink, score })
-}
-
-/// The boxes of `people` (index, box) other than the one at `index`.
-fn others_than(people: &[(usize, PixelBox)], index: usize) -> Vec<PixelBox> {
-    people
-        .iter()
-        .filter(|&&(i, _)| i != index)
-        .map(|&(_, b)| b)
-        .collect()
 }
