@@ -1141,6 +1141,7 @@ fn retrack(
     let mut summaries = Vec::new();
     let mut changes = benchsight_eval::tracking::IdentityChanges::default();
     let mut misses = benchsight_eval::tracking::DetectorMisses::default();
+    let mut colours = benchsight_eval::tracking::ColourErrors::default();
     let min_visibility = benchsight_eval::tracking::ScoringRules::default().min_visibility;
     for path in dumps {
         let file =
@@ -1157,6 +1158,7 @@ fn retrack(
             min_visibility,
             settings.high_score,
         ));
+        colours.add(benchsight_eval::tracking::ColourErrors::count(&frames));
         let summary = benchsight_eval::tracking::retrack(&frames, settings, substitutes);
         row(&path.display().to_string(), &summary);
         summaries.push(summary);
@@ -1177,6 +1179,27 @@ fn retrack(
         benchsight_eval::tracking::CLOSE_PX,
         misses.strays,
         settings.high_score
+    );
+    let buckets = benchsight_eval::tracking::OPPONENT_PX
+        .iter()
+        .map(|px| format!("under {px} px"))
+        .chain(std::iter::once("farther".to_string()));
+    let shares: Vec<String> = buckets
+        .enumerate()
+        .map(|(b, name)| {
+            let (n, unknown) = (colours.detections[b], colours.unknown[b]);
+            let share = |k: u64, of: u64| 100.0 * k as f64 / of.max(1) as f64;
+            format!(
+                "{name}: {n}, {:.0} % unknown, {:.1} % of the known wrong",
+                share(unknown, n),
+                share(colours.wrong[b], n - unknown)
+            )
+        })
+        .collect();
+    println!(
+        "torso colours of skater detections by the nearest opponent (wrong: nearer the other \
+         team's mean colour): {}",
+        shares.join("; ")
     );
     if explain {
         print_identity_changes(&changes);

@@ -476,6 +476,96 @@ impl DetectorMisses {
     }
 }
 
+/// Distances in pixels from a skater's box centre to the nearest opponent's that split
+/// [`ColourErrors`] into crowded and open ice.
+pub const OPPONENT_PX: [f32; 3] = [8.0, 16.0, 32.0];
+
+/// How good the torso colours the tracker is given are, per skater detection, by how near the
+/// nearest opponent stands (under each of [`OPPONENT_PX`], then farther): a colour is wrong
+/// when it lies nearer the other team's mean colour than its own team's, the means taken over
+/// the game's own detections by their skaters' true teams.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColourErrors {
+    /// Detections covering a skater of a known team.
+    pub detections: [u64; 4],
+    /// … of which with no colour.
+    pub unknown: [u64; 4],
+    /// … of which with a colour nearer the other team's.
+    pub wrong: [u64; 4],
+}
+
+impl ColourErrors {
+    /// Counts one game's dumped frames.
+    pub fn count(frames: &[TrackerFrame]) -> Self {
+        use benchsight_core::domain::Team;
+        use benchsight_core::teams::{Lab, delta_e, srgb_to_lab};
+        // (skater, colour) per covered detection, then the teams' mean colours.
+        let mut samples: Vec<(&ObjectLabel, &[ObjectLabel], Option<Lab>)> = Vec::new();
+        for frame in frames {
+            let skaters = &frame.truth.objects;
+            let detections = &frame.input.detections;
+            for (d, cover) in covered_skaters(detections, skaters).into_iter().enumerate() {
+                if let Some(s) = cover {
+                    let colour = frame.input.colours.get(d).copied().flatten();
+                    samples.push((&skaters[s], skaters, colour.map(srgb_to_lab)));
+                }
+            }
+        }
+        let mean = |team: Team| -> Option<Lab> {
+            let colours: Vec<Lab> = samples
+                .iter()
+                .filter(|(skater, _, _)| skater.team == Some(team))
+                .filter_map(|&(_, _, colour)| colour)
+                .collect();
+            (!colours.is_empty()).then(|| {
+                let n = colours.len() as f64;
+                [0, 1, 2].map(|c| colours.iter().map(|lab| lab[c]).sum::<f64>() / n)
+            })
+        };
+        let mut errors = Self::default();
+        let (Some(home), Some(away)) = (mean(Team::Home), mean(Team::Away)) else {
+            return errors;
+        };
+        for (skater, skaters, colour) in samples {
+            let Some(team) = skater.team else { continue };
+            let (cx, cy) = skater.bbox.centre();
+            let nearest = skaters
+                .iter()
+                .filter(|o| o.team.is_some() && o.team != skater.team)
+                .map(|o| {
+                    let (ox, oy) = o.bbox.centre();
+                    (cx - ox).hypot(cy - oy)
+                })
+                .fold(f32::INFINITY, f32::min);
+            let bucket = OPPONENT_PX
+                .iter()
+                .position(|&px| nearest < px)
+                .unwrap_or(OPPONENT_PX.len());
+            errors.detections[bucket] += 1;
+            match colour {
+                None => errors.unknown[bucket] += 1,
+                Some(lab) => {
+                    let (own, other) = match team {
+                        Team::Home => (home, away),
+                        Team::Away => (away, home),
+                    };
+                    errors.wrong[bucket] += u64::from(delta_e(lab, other) < delta_e(lab, own));
+                }
+            }
+        }
+        errors
+    }
+
+    /// Adds another game's counts.
+    pub fn add(&mut self, other: Self) {
+        for b in 0..4 {
+            self.detections[b] += other.detections[b];
+            self.unknown[b] += other.unknown[b];
+            self.wrong[b] += other.wrong[b];
+        }
+    }
+}
+
 /// Per detection, whether it is a skater detection covering no true skater of `skaters`.
 fn strays<'a>(
     detections: &'a [Detection],
@@ -1077,6 +1167,28 @@ mod tests {
             ..Substitutes::default()
         };
         assert_eq!(tracker_input(&frame, missed_only).0.len(), 3);
+    }
+
+    #[test]
+    fn colours_are_scored_against_the_teams_means_by_the_nearest_opponent() {
+        let (red, blue) = ([200, 30, 30], [30, 30, 200]);
+        let skaters = [
+            (1, 0.0, Team::Home),
+            (2, 5.0, Team::Away),
+            (3, 200.0, Team::Home),
+            (4, 400.0, Team::Away),
+        ];
+        let mut frame = dumped(0, &skaters, &[0.0, 5.0, 200.0, 400.0]);
+        // Beside an opponent: a home skater in the away colour, an away skater of no colour.
+        frame.input.colours = vec![Some(blue), None, Some(red), Some(blue)];
+        let errors = ColourErrors::count(&[frame]);
+        assert_eq!(errors.detections, [2, 0, 0, 2]);
+        assert_eq!(errors.unknown, [1, 0, 0, 0]);
+        assert_eq!(errors.wrong, [1, 0, 0, 0]);
+        // One team seen without a colour: no means to score against.
+        let mut lone = dumped(0, &skaters[..1], &[0.0]);
+        lone.input.colours = vec![None];
+        assert_eq!(ColourErrors::count(&[lone]), ColourErrors::default());
     }
 
     #[test]
