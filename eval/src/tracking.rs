@@ -499,7 +499,7 @@ impl ColourErrors {
     pub fn count(frames: &[TrackerFrame]) -> Self {
         use benchsight_core::domain::Team;
         use benchsight_core::teams::{Lab, delta_e, srgb_to_lab};
-        // (skater, colour) per covered detection, then the teams' mean colours.
+        // (skater, its frame's skaters, colour) per covered detection, then the teams' means.
         let mut samples: Vec<(&ObjectLabel, &[ObjectLabel], Option<Lab>)> = Vec::new();
         for frame in frames {
             let skaters = &frame.truth.objects;

@@ -5,8 +5,9 @@
 # Environment: MODEL_NAME (bs-det-2), TRAIN_MINUTES (65), TRAIN_SEEDS (1..150),
 # FRAMES_PER_SEED (16), HELDOUT_SEEDS (9001..9030); the puck network: PUCK_MINUTES (25),
 # PUCK_SEEDS (151..400, more frames of the training looks, on top of TRAIN_SEEDS); the detector:
-# DETECTOR_STRIDE (4; 2 for bs-det-3's and bs-det-4's stride-2 heads), DETECTOR_SEEDS (none; more frames for the
-# detector alone, rendered beside the rest, e.g. 151..300 for bs-det-3 and bs-det-4). Wall time on
+# DETECTOR_STRIDE (4; 2 for bs-det-3's and bs-det-4's stride-2 heads), DETECTOR_SEEDS (none;
+# more frames for the detector alone, rendered beside the rest, e.g. 151..300 for bs-det-3 and
+# bs-det-4). Wall time on
 # the 2-core development machine: about 15 min of data (rendered in parallel), TRAIN_MINUTES of
 # detector training, 5 min loading the puck data, PUCK_MINUTES of puck training, 2 min of evaluation.
 set -euo pipefail
