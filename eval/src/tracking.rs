@@ -7,7 +7,7 @@
 //! ignored boxes.
 
 use benchsight_core::assignment::min_cost_assignment;
-use benchsight_core::detection::{Detection, ObjectClass};
+use benchsight_core::detection::{Detection, ObjectClass, PixelBox};
 use benchsight_core::mot::{MotAccumulator, MotObject, MotSummary};
 use benchsight_core::rink_state::RinkState;
 use benchsight_core::tracking::TrackedObject;
@@ -431,6 +431,12 @@ fn true_team_colour(skater: &ObjectLabel) -> Option<[u8; 3]> {
 /// Distance in pixels between two skaters' box centres within which they stand close.
 pub const CLOSE_PX: f32 = 8.0;
 
+/// Distance in pixels between the centres of two boxes.
+fn centre_distance(a: &PixelBox, b: &PixelBox) -> f32 {
+    let ((ax, ay), (bx, by)) = (a.centre(), b.centre());
+    (ax - bx).hypot(ay - by)
+}
+
 /// The detector's mistakes over dumped frames, as the people tracker meets them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DetectorMisses {
@@ -457,10 +463,9 @@ impl DetectorMisses {
                 .count() as u64;
             for skater in missed_skaters(frame, detections, min_visibility) {
                 misses.missed += 1;
-                let (x, y) = skater.bbox.centre();
                 let close = skaters.iter().any(|other| {
-                    let (ox, oy) = other.bbox.centre();
-                    other.track_id != skater.track_id && (x - ox).hypot(y - oy) < CLOSE_PX
+                    other.track_id != skater.track_id
+                        && centre_distance(&skater.bbox, &other.bbox) < CLOSE_PX
                 });
                 misses.missed_close += u64::from(close);
             }
@@ -528,14 +533,10 @@ impl ColourErrors {
         };
         for (skater, skaters, colour) in samples {
             let Some(team) = skater.team else { continue };
-            let (cx, cy) = skater.bbox.centre();
             let nearest = skaters
                 .iter()
                 .filter(|o| o.team.is_some() && o.team != skater.team)
-                .map(|o| {
-                    let (ox, oy) = o.bbox.centre();
-                    (cx - ox).hypot(cy - oy)
-                })
+                .map(|o| centre_distance(&skater.bbox, &o.bbox))
                 .fold(f32::INFINITY, f32::min);
             let bucket = OPPONENT_PX
                 .iter()
@@ -791,8 +792,7 @@ pub fn explain_identity_changes(
                 } else if let Some((_, predicted, _)) =
                     tracker.lost_tracks().find(|(id, _, _)| *id == previous)
                 {
-                    let ((px, py), (sx, sy)) = (predicted.centre(), skater.bbox.centre());
-                    let heights = (px - sx).hypot(py - sy) / skater.bbox.height();
+                    let heights = centre_distance(&predicted, &skater.bbox) / skater.bbox.height();
                     let bucket = [1.0, 2.0, 4.0].iter().position(|&b| heights < b);
                     changes.lost_distance[bucket.unwrap_or(3)] += 1;
                     "old lost"
